@@ -1,0 +1,126 @@
+// The bridge wire protocol (emulator link and agent link): the one typed definition of every message. See docs/protocol.md.
+// Text frames carry JSON messages; binary frames carry screens (see screenFrame.ts). Parsing/validation lives in protocolCodec.ts.
+
+export const PROTOCOL_VERSION = 1;
+
+/** Largest message the bridge accepts (a full RGBA screen plus headroom). */
+export const MAX_MESSAGE_BYTES = 1 << 20;
+
+export type Role = 'emulator' | 'agent';
+
+// ---- messages shared by both links ----
+export interface HeartbeatMsg { type: 'heartbeat'; seq: number; timestamp: number }
+export interface HeartbeatAckMsg { type: 'heartbeat_ack'; seq: number; timestamp: number }
+/** Clock sync: t0 is the sender's clock when sent. */
+export interface PingMsg { type: 'ping'; id: number; t0: number }
+/** Clock sync reply: t0 echoed, t1 the replier's wall clock (ms) when it answered. */
+export interface PongMsg { type: 'pong'; id: number; t0: number; t1: number }
+/** Ask the peer to send the state of its current frame again. */
+export interface ResyncRequestMsg { type: 'resync_request'; timestamp: number; reason?: string }
+export interface ErrorMsg { type: 'error'; code: string; message: string }
+export interface QuitMsg { type: 'quit'; code?: number; reason?: string }
+
+// ---- emulator link (FCEUX Lua script <-> bridge), path /emulator ----
+export interface EmulatorHelloMsg {
+  type: 'hello';
+  role: 'emulator';
+  protocol: number;
+  token: string;
+  emulator: string;
+  rom: { name: string; md5: string };
+}
+/** Bridge's answer to a hello: what to send per frame. ram is a list of [start, length] ranges of CPU RAM. */
+export interface EmulatorWelcomeMsg { type: 'welcome'; protocol: number; session: string; ram: Array<[number, number]>; screen: boolean }
+/** State before `frame` runs. ram is base64 of the requested ranges concatenated; a screen, if asked for, follows as a binary frame. */
+export interface EmulatorStateMsg { type: 'state'; frame: number; timestamp: number; ram: string; lag: boolean; screen: boolean }
+/** Buttons to hold during `frame` on controllers 1 and 2. */
+export interface EmulatorActionMsg { type: 'action'; frame: number; buttons: [number, number]; screen?: boolean }
+export interface SavestateMsg { type: 'savestate'; op: 'save' | 'load' | 'drop'; slot: number }
+export interface SavestateAckMsg { type: 'savestate_ack'; op: 'save' | 'load' | 'drop'; slot: number; frame: number }
+export interface WriteRamMsg { type: 'write_ram'; address: number; data: string }
+export interface WriteRamAckMsg { type: 'write_ram_ack'; address: number; length: number }
+export interface ResetMsg { type: 'reset' }
+/** Ask for a change of what each state carries (e.g. screens on/off). */
+export interface ConfigureMsg { type: 'configure'; screen?: boolean; ram?: Array<[number, number]> }
+
+export type EmulatorToBridge =
+  | EmulatorHelloMsg | EmulatorStateMsg | SavestateAckMsg | WriteRamAckMsg
+  | HeartbeatMsg | HeartbeatAckMsg | PongMsg | PingMsg | ErrorMsg;
+export type BridgeToEmulator =
+  | EmulatorWelcomeMsg | EmulatorActionMsg | SavestateMsg | WriteRamMsg | ResetMsg | ConfigureMsg
+  | HeartbeatMsg | HeartbeatAckMsg | PingMsg | PongMsg | ResyncRequestMsg | QuitMsg | ErrorMsg;
+
+// ---- agent link (trainer <-> bridge), path /agent ----
+export interface ScreenRequest {
+  /** rgba: 256x240x4; gray: one byte per pixel (luma). */
+  format: 'rgba' | 'gray';
+  /** Integer downsampling factor (1, 2, 4, 8): width 256/f, height 240/f. */
+  downsample: number;
+}
+export interface AgentHelloMsg {
+  type: 'hello';
+  role: 'agent';
+  protocol: number;
+  token: string;
+  /** Which controller this trainer drives; omitted = the first free one the launch config gave to a websocket agent. */
+  player?: 0 | 1;
+  name?: string;
+  screen?: ScreenRequest | null;
+}
+export interface AgentWelcomeMsg {
+  type: 'welcome';
+  protocol: number;
+  session: string;
+  player: 0 | 1;
+  rom: string;
+  /** RAM-map variable names in observation order. */
+  vars: string[];
+  maxSteps: number | null;
+  buttons: string[];
+  screen: ScreenRequest | null;
+}
+export interface AgentStateMsg {
+  type: 'state';
+  frame: number;
+  step: number;
+  episode: number;
+  timestamp: number;
+  vars: Record<string, number>;
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  info: Record<string, unknown>;
+  /** True when a binary screen frame for this frame follows. */
+  screen: boolean;
+}
+/** buttons: a mask of BUTTON bits, or a list of button names. */
+export interface AgentActionMsg { type: 'action'; frame: number; buttons: number | string[]; info?: Record<string, unknown> }
+export interface EpisodeEndMsg {
+  type: 'episode_end';
+  episode: number;
+  terminationFrame: number;
+  rows: number;
+  reason: 'done_flag' | 'max_steps' | 'agent_terminated' | 'stopped';
+}
+/** A trainer may say its episode is over (terminated) from its side; the bridge fixes the synced termination frame. */
+export interface AgentTerminateMsg { type: 'terminate'; frame: number }
+
+export type AgentToBridge =
+  | AgentHelloMsg | AgentActionMsg | AgentTerminateMsg
+  | HeartbeatMsg | HeartbeatAckMsg | PingMsg | PongMsg | ResyncRequestMsg | QuitMsg | ErrorMsg;
+export type BridgeToAgent =
+  | AgentWelcomeMsg | AgentStateMsg | EpisodeEndMsg
+  | HeartbeatMsg | HeartbeatAckMsg | PingMsg | PongMsg | ResyncRequestMsg | QuitMsg | ErrorMsg;
+
+/** WebSocket close codes the bridge uses, with the reason text sent beside them. */
+export const CLOSE = {
+  normal: 1000,
+  protocolError: 1002,
+  tooBig: 1009,
+  badToken: 4001,
+  badOrigin: 4003,
+  badVersion: 4005,
+  malformed: 4007,
+  helloTimeout: 4008,
+  replaced: 4009,
+} as const;

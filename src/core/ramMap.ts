@@ -1,0 +1,286 @@
+// RAM maps: named variables in NES work RAM, the per-player reward and the done flag, loaded from a game's .rammap.json.
+
+/** Work RAM is $0000-$07FF. */
+const WORK_RAM_BYTES = 0x800;
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+
+export interface RamVariable {
+  name: string;
+  address: number;
+  /** Bytes, little-endian. */
+  size: 1 | 2;
+  signed: boolean;
+  meaning?: string;
+}
+
+/** reward(player) = sum over terms of scale x (value after - value before). */
+export interface RewardTerm {
+  player: 0 | 1;
+  variable: string;
+  scale: number;
+}
+
+export interface DoneCondition {
+  variable: string;
+  equals: number;
+}
+
+export interface RamMapData {
+  name: string;
+  variables: readonly RamVariable[];
+  reward: readonly RewardTerm[];
+  /** The episode is done when any condition holds; empty = never. */
+  done: readonly DoneCondition[];
+}
+
+export class RamMap {
+  readonly name: string;
+  readonly variables: readonly RamVariable[];
+  readonly rewardTerms: readonly RewardTerm[];
+  readonly doneConditions: readonly DoneCondition[];
+  /** Variable names in observation order. */
+  readonly names: readonly string[];
+  private readonly byName: ReadonlyMap<string, RamVariable>;
+  /** Bytes a RAM copy must have for every variable to be readable. */
+  private readonly needed: number;
+
+  constructor(data: RamMapData) {
+    const byName = new Map<string, RamVariable>();
+    for (const v of data.variables) {
+      if (byName.has(v.name)) throw new Error(`RAM map ${data.name}: duplicate variable name "${v.name}"`);
+      if (v.address < 0 || v.address + v.size > WORK_RAM_BYTES) {
+        throw new Error(`RAM map ${data.name}: variable ${v.name} at ${hex(v.address)} (size ${v.size}) is outside work RAM $0000-$07FF`);
+      }
+      byName.set(v.name, v);
+    }
+    for (const t of data.reward) {
+      if (!byName.has(t.variable)) throw new Error(`RAM map ${data.name}: reward refers to unknown variable "${t.variable}"`);
+    }
+    for (const d of data.done) {
+      if (!byName.has(d.variable)) throw new Error(`RAM map ${data.name}: done refers to unknown variable "${d.variable}"`);
+    }
+    this.name = data.name;
+    this.variables = data.variables.map((v) => ({ ...v }));
+    this.rewardTerms = data.reward.map((t) => ({ ...t }));
+    this.doneConditions = data.done.map((d) => ({ ...d }));
+    this.names = this.variables.map((v) => v.name);
+    this.byName = new Map(this.variables.map((v) => [v.name, v]));
+    this.needed = this.variables.reduce((m, v) => Math.max(m, v.address + v.size), 0);
+  }
+
+  /** Every variable's value, in observation order. */
+  read(ram: Uint8Array): Record<string, number> {
+    this.checkLength(ram);
+    const out: Record<string, number> = {};
+    for (const v of this.variables) out[v.name] = valueOf(v, ram);
+    return out;
+  }
+
+  /** One variable's value; throws for an unknown name. */
+  value(name: string, ram: Uint8Array): number {
+    const v = this.byName.get(name);
+    if (!v) throw new Error(`RAM map ${this.name} has no variable "${name}"`);
+    this.checkLength(ram);
+    return valueOf(v, ram);
+  }
+
+  /** Reward a player earned across one frame: sum of scale x delta of its reward variables (0 when none). */
+  reward(player: number, before: Uint8Array, after: Uint8Array): number {
+    let total = 0;
+    for (const t of this.rewardTerms) {
+      if (t.player !== player) continue;
+      const v = this.byName.get(t.variable)!;
+      this.checkLength(before);
+      this.checkLength(after);
+      total += t.scale * (valueOf(v, after) - valueOf(v, before));
+    }
+    return total;
+  }
+
+  isDone(ram: Uint8Array): boolean {
+    for (const d of this.doneConditions) {
+      this.checkLength(ram);
+      if (valueOf(this.byName.get(d.variable)!, ram) === d.equals) return true;
+    }
+    return false;
+  }
+
+  /** A variable by name, or the variable covering an address (a number, or "0x10" / "$10" text). */
+  lookup(nameOrAddress: string | number): RamVariable | undefined {
+    if (typeof nameOrAddress === 'string') {
+      const byName = this.byName.get(nameOrAddress);
+      if (byName) return byName;
+      const address = parseAddressText(nameOrAddress);
+      return address === undefined ? undefined : this.covering(address);
+    }
+    return this.covering(nameOrAddress);
+  }
+
+  /** Name of the variable covering an address, for labelling memory views. */
+  nameOf(address: number): string | undefined {
+    return this.covering(address)?.name;
+  }
+
+  /** The RAM ranges the map reads, merged, as [start, length] pairs (what an emulator must send per frame). */
+  ramRanges(): Array<[number, number]> {
+    const spans = this.variables.map((v) => [v.address, v.address + v.size] as [number, number]).sort((a, b) => a[0] - b[0]);
+    const out: Array<[number, number]> = [];
+    for (const [s, e] of spans) {
+      const last = out[out.length - 1];
+      if (last && s <= last[0] + last[1]) last[1] = Math.max(last[1], e - last[0]);
+      else out.push([s, e - s]);
+    }
+    return out;
+  }
+
+  private covering(address: number): RamVariable | undefined {
+    return this.variables.find((v) => address >= v.address && address < v.address + v.size);
+  }
+
+  private checkLength(ram: Uint8Array): void {
+    if (ram.length < this.needed) {
+      throw new Error(`RAM map ${this.name} needs ${this.needed} bytes of RAM, got ${ram.length}`);
+    }
+  }
+}
+
+function valueOf(v: RamVariable, ram: Uint8Array): number {
+  if (v.size === 1) {
+    const b = ram[v.address];
+    return v.signed && b >= 0x80 ? b - 0x100 : b;
+  }
+  const w = ram[v.address] | (ram[v.address + 1] << 8);
+  return v.signed && w >= 0x8000 ? w - 0x10000 : w;
+}
+
+function hex(n: number): string {
+  return '$' + n.toString(16).toUpperCase().padStart(4, '0');
+}
+
+function parseAddressText(s: string): number | undefined {
+  const m = /^(?:0x|\$)([0-9a-f]{1,4})$/i.exec(s.trim());
+  return m ? parseInt(m[1], 16) : undefined;
+}
+
+/** A map with no variables, no reward and no done flag, for ROMs that have none. */
+export function emptyRamMap(name = 'none'): RamMap {
+  return new RamMap({ name, variables: [], reward: [], done: [] });
+}
+
+/** Parses a .rammap.json text; every error names the file and the field (e.g. `variables[3].address`). */
+export function parseRamMap(text: string, fileName: string): RamMap {
+  const fail = (msg: string): never => {
+    throw new Error(`${fileName}: ${msg}`);
+  };
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (e) {
+    fail(`invalid JSON: ${jsonErrorWithLine(e as Error, text)}`);
+  }
+  if (!isPlainObject(root)) return fail(`must be a JSON object with "variables", got ${show(root)}`);
+  allowOnly(root, '', ['name', 'description', 'comment', 'rom', '$schema', 'variables', 'reward', 'done'], fail);
+
+  const name = root.name === undefined ? baseName(fileName) : root.name;
+  if (typeof name !== 'string' || name === '') fail(`name must be a non-empty string, got ${show(name)}`);
+
+  if (!Array.isArray(root.variables)) fail(`variables must be an array, got ${show(root.variables)}`);
+  const seen = new Map<string, number>();
+  const variables = (root.variables as unknown[]).map((raw, i): RamVariable => {
+    const at = `variables[${i}]`;
+    if (!isPlainObject(raw)) return fail(`${at} must be an object, got ${show(raw)}`);
+    allowOnly(raw, at + '.', ['name', 'address', 'size', 'signed', 'meaning', 'description'], fail);
+    const vname = raw.name;
+    if (typeof vname !== 'string' || !NAME_RE.test(vname)) {
+      fail(`${at}.name must be a name of letters, digits, _ and . (not starting with a digit), got ${show(vname)}`);
+    }
+    const earlier = seen.get(vname as string);
+    if (earlier !== undefined) fail(`${at}.name "${vname}" duplicates variables[${earlier}].name`);
+    seen.set(vname as string, i);
+    const size = raw.size === undefined ? 1 : raw.size;
+    if (size !== 1 && size !== 2) fail(`${at}.size must be 1 or 2, got ${show(size)}`);
+    const address = parseAddress(raw.address);
+    if (address === undefined || address + (size as number) - 1 > WORK_RAM_BYTES - 1) {
+      fail(`${at}.address must be a number or "0x..." hex string in 0x0000..0x${(WORK_RAM_BYTES - (size as number)).toString(16).toUpperCase().padStart(4, '0')} (size ${size}), got ${show(raw.address)}`);
+    }
+    const signed = raw.signed === undefined ? false : raw.signed;
+    if (typeof signed !== 'boolean') fail(`${at}.signed must be true or false, got ${show(signed)}`);
+    const v: RamVariable = { name: vname as string, address: address!, size: size as 1 | 2, signed: signed as boolean };
+    const meaning = raw.meaning ?? raw.description;
+    if (meaning !== undefined) {
+      if (typeof meaning !== 'string') fail(`${at}.meaning must be a string, got ${show(meaning)}`);
+      v.meaning = meaning as string;
+    }
+    return v;
+  });
+  const known = (field: string, variable: unknown) => {
+    if (typeof variable !== 'string') fail(`${field} must be a variable name, got ${show(variable)}`);
+    if (!seen.has(variable as string)) fail(`${field} refers to unknown variable "${variable}" (known: ${[...seen.keys()].join(', ') || 'none'})`);
+    return variable as string;
+  };
+
+  const rewardRaw = root.reward ?? [];
+  if (!Array.isArray(rewardRaw)) fail(`reward must be an array, got ${show(rewardRaw)}`);
+  const reward = (rewardRaw as unknown[]).map((raw, i): RewardTerm => {
+    const at = `reward[${i}]`;
+    if (!isPlainObject(raw)) return fail(`${at} must be an object, got ${show(raw)}`);
+    allowOnly(raw, at + '.', ['player', 'variable', 'scale'], fail);
+    const player = raw.player === undefined ? 0 : raw.player;
+    if (player !== 0 && player !== 1) fail(`${at}.player must be 0 or 1, got ${show(player)}`);
+    const variable = known(`${at}.variable`, raw.variable);
+    const scale = raw.scale === undefined ? 1 : raw.scale;
+    if (typeof scale !== 'number' || !Number.isFinite(scale)) fail(`${at}.scale must be a finite number, got ${show(scale)}`);
+    return { player: player as 0 | 1, variable, scale: scale as number };
+  });
+
+  const doneRaw = root.done === undefined || root.done === null ? [] : Array.isArray(root.done) ? root.done : [root.done];
+  const single = !Array.isArray(root.done);
+  const done = (doneRaw as unknown[]).map((raw, i): DoneCondition => {
+    const at = single ? 'done' : `done[${i}]`;
+    if (!isPlainObject(raw)) return fail(`${at} must be an object {variable, equals}, got ${show(raw)}`);
+    allowOnly(raw, at + '.', ['variable', 'equals'], fail);
+    const variable = known(`${at}.variable`, raw.variable);
+    const equals = raw.equals;
+    if (typeof equals !== 'number' || !Number.isInteger(equals)) fail(`${at}.equals must be an integer, got ${show(equals)}`);
+    return { variable, equals: equals as number };
+  });
+
+  return new RamMap({ name: name as string, variables, reward, done });
+}
+
+function parseAddress(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v : undefined;
+  if (typeof v === 'string') {
+    const m = /^0x([0-9a-f]{1,4})$/i.exec(v);
+    return m ? parseInt(m[1], 16) : undefined;
+  }
+  return undefined;
+}
+
+function allowOnly(obj: Record<string, unknown>, prefix: string, allowed: readonly string[], fail: (m: string) => never): void {
+  for (const k of Object.keys(obj)) {
+    if (!allowed.includes(k)) fail(`unknown field ${prefix}${k} (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function show(v: unknown): string {
+  const s = v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? s.slice(0, 39) + '…' : s;
+}
+
+function baseName(file: string): string {
+  return file.split(/[\\/]/).pop()!.replace(/\.rammap\.json$|\.json$/i, '') || file;
+}
+
+/** JSON.parse reports a character position; a line number is what a person can use. */
+function jsonErrorWithLine(e: Error, text: string): string {
+  const m = /position (\d+)/.exec(e.message);
+  if (!m) return e.message;
+  const pos = Number(m[1]);
+  const line = text.slice(0, pos).split('\n').length;
+  return `${e.message.replace(/\s*\(line \d+ column \d+\)/, '')} (line ${line})`;
+}

@@ -1,6 +1,6 @@
 // One esbuild call per target with named entry points: extension, standalone debug adapter, CLI, emulator worker, webviews.
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -23,6 +23,11 @@ const targets = [
   { ...common, entryPoints: present(nodeEntries), outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
   { ...common, entryPoints: present(webEntries), outdir: 'dist/webview', platform: 'browser', format: 'iife', target: 'es2022' },
 ].filter((t) => Object.keys(t.entryPoints).length > 0);
+
+// The ONNX runtime's wasm backend loads these two files at run time (from dist/ort beside the bundle).
+const ORT_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
+mkdirSync('dist/ort', { recursive: true });
+for (const f of ORT_FILES) copyFileSync(`node_modules/onnxruntime-web/dist/${f}`, `dist/ort/${f}`);
 
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();

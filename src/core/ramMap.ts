@@ -31,6 +31,8 @@ export interface RamMapData {
   reward: readonly RewardTerm[];
   /** The episode is done when any condition holds; empty = never. */
   done: readonly DoneCondition[];
+  /** Frames run with no input after power-on before episode 0 starts (the game's boot, while RAM is still uninitialised). */
+  warmupFrames?: number;
 }
 
 export class RamMap {
@@ -38,6 +40,7 @@ export class RamMap {
   readonly variables: readonly RamVariable[];
   readonly rewardTerms: readonly RewardTerm[];
   readonly doneConditions: readonly DoneCondition[];
+  readonly warmupFrames: number;
   /** Variable names in observation order. */
   readonly names: readonly string[];
   private readonly byName: ReadonlyMap<string, RamVariable>;
@@ -45,6 +48,7 @@ export class RamMap {
   private readonly needed: number;
 
   constructor(data: RamMapData) {
+    this.warmupFrames = data.warmupFrames ?? 0;
     const byName = new Map<string, RamVariable>();
     for (const v of data.variables) {
       if (byName.has(v.name)) throw new Error(`RAM map ${data.name}: duplicate variable name "${v.name}"`);
@@ -179,7 +183,11 @@ export function parseRamMap(text: string, fileName: string): RamMap {
     fail(`invalid JSON: ${jsonErrorWithLine(e as Error, text)}`);
   }
   if (!isPlainObject(root)) return fail(`must be a JSON object with "variables", got ${show(root)}`);
-  allowOnly(root, '', ['name', 'description', 'comment', 'rom', '$schema', 'variables', 'reward', 'done'], fail);
+  allowOnly(root, '', ['name', 'description', 'comment', 'rom', '$schema', 'variables', 'reward', 'done', 'warmupFrames'], fail);
+  const warmupFrames = root.warmupFrames ?? 0;
+  if (!Number.isSafeInteger(warmupFrames) || (warmupFrames as number) < 0 || (warmupFrames as number) > 100000) {
+    fail(`warmupFrames must be an integer from 0 to 100000, got ${show(warmupFrames)}`);
+  }
 
   const name = root.name === undefined ? baseName(fileName) : root.name;
   if (typeof name !== 'string' || name === '') fail(`name must be a non-empty string, got ${show(name)}`);
@@ -245,7 +253,7 @@ export function parseRamMap(text: string, fileName: string): RamMap {
     return { variable, equals: equals as number };
   });
 
-  return new RamMap({ name: name as string, variables, reward, done });
+  return new RamMap({ name: name as string, variables, reward, done, warmupFrames: warmupFrames as number });
 }
 
 function parseAddress(v: unknown): number | undefined {

@@ -1,0 +1,42 @@
+// FM2 replay agent: plays back an FCEUX movie's input for one controller, frame by frame.
+import { readFile } from 'node:fs/promises';
+import type { AgentAction, AgentPort, Observation } from './agentPort';
+import { parseFm2, type Fm2Movie } from '../core/fm2';
+
+export class Fm2ReplayAgent implements AgentPort {
+  readonly name: string;
+  readonly wantsScreen = false;
+  /** Frames asked for past the movie's end (answered with no buttons). */
+  overrun = 0;
+
+  constructor(private readonly movie: Fm2Movie, private readonly player: 0 | 1, label = 'movie') {
+    this.name = `fm2(${label}, port ${player})`;
+  }
+
+  static async load(path: string, player: 0 | 1): Promise<Fm2ReplayAgent> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (e) {
+      throw new Error(`FM2 movie not readable: ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    return new Fm2ReplayAgent(parseFm2(text, path), player, path);
+  }
+
+  get length(): number {
+    return this.movie.frames.length;
+  }
+
+  /** Movie line i is the input for the i-th emulated frame since power-on, which is the frame id both emulators report. */
+  async act(obs: Observation): Promise<AgentAction> {
+    const line = this.movie.frames[obs.frame];
+    if (!line) {
+      this.overrun++;
+      return { frame: obs.frame, buttons: 0 };
+    }
+    return { frame: obs.frame, buttons: line.ports[this.player] };
+  }
+
+  async close(): Promise<void> {}
+}
+

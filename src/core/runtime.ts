@@ -1,0 +1,638 @@
+// The lockstep runtime: one frame at a time, emulator held at frame N until every agent's action for N arrives; detects, recovers, records.
+import type { EmulatorFrame, EmulatorPort, RomInfo, SnapshotHandle } from '../emulators/emulatorPort';
+import type { AgentAction, AgentEpisodeEnd, AgentPort, Observation } from '../agents/agentPort';
+import type { SyncConfig } from './config';
+import type { RamMap } from './ramMap';
+import { FrameGate, type GateMode } from './frameGate';
+import { DesyncDetector, type DesyncEvent, type DesyncType } from './desyncDetector';
+import { RecoveryPolicy, type RecoveryPlan } from './recovery';
+import { SyncBuffer } from './syncBuffer';
+import { SyncMetrics } from './metrics';
+import { TypedEmitter } from './typedEmitter';
+
+export interface FrameRow {
+  episode: number;
+  /** Step index inside the episode: the dataset row number (0-based). */
+  step: number;
+  frame: number;
+  timestamp: number;
+  buttons: [number, number];
+  rewards: [number, number];
+  terminated: boolean;
+  truncated: boolean;
+  /** Which controllers' buttons were not the agent's own answer (held/manual). */
+  held: [boolean, boolean];
+  manual: [boolean, boolean];
+  wasSpeculative: boolean;
+  agentLatencyMs: [number | null, number | null];
+  vars: Record<string, number>;
+  info: Record<string, unknown>;
+}
+
+export interface EpisodeEnd extends AgentEpisodeEnd {
+  startFrame: number;
+  returns: [number, number];
+}
+
+/** Where rows go (the episode recorder); rows arrive in order, truncate() is called by step back. */
+export interface RowSink {
+  addRow(row: FrameRow): void;
+  endEpisode(end: EpisodeEnd, finalRam: Uint8Array): void | Promise<void>;
+  truncate(episode: number, rowsKept: number): void;
+}
+
+export interface RuntimeStateBuffered {
+  ram: Uint8Array;
+  vars: Record<string, number>;
+  lag: boolean;
+}
+
+export interface FrameOutcome {
+  /** False when the wait was interrupted (pause) or the run faulted; the emulator still holds the same frame. */
+  advanced: boolean;
+  /** The frame the emulator now holds. */
+  frame: number;
+  row?: FrameRow;
+  desyncs: DesyncEvent[];
+  episodeEnd?: EpisodeEnd;
+}
+
+export interface GateStatus {
+  frame: number;
+  waitingFor: number[];
+  sinceMs: number;
+  mode: GateMode;
+}
+
+export interface RuntimeEvents {
+  frame: { row: FrameRow; current: EmulatorFrame };
+  desync: DesyncEvent;
+  waiting: GateStatus;
+  episodeEnd: EpisodeEnd;
+  log: { level: 'info' | 'warn' | 'error'; message: string };
+}
+
+export interface RuntimeDeps {
+  emulator: EmulatorPort;
+  /** Agents by controller: index 0 drives controller 1. A missing agent leaves that controller released. */
+  agents: ReadonlyArray<AgentPort | undefined>;
+  ramMap: RamMap;
+  sync: SyncConfig;
+  now?: () => number;
+}
+
+export interface RuntimeOptions {
+  romPath: string;
+  maxSteps?: number | null;
+  /** Capture a screen every frame (panels, recordings); agents that want screens get them regardless. */
+  captureScreens?: boolean;
+  /** Snapshots kept for step back (0 = no step back, fastest). */
+  stepBackDepth?: number;
+  recorder?: RowSink;
+}
+
+/** Raised when recovery gives up; the run stops, rows recorded so far are kept. */
+export class RuntimeFault extends Error {
+  constructor(message: string, readonly event?: DesyncEvent) {
+    super(message);
+    this.name = 'RuntimeFault';
+  }
+}
+
+interface HistoryEntry {
+  snapshot: SnapshotHandle;
+  current: EmulatorFrame;
+  episode: number;
+  step: number;
+  lastButtons: [number, number];
+  returns: [number, number];
+}
+
+const wallNow = () => performance.timeOrigin + performance.now();
+
+export class LockstepRuntime {
+  readonly events = new TypedEmitter<RuntimeEvents>();
+  readonly detector: DesyncDetector;
+  readonly recovery: RecoveryPolicy;
+  readonly buffer: SyncBuffer<RuntimeStateBuffered, Uint8Array>;
+  readonly metrics: SyncMetrics;
+  private readonly gate: FrameGate;
+  private readonly now: () => number;
+  private readonly players: number[];
+  private rom?: RomInfo;
+  private cur?: EmulatorFrame;
+  private episodeStart?: SnapshotHandle;
+  private episodeStartFrame = 0;
+  private episode = 0;
+  private step = 0;
+  private returns: [number, number] = [0, 0];
+  private lastButtons: [number, number] = [0, 0];
+  private lastAction: Array<AgentAction | undefined> = [undefined, undefined];
+  private readonly inflight: Array<Promise<void> | undefined> = [undefined, undefined];
+  private readonly askedAt: number[] = [0, 0];
+  private readonly latency: Array<number | null> = [null, null];
+  private readonly manualNext: Array<number | undefined> = [undefined, undefined];
+  /** Frames that ran with held buttons while the agent's answer was still out (frame hold). */
+  private readonly heldFrames: [Set<number>, Set<number>] = [new Set(), new Set()];
+  private heldFrame: number | null = null;
+  private observationTime = 0;
+  private interrupt?: AbortController;
+  private fault?: RuntimeFault;
+  private agentTerminatedAt: number | null = null;
+  private history: HistoryEntry[] = [];
+  private started = false;
+  private closed = false;
+
+  constructor(private readonly deps: RuntimeDeps, private readonly options: RuntimeOptions) {
+    this.now = deps.now ?? wallNow;
+    const s = deps.sync;
+    this.players = deps.agents.flatMap((a, i) => (a ? [i] : []));
+    this.gate = new FrameGate({ players: this.players, now: this.now });
+    this.detector = new DesyncDetector({ maxFrameSkip: s.maxFrameSkip, frameTimeoutMs: s.frameTimeoutMs, clockDriftThresholdMs: s.clockDriftThresholdMs });
+    this.recovery = new RecoveryPolicy({ maxDesyncCount: s.maxDesyncCount, reconnectAttempts: s.reconnectAttempts, reconnectDelayMs: s.reconnectDelayMs });
+    this.buffer = new SyncBuffer(s.syncBufferSize);
+    this.metrics = new SyncMetrics({ now: this.now });
+    this.gate.mode = s.onTimeout === 'skip' ? 'hold' : 'strict';
+  }
+
+  get romInfo(): RomInfo | undefined {
+    return this.rom;
+  }
+  get current(): EmulatorFrame | undefined {
+    return this.cur;
+  }
+  get episodeIndex(): number {
+    return this.episode;
+  }
+  get stepIndex(): number {
+    return this.step;
+  }
+  get lastAppliedButtons(): readonly [number, number] {
+    return this.lastButtons;
+  }
+  get gateMode(): GateMode {
+    return this.gate.mode;
+  }
+  set gateMode(m: GateMode) {
+    this.gate.mode = m;
+  }
+  get gateStatus(): GateStatus | null {
+    const w = this.gate.waiting;
+    return w ? { frame: w.frame, waitingFor: w.waitingFor, sinceMs: this.now() - w.since, mode: this.gate.mode } : null;
+  }
+  get agentCount(): number {
+    return this.players.length;
+  }
+  get canStepBack(): boolean {
+    return this.history.length > 0;
+  }
+  get historyDepth(): number {
+    return this.history.length;
+  }
+  get wantsScreens(): boolean {
+    return !!this.options.captureScreens || this.deps.agents.some((a) => a?.wantsScreen);
+  }
+
+  /** Loads the ROM, starts the agents (may wait for a trainer to connect) and holds frame 0 of episode 0. */
+  async start(signal?: AbortSignal): Promise<EmulatorFrame> {
+    if (this.started) throw new Error('runtime already started');
+    this.started = true;
+    const { rom, first: powerOn } = await this.deps.emulator.start(this.options.romPath, { screen: this.wantsScreens });
+    this.rom = rom;
+    let first = powerOn;
+    // The game's boot frames (RAM still uninitialised) are not part of any episode: rewards there would be garbage.
+    for (let i = 0; i < this.deps.ramMap.warmupFrames; i++) first = await this.deps.emulator.step([0, 0], { screen: this.wantsScreens });
+    for (const agent of this.deps.agents) await agent?.start?.(signal);
+    this.episodeStart = await this.deps.emulator.saveSnapshot();
+    this.enterEpisode(first);
+    return first;
+  }
+
+  /** Stops waiting for agents at the held frame (pause); advance() then returns with advanced=false. */
+  interruptWait(): void {
+    this.interrupt?.abort();
+  }
+
+  /** Supplies buttons by hand for the held frame: for one controller, or every controller still awaited. */
+  supplyAction(buttons: number, player?: number): void {
+    const waiting = this.gate.waiting;
+    const targets = player !== undefined ? [player] : (waiting?.waitingFor ?? (this.players.length ? this.players : [0]));
+    for (const p of targets) {
+      if (p !== 0 && p !== 1) throw new Error(`controller must be 1 or 2, got ${p + 1}`);
+      this.manualNext[p] = buttons;
+      // Before the frame is held (between frames) the buttons wait in manualNext and reach the gate when it opens.
+      if (waiting && this.players.includes(p)) this.gate.supply(p, buttons);
+    }
+  }
+
+  /** Runs exactly one frame (or returns early when interrupted). */
+  async advance(): Promise<FrameOutcome> {
+    const cur = this.requireCurrent();
+    if (this.fault) throw this.fault;
+    const desyncs: DesyncEvent[] = [];
+    const off = this.events.on('desync', (e) => desyncs.push(e));
+    try {
+      if (this.heldFrame !== cur.frame) {
+        this.heldFrame = cur.frame;
+        this.gate.open(cur.frame);
+        this.observationTime = this.now();
+        for (const p of this.players) if (this.manualNext[p] !== undefined) this.gate.supply(p, this.manualNext[p]!);
+        for (const p of this.players) if (!this.inflight[p]) this.ask(p, cur);
+      }
+      const gateResult = await this.awaitActions(cur);
+      if (!gateResult) return { advanced: false, frame: cur.frame, desyncs };
+      const outcome = await this.applyFrame(cur, gateResult.buttons, gateResult.held, gateResult.latency);
+      outcome.desyncs = desyncs;
+      return outcome;
+    } finally {
+      off();
+    }
+  }
+
+  /** Runs frames until `until` says stop, an episode limit, or an interrupt; returns the last outcome. */
+  async run(until: (o: FrameOutcome) => boolean): Promise<FrameOutcome> {
+    while (true) {
+      const o = await this.advance();
+      if (!o.advanced || until(o)) return o;
+    }
+  }
+
+  /** Steps back n frames from the snapshot ring: RAM, screen, frame id, buffers, episode counters and recorded rows. */
+  async stepBack(n = 1): Promise<EmulatorFrame> {
+    if (n < 1 || this.history.length === 0) throw new Error('nothing to step back to');
+    const k = Math.min(n, this.history.length);
+    const target = this.history[this.history.length - k];
+    for (const e of this.history.splice(this.history.length - k)) {
+      if (e !== target) this.deps.emulator.dropSnapshot(e.snapshot);
+    }
+    const restored = await this.deps.emulator.loadSnapshot(target.snapshot, { screen: this.wantsScreens });
+    this.deps.emulator.dropSnapshot(target.snapshot);
+    this.episode = target.episode;
+    this.step = target.step;
+    this.lastButtons = [...target.lastButtons];
+    this.returns = [...target.returns];
+    this.options.recorder?.truncate(this.episode, this.step);
+    this.rewindBuffer(restored.frame);
+    this.setCurrent(restored);
+    return restored;
+  }
+
+  /** The observation an agent would get for the held frame. */
+  observation(player: 0 | 1, withScreen = false): Observation {
+    const cur = this.requireCurrent();
+    return this.makeObservation(cur, player, withScreen);
+  }
+
+  async writeRam(address: number, bytes: Uint8Array): Promise<EmulatorFrame> {
+    await this.deps.emulator.writeRam(address, bytes);
+    const fresh = await this.deps.emulator.current({ screen: this.wantsScreens });
+    this.setCurrent(fresh);
+    return fresh;
+  }
+
+  /** The trainer said its episode is over at `frame`: fixes the synced termination after that frame's row. */
+  agentTerminated(frame: number): void {
+    this.agentTerminatedAt = this.agentTerminatedAt === null ? frame : Math.min(this.agentTerminatedAt, frame);
+  }
+
+  /** Ends the current episode early (user stop); recorded rows stay. */
+  async stopEpisode(): Promise<EpisodeEnd | undefined> {
+    if (!this.cur || this.step === 0) return undefined;
+    const end = this.makeEpisodeEnd('stopped');
+    await this.options.recorder?.endEpisode(end, this.cur.ram);
+    this.events.emit('episodeEnd', end);
+    return end;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.interrupt?.abort();
+    await Promise.allSettled(this.deps.agents.map((a) => a?.close()));
+    await this.deps.emulator.close();
+  }
+
+  // ---- internals ----
+
+  private requireCurrent(): EmulatorFrame {
+    if (!this.cur) throw new Error('runtime not started');
+    return this.cur;
+  }
+
+  private enterEpisode(first: EmulatorFrame): void {
+    this.step = 0;
+    this.returns = [0, 0];
+    this.agentTerminatedAt = null;
+    this.episodeStartFrame = first.frame;
+    this.setCurrent(first);
+  }
+
+  private setCurrent(f: EmulatorFrame): void {
+    this.cur = f;
+    this.heldFrame = null;
+    const vars = this.deps.ramMap.read(f.ram);
+    this.buffer.addState({ frame: f.frame, timestamp: f.timestamp, state: { ram: f.ram, vars, lag: f.lag }, episode: this.episode });
+    if (f.screen) this.buffer.addScreen({ frame: f.frame, timestamp: f.timestamp, screen: f.screen });
+  }
+
+  private rewindBuffer(toFrame: number): void {
+    const states = this.buffer.states().filter((s) => s.frame < toFrame);
+    const screens = this.buffer.screens().filter((s) => s.frame !== null && s.frame < toFrame);
+    this.buffer.clear();
+    for (const s of states) this.buffer.addState(s);
+    for (const s of screens) this.buffer.addScreen(s);
+  }
+
+  private makeObservation(cur: EmulatorFrame, player: 0 | 1, withScreen: boolean): Observation {
+    const vars = this.deps.ramMap.read(cur.ram);
+    return {
+      frame: cur.frame,
+      step: this.step,
+      episode: this.episode,
+      player,
+      timestamp: cur.timestamp,
+      ram: cur.ram,
+      vars,
+      reward: 0,
+      terminated: false,
+      truncated: false,
+      info: { lag: cur.lag },
+      screen: withScreen ? cur.screen : undefined,
+    };
+  }
+
+  /** Sends the held frame's observation to one agent; its answer goes to the gate (or the detector on a mismatch). */
+  private ask(p: number, cur: EmulatorFrame): void {
+    const agent = this.deps.agents[p];
+    if (!agent) return;
+    this.askedAt[p] = this.now();
+    const obs = this.makeObservation(cur, p as 0 | 1, agent.wantsScreen);
+    const pending = agent.act(obs).then(
+      (action) => {
+        this.inflight[p] = undefined;
+        this.onAction(p, action);
+      },
+      (err: unknown) => {
+        this.inflight[p] = undefined;
+        this.fail(new RuntimeFault(`agent ${agent.name} (controller ${p + 1}) failed: ${(err as Error)?.message ?? String(err)}`));
+      },
+    );
+    this.inflight[p] = pending;
+  }
+
+  private onAction(p: number, action: AgentAction): void {
+    if (this.closed) return;
+    const cur = this.cur;
+    if (!cur) return;
+    this.lastAction[p] = action;
+    if (this.heldFrames[p].delete(action.frame)) {
+      // That frame already ran with held buttons (frame hold): the late answer is stale, not a rewind. Ask again for the held frame.
+      this.events.emit('log', { level: 'warn', message: `controller ${p + 1}: late action for frame ${action.frame} dropped (frame ran with held buttons)` });
+      if (this.heldFrame === cur.frame && !this.gate.isManual(p)) this.ask(p, cur);
+      return;
+    }
+    const r = this.gate.offer(p, action.frame, action.buttons);
+    if (r.accepted) {
+      this.latency[p] = this.now() - this.askedAt[p];
+      return;
+    }
+    const ev = this.detector.checkFrame(r.expected, r.received, { player: p, now: this.now() });
+    if (!ev) return;
+    this.handleDesync(ev, p, cur);
+  }
+
+  private handleDesync(ev: DesyncEvent, p: number | null, cur: EmulatorFrame): RecoveryPlan {
+    const plan = this.recovery.plan(ev);
+    ev.recovery = describePlan(plan);
+    this.metrics.recordDesync(ev.type);
+    this.buffer.markDesync(cur.frame, ev.type);
+    this.events.emit('desync', ev);
+    this.executeSimplePlan(plan, ev, p, cur);
+    return plan;
+  }
+
+  /** Executes the parts of a plan that need no waiting (resync, buffer clear, counter reset, give up). */
+  private executeSimplePlan(plan: RecoveryPlan, ev: DesyncEvent, p: number | null, cur: EmulatorFrame): void {
+    for (const a of plan.actions) {
+      switch (a) {
+        case 'resync':
+          // The agent is told the held frame's state again; its frame counter follows the state it receives.
+          if (p !== null && !this.inflight[p] && this.cur === cur) this.ask(p, cur);
+          break;
+        case 'clear_buffer':
+          this.buffer.clear();
+          this.buffer.addState({ frame: cur.frame, timestamp: cur.timestamp, state: { ram: cur.ram, vars: this.deps.ramMap.read(cur.ram), lag: cur.lag }, episode: this.episode });
+          break;
+        case 'reset_counter':
+          this.detector.reset?.();
+          break;
+        case 'give_up':
+          this.fail(new RuntimeFault(`giving up after repeated desyncs: ${plan.reason}`, ev));
+          break;
+        case 'heartbeat':
+        case 'hold':
+        case 'reconnect':
+        case 'none':
+          break;
+        default: {
+          const _never: never = a;
+          throw new Error(`unknown recovery action ${String(_never)}`);
+        }
+      }
+    }
+  }
+
+  private fail(f: RuntimeFault): void {
+    if (this.fault) return;
+    this.fault = f;
+    this.events.emit('log', { level: 'error', message: f.message });
+    this.interrupt?.abort();
+  }
+
+  /** Waits at the gate; handles timeouts through the recovery policy. Returns undefined when interrupted. */
+  private async awaitActions(cur: EmulatorFrame): Promise<{ buttons: [number, number]; held: [boolean, boolean]; latency: [number | null, number | null] } | undefined> {
+    const held: [boolean, boolean] = [false, false];
+    if (this.players.length === 0) {
+      return { buttons: [this.takeManual(0), this.takeManual(1)], held, latency: [null, null] };
+    }
+    this.interrupt = new AbortController();
+    const signal = this.interrupt.signal;
+    let announced = false;
+    while (true) {
+      if (this.fault) throw this.fault;
+      const timeout = this.deps.sync.frameTimeoutMs;
+      const res = await this.gate.wait(timeout, signal);
+      if (this.fault) throw this.fault;
+      if (res.status === 'ready') {
+        const buttons: [number, number] = [res.buttons[0], res.buttons[1]];
+        for (let p = 0; p < 2; p++) {
+          if (!this.players.includes(p)) buttons[p] = this.takeManual(p);
+        }
+        const latency: [number | null, number | null] = [this.latency[0], this.latency[1]];
+        this.latency[0] = this.latency[1] = null;
+        return { buttons, held, latency };
+      }
+      if (res.status === 'aborted') return undefined;
+      // Timeout: the action for the held frame is late.
+      if (!announced) {
+        announced = true;
+        const st = this.gateStatus;
+        if (st) this.events.emit('waiting', st);
+      }
+      const ev = this.detector.checkTiming(this.observationTime, this.now(), { frame: cur.frame, player: res.missing[0] })
+        ?? this.detector.record(this.syntheticTimeout(cur, res.missing, res.waitedMs));
+      let plan = this.handleDesync(ev, null, cur);
+      if (plan.actions.includes('heartbeat')) {
+        const alive = await this.heartbeat(res.missing);
+        plan = this.recovery.heartbeatResult(alive);
+        ev.recovery = `${ev.recovery ?? ''}; heartbeat ${alive ? 'answered' : 'unanswered'} -> ${describePlan(plan)}`;
+        if (plan.actions.includes('give_up')) this.fail(new RuntimeFault(`agent unreachable: ${plan.reason}`, ev));
+        if (plan.actions.includes('reconnect') && plan.delayMs > 0) await sleep(plan.delayMs, signal);
+      }
+      if (this.gate.mode === 'hold' && !this.fault) {
+        // Frame hold: a late agent's controller keeps its previous buttons and the emulator moves on.
+        for (const p of res.missing) {
+          held[p] = true;
+          if (this.inflight[p]) this.heldFrames[p].add(cur.frame);
+          this.gate.supply(p, this.lastButtons[p]);
+        }
+      }
+    }
+  }
+
+  private syntheticTimeout(cur: EmulatorFrame, missing: number[], waited: number): DesyncEvent {
+    return {
+      type: 'timeout',
+      frame: cur.frame,
+      expectedFrame: cur.frame,
+      receivedFrame: null,
+      gap: null,
+      delayMs: waited,
+      clockOffsetMs: null,
+      player: missing[0] ?? null,
+      timestamp: this.now(),
+      message: `no action for frame ${cur.frame} from controller ${missing.map((m) => m + 1).join(', ')} after ${Math.round(waited)} ms`,
+    };
+  }
+
+  private async heartbeat(players: number[]): Promise<boolean> {
+    const checks = players.map(async (p) => {
+      const agent = this.deps.agents[p] as (AgentPort & { heartbeat?: (ms: number) => Promise<boolean> }) | undefined;
+      if (!agent) return true;
+      return agent.heartbeat ? agent.heartbeat(this.deps.sync.heartbeatIntervalMs) : true;
+    });
+    return (await Promise.all(checks)).every(Boolean);
+  }
+
+  private takeManual(p: number): number {
+    const v = this.manualNext[p];
+    this.manualNext[p] = undefined;
+    return v ?? 0;
+  }
+
+  private async applyFrame(cur: EmulatorFrame, buttons: [number, number], held: [boolean, boolean], latency: [number | null, number | null]): Promise<FrameOutcome> {
+    const manual: [boolean, boolean] = [false, false];
+    for (let p = 0; p < 2; p++) {
+      if (this.players.includes(p) && this.manualNext[p] !== undefined) {
+        manual[p] = true;
+        this.manualNext[p] = undefined;
+      }
+    }
+    const ready = this.now();
+    const depth = this.options.stepBackDepth ?? 0;
+    if (depth > 0) {
+      const snapshot = await this.deps.emulator.saveSnapshot();
+      this.history.push({ snapshot, current: cur, episode: this.episode, step: this.step, lastButtons: [...this.lastButtons], returns: [...this.returns] });
+      while (this.history.length > depth) this.deps.emulator.dropSnapshot(this.history.shift()!.snapshot);
+    }
+    const next = await this.deps.emulator.step(buttons, { screen: this.wantsScreens });
+    this.lastButtons = buttons;
+    const ramMap = this.deps.ramMap;
+    const rewards: [number, number] = [ramMap.reward(0, cur.ram, next.ram), ramMap.reward(1, cur.ram, next.ram)];
+    this.returns[0] += rewards[0];
+    this.returns[1] += rewards[1];
+    const stepIndex = this.step;
+    this.step++;
+    const maxSteps = this.options.maxSteps ?? null;
+    const doneFlag = ramMap.isDone(next.ram);
+    const agentTerm = this.agentTerminatedAt !== null && cur.frame >= this.agentTerminatedAt;
+    const terminated = doneFlag || agentTerm;
+    const truncated = !terminated && maxSteps !== null && this.step >= maxSteps;
+    const row: FrameRow = {
+      episode: this.episode,
+      step: stepIndex,
+      frame: cur.frame,
+      timestamp: cur.timestamp,
+      buttons,
+      rewards,
+      terminated,
+      truncated,
+      held,
+      manual,
+      wasSpeculative: false,
+      agentLatencyMs: latency,
+      vars: ramMap.read(cur.ram),
+      info: {},
+    };
+    const overrun = maxSteps !== null ? this.detector.checkEpisode(stepIndex, maxSteps, { now: this.now() }) : null;
+    if (overrun) {
+      // Never record a row at or past the synced termination: that is how datasets get 451 rows.
+      this.handleDesync(overrun, null, cur);
+    } else {
+      this.options.recorder?.addRow(row);
+    }
+    const pair = this.buffer.pair(cur.frame);
+    const agentLatency = Math.max(latency[0] ?? 0, latency[1] ?? 0);
+    this.metrics.recordFrame({ frame: cur.frame, frameDelayMs: ready - this.observationTime, agentLatencyMs: agentLatency, syncQualityMs: pair?.syncQualityMs ?? null });
+    const outcome: FrameOutcome = { advanced: true, frame: next.frame, row, desyncs: [] };
+    if (terminated || truncated) {
+      const end = this.makeEpisodeEnd(doneFlag ? 'done_flag' : agentTerm ? 'agent_terminated' : 'max_steps');
+      outcome.episodeEnd = end;
+      await this.options.recorder?.endEpisode(end, next.ram);
+      for (const agent of this.deps.agents) await agent?.episodeEnd?.(end);
+      this.events.emit('episodeEnd', end);
+      this.episode++;
+      this.clearHistory();
+      const fresh = await this.deps.emulator.loadSnapshot(this.episodeStart!, { screen: this.wantsScreens });
+      this.detector.reset?.();
+      this.enterEpisode(fresh);
+      outcome.frame = fresh.frame;
+    } else {
+      this.setCurrent(next);
+    }
+    this.events.emit('frame', { row, current: this.cur! });
+    return outcome;
+  }
+
+  private makeEpisodeEnd(reason: EpisodeEnd['reason']): EpisodeEnd {
+    return {
+      episode: this.episode,
+      terminationFrame: this.episodeStartFrame + this.step,
+      rows: this.step,
+      reason,
+      startFrame: this.episodeStartFrame,
+      returns: [...this.returns],
+    };
+  }
+
+  private clearHistory(): void {
+    for (const e of this.history) this.deps.emulator.dropSnapshot(e.snapshot);
+    this.history = [];
+  }
+}
+
+function describePlan(plan: RecoveryPlan): string {
+  return plan.actions.join('+') + (plan.delayMs > 0 ? ` after ${plan.delayMs} ms` : '') + (plan.reason ? ` (${plan.reason})` : '');
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}
+
+export type { DesyncType };

@@ -1,0 +1,21 @@
+// The embedded emulator without a worker: jsnes runs on the caller's thread (raw-speed benchmarks, fallback).
+import { MachineClient } from './machineClient';
+import { MachineSession } from './machineSession';
+import type { MachineReplyBody, MachineRequestBody } from './workerProtocol';
+
+export class InProcessEmulator extends MachineClient {
+  private readonly session = new MachineSession();
+
+  constructor(options: { now?: () => number } = {}) {
+    super(options.now);
+  }
+
+  protected async request(body: MachineRequestBody): Promise<MachineReplyBody> {
+    if (this.closed) throw new Error(`embedded emulator is closed (${body.type} after close())`);
+    return this.session.handle(body);
+  }
+
+  protected async shutdown(): Promise<void> {
+    this.emit({ type: 'exit', code: null, reason: 'closed' });
+  }
+}

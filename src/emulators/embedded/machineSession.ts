@@ -1,0 +1,75 @@
+// Serves machine requests against one NesMachine and its snapshots: the logic the worker and the in-process emulator share.
+import { NesMachine, type MachineSnapshot } from './nesMachine';
+import type { FrameReply, MachineReplyBody, MachineRequestBody } from './workerProtocol';
+
+export class MachineSession {
+  private machine: NesMachine | undefined;
+  private readonly snapshots = new Map<number, MachineSnapshot>();
+  private nextSnapshotId = 1;
+
+  /** Answers one request; failures come back as an error reply, never as a throw. */
+  async handle(req: MachineRequestBody): Promise<MachineReplyBody> {
+    try {
+      return await this.dispatch(req);
+    } catch (err) {
+      return { type: 'error', message: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  private async dispatch(req: MachineRequestBody): Promise<MachineReplyBody> {
+    switch (req.type) {
+      case 'start': {
+        const machine = await NesMachine.create(req.rom);
+        this.machine = machine;
+        this.snapshots.clear(); // they belong to the previous ROM
+        return this.frameReply(machine, req.screen);
+      }
+      case 'step': {
+        const m = this.running();
+        m.frame(req.buttons);
+        return this.frameReply(m, req.screen);
+      }
+      case 'current':
+        return this.frameReply(this.running(), req.screen);
+      case 'writeRam':
+        this.running().writeRam(req.address, req.bytes);
+        return { type: 'done' };
+      case 'save': {
+        const m = this.running();
+        const id = this.nextSnapshotId++;
+        this.snapshots.set(id, m.snapshot());
+        return { type: 'saved', snapshot: id, frame: m.frameCount };
+      }
+      case 'load': {
+        const m = this.running();
+        const snap = this.snapshots.get(req.snapshot);
+        if (!snap) throw new Error(`unknown snapshot ${req.snapshot} (dropped, or made before the last start)`);
+        m.restore(snap);
+        return this.frameReply(m, req.screen);
+      }
+      case 'drop':
+        this.snapshots.delete(req.snapshot);
+        return { type: 'done' };
+      case 'reset': {
+        const m = this.running();
+        m.reset();
+        return this.frameReply(m, req.screen);
+      }
+      default: {
+        const _exhaustive: never = req;
+        throw new Error(`unknown request ${JSON.stringify((_exhaustive as { type?: unknown }).type)}`);
+      }
+    }
+  }
+
+  private running(): NesMachine {
+    if (!this.machine) throw new Error('no ROM loaded: call start() first');
+    return this.machine;
+  }
+
+  private frameReply(m: NesMachine, screen: boolean): MachineReplyBody {
+    const reply: FrameReply = { type: 'frame', frame: m.frameCount, lag: m.lag, ram: m.ram() };
+    if (screen) reply.screen = m.screenRgba();
+    return reply;
+  }
+}

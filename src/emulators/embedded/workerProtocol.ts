@@ -1,0 +1,42 @@
+// The one typed definition of the messages between EmbeddedEmulator (main thread) and its jsnes worker.
+
+/** Bumped on any incompatible change; the worker refuses requests of another version. */
+export const WORKER_PROTOCOL_VERSION = 1;
+
+/** A request without its correlation id: what the emulator front-ends build. */
+export type MachineRequestBody =
+  | { type: 'start'; rom: Uint8Array; screen: boolean }
+  | { type: 'step'; buttons: [number, number]; screen: boolean }
+  | { type: 'current'; screen: boolean }
+  | { type: 'writeRam'; address: number; bytes: Uint8Array }
+  | { type: 'save' }
+  | { type: 'load'; snapshot: number; screen: boolean }
+  | { type: 'drop'; snapshot: number }
+  | { type: 'reset'; screen: boolean };
+
+export type MachineRequest = MachineRequestBody & { id: number; version: number };
+
+/** State of the machine at the start of a frame; ram/screen are fresh buffers (transferred, not copied). */
+export interface FrameReply {
+  type: 'frame';
+  frame: number;
+  lag: boolean;
+  ram: Uint8Array;
+  screen?: Uint8Array;
+}
+
+export type MachineReplyBody =
+  | FrameReply
+  | { type: 'saved'; snapshot: number; frame: number }
+  | { type: 'done' }
+  | { type: 'error'; message: string };
+
+export type MachineReply = MachineReplyBody & { id: number };
+
+/** Buffers in a reply that can be moved to the other thread instead of copied. */
+export function replyTransferList(reply: MachineReplyBody): ArrayBuffer[] {
+  if (reply.type !== 'frame') return [];
+  const list = [reply.ram.buffer as ArrayBuffer];
+  if (reply.screen) list.push(reply.screen.buffer as ArrayBuffer);
+  return list;
+}

@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
-const pureLayers = ['src/core/**', 'src/emulators/**', 'src/agents/**', 'src/debugAdapter/**', 'src/cli/**'];
+const pureLayers = ['src/core/**', 'src/emulators/**', 'src/agents/**', 'src/session/**', 'src/debugAdapter/**', 'src/cli/**'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', '.cache/**', 'clients/**', 'lua/**', 'roms/**'] },

@@ -386,6 +386,7 @@ export interface PolicyStep {
 
 /** A loaded model plus its sidecar; one instance per agent (it keeps the frame stack and the sampling stream). */
 export class OnnxPolicy {
+  private released = false;
   private readonly encoder: ObservationEncoder;
   private readonly decoder: ActionDecoder;
   private readonly shape: number[];
@@ -475,6 +476,9 @@ export class OnnxPolicy {
   }
 
   async close(): Promise<void> {
+    // Idempotent: a session released twice makes onnxruntime throw "invalid session id".
+    if (this.released) return;
+    this.released = true;
     await this.session.release();
   }
 }

@@ -106,6 +106,7 @@ interface HistoryEntry {
   step: number;
   lastButtons: [number, number];
   returns: [number, number];
+  lastRewards: [number, number];
 }
 
 const wallNow = () => performance.timeOrigin + performance.now();
@@ -126,6 +127,8 @@ export class LockstepRuntime {
   private episode = 0;
   private step = 0;
   private returns: [number, number] = [0, 0];
+  /** Reward of the transition that led to the held frame, per controller (what a Gym step() returns with the observation). */
+  private lastRewards: [number, number] = [0, 0];
   private lastButtons: [number, number] = [0, 0];
   private lastAction: Array<AgentAction | undefined> = [undefined, undefined];
   private readonly inflight: Array<Promise<void> | undefined> = [undefined, undefined];
@@ -271,6 +274,7 @@ export class LockstepRuntime {
     this.step = target.step;
     this.lastButtons = [...target.lastButtons];
     this.returns = [...target.returns];
+    this.lastRewards = [...target.lastRewards];
     this.options.recorder?.truncate(this.episode, this.step);
     this.rewindBuffer(restored.frame);
     this.setCurrent(restored);
@@ -322,6 +326,7 @@ export class LockstepRuntime {
   private enterEpisode(first: EmulatorFrame): void {
     this.step = 0;
     this.returns = [0, 0];
+    this.lastRewards = [0, 0];
     this.agentTerminatedAt = null;
     this.episodeStartFrame = first.frame;
     this.setCurrent(first);
@@ -353,7 +358,7 @@ export class LockstepRuntime {
       timestamp: cur.timestamp,
       ram: cur.ram,
       vars,
-      reward: 0,
+      reward: this.lastRewards[player],
       terminated: false,
       truncated: false,
       info: { lag: cur.lag },
@@ -542,7 +547,7 @@ export class LockstepRuntime {
     const depth = this.options.stepBackDepth ?? 0;
     if (depth > 0) {
       const snapshot = await this.deps.emulator.saveSnapshot();
-      this.history.push({ snapshot, current: cur, episode: this.episode, step: this.step, lastButtons: [...this.lastButtons], returns: [...this.returns] });
+      this.history.push({ snapshot, current: cur, episode: this.episode, step: this.step, lastButtons: [...this.lastButtons], returns: [...this.returns], lastRewards: [...this.lastRewards] });
       while (this.history.length > depth) this.deps.emulator.dropSnapshot(this.history.shift()!.snapshot);
     }
     const next = await this.deps.emulator.step(buttons, { screen: this.wantsScreens });
@@ -551,6 +556,7 @@ export class LockstepRuntime {
     const rewards: [number, number] = [ramMap.reward(0, cur.ram, next.ram), ramMap.reward(1, cur.ram, next.ram)];
     this.returns[0] += rewards[0];
     this.returns[1] += rewards[1];
+    this.lastRewards = rewards;
     const stepIndex = this.step;
     this.step++;
     const maxSteps = this.options.maxSteps ?? null;

@@ -33,6 +33,8 @@ export interface AgentEpisodeEnd {
   terminationFrame: number;
   rows: number;
   reason: 'done_flag' | 'max_steps' | 'agent_terminated' | 'stopped';
+  /** Rewards of the episode's last transition per controller (an observation carries the reward that led to it; the last one has no observation). */
+  lastRewards?: [number, number];
 }
 
 export interface AgentPort {

@@ -34,6 +34,20 @@ export interface BridgeLink {
 
 export type LinkHandler = (link: BridgeLink) => void;
 
+/** WebSocket close reasons are limited to 123 bytes of UTF-8; ws throws past that, so cut by bytes, not characters. */
+export function fitCloseReason(text: string, maxBytes = 123): string {
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (bytes + n + 3 > maxBytes) break; // room for the ellipsis (3 bytes)
+    out += ch;
+    bytes += n;
+  }
+  return out + '…';
+}
+
 /** Constant-time token comparison (hash both sides so lengths match). */
 export function tokenMatches(expected: string, given: unknown): boolean {
   if (typeof given !== 'string') return false;
@@ -124,7 +138,7 @@ export class BridgeServer {
     ws.on('error', (err) => this.log('warn', `bridge ${role} link ${remote}: ${err.message}`));
     if (!originAllowed(origin)) {
       this.log('warn', `bridge refused ${role} link from ${remote}: origin ${origin} not allowed`);
-      ws.close(CLOSE.badOrigin, `origin not allowed: ${String(origin).slice(0, 60)}`);
+      ws.close(CLOSE.badOrigin, fitCloseReason(`origin not allowed: ${String(origin)}`));
       return;
     }
     const queryToken = new URL(req.url ?? '/', 'http://x').searchParams.get('token');
@@ -134,7 +148,7 @@ export class BridgeServer {
       clearTimeout(timer);
       const refuse = (code: number, reason: string) => {
         this.log('warn', `bridge refused ${role} link from ${remote}: ${reason}`);
-        ws.close(code, reason);
+        ws.close(code, fitCloseReason(reason));
       };
       if (isBinary) return refuse(CLOSE.malformed, 'first message must be a JSON hello');
       let hello: Record<string, unknown>;
@@ -143,13 +157,13 @@ export class BridgeServer {
         if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
         hello = parsed as Record<string, unknown>;
       } catch (e) {
-        return refuse(CLOSE.malformed, `malformed hello: ${(e as Error).message}`.slice(0, 120));
+        return refuse(CLOSE.malformed, `malformed hello: ${(e as Error).message}`);
       }
-      if (hello.type !== 'hello') return refuse(CLOSE.malformed, `first message must be type "hello", got ${JSON.stringify(hello.type)}`.slice(0, 120));
+      if (hello.type !== 'hello') return refuse(CLOSE.malformed, `first message must be type "hello", got ${JSON.stringify(hello.type)}`);
       if (!tokenMatches(this.token, hello.token ?? queryToken)) return refuse(CLOSE.badToken, 'invalid session token');
-      if (hello.role !== role) return refuse(CLOSE.malformed, `hello role ${JSON.stringify(hello.role)} does not match path /${role}`.slice(0, 120));
+      if (hello.role !== role) return refuse(CLOSE.malformed, `hello role ${JSON.stringify(hello.role)} does not match path /${role}`);
       if (hello.protocol !== PROTOCOL_VERSION) {
-        return refuse(CLOSE.badVersion, `protocol version ${JSON.stringify(hello.protocol)} not supported (bridge speaks ${PROTOCOL_VERSION})`.slice(0, 120));
+        return refuse(CLOSE.badVersion, `protocol version ${JSON.stringify(hello.protocol)} not supported (bridge speaks ${PROTOCOL_VERSION})`);
       }
       const handler = this.handlers.get(role);
       if (!handler) return refuse(CLOSE.normal, `no ${role} expected in this session`);
@@ -194,7 +208,7 @@ function makeLink(ws: WebSocket, role: Role, remote: string, hello: Record<strin
       return () => ws.off('close', l);
     },
     close(code = CLOSE.normal, reason = '') {
-      ws.close(code, reason);
+      ws.close(code, fitCloseReason(reason));
     },
     get open() {
       return ws.readyState === ws.OPEN;

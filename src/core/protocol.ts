@@ -101,6 +101,8 @@ export interface EpisodeEndMsg {
   terminationFrame: number;
   rows: number;
   reason: 'done_flag' | 'max_steps' | 'agent_terminated' | 'stopped';
+  /** Reward of the episode's last transition for this trainer's controller (the last step()'s reward). */
+  reward?: number;
 }
 /** A trainer may say its episode is over (terminated) from its side; the bridge fixes the synced termination frame. */
 export interface AgentTerminateMsg { type: 'terminate'; frame: number }

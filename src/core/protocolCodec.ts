@@ -4,7 +4,7 @@ import {
   MAX_MESSAGE_BYTES,
   type AgentToBridge, type BridgeToAgent, type BridgeToEmulator, type EmulatorToBridge,
   type ErrorMsg, type HeartbeatAckMsg, type HeartbeatMsg, type PingMsg, type PongMsg, type QuitMsg,
-  type ResyncRequestMsg, type ScreenRequest,
+  type ResyncRequestMsg, type ScreenRequest, type EpisodeEndMsg,
 } from './protocol';
 
 export type Parsed<T> = { ok: true; msg: T } | { ok: false; error: string };
@@ -299,10 +299,14 @@ const BRIDGE_TO_AGENT: Validators<BridgeToAgent> = {
     vars: f.numberRecord('vars'), reward: f.finite('reward'), terminated: f.bool('terminated'), truncated: f.bool('truncated'),
     info: f.record('info'), screen: f.bool('screen'),
   }),
-  episode_end: (f) => ({
-    type: 'episode_end', episode: f.count('episode'), terminationFrame: f.count('terminationFrame'), rows: f.count('rows'),
-    reason: f.oneOf('reason', EPISODE_END_REASONS),
-  }),
+  episode_end: (f) => {
+    const m: EpisodeEndMsg = {
+      type: 'episode_end', episode: f.count('episode'), terminationFrame: f.count('terminationFrame'), rows: f.count('rows'),
+      reason: f.oneOf('reason', EPISODE_END_REASONS),
+    };
+    if (f.has('reward')) m.reward = f.finite('reward');
+    return m;
+  },
   heartbeat, heartbeat_ack: heartbeatAck, ping, pong, resync_request: resyncRequest, quit, error: errorMsg,
 };
 

@@ -1,0 +1,610 @@
+// EmulatorPort over a real FCEUX running lua/lockstep.lua: launches (or waits for) FCEUX and drives it frame by frame through the bridge.
+import { randomBytes } from 'node:crypto';
+import type { ButtonPair } from '../../core/buttons';
+import { BridgeServer, type BridgeLink } from '../../core/bridgeServer';
+import { CLOSE, PROTOCOL_VERSION, type EmulatorToBridge, type ErrorMsg, type SavestateAckMsg, type WriteRamAckMsg } from '../../core/protocol';
+import { decodeBase64Ram, encodeBase64, parseEmulatorToBridge } from '../../core/protocolCodec';
+import { decodeScreenFrame, gdToRgba } from '../../core/screenFrame';
+import {
+  NES_HEIGHT, NES_WIDTH, RAM_SIZE,
+  type EmulatorEvent, type EmulatorFrame, type EmulatorPort, type RomInfo, type SnapshotHandle, type StepOptions,
+} from '../emulatorPort';
+import { readRom } from '../rom';
+import { FceuxProcess, type FceuxExit } from './fceuxProcess';
+import { locateFceux, lockstepLuaPath } from './fceuxLocator';
+
+export type FceuxMode = 'launch' | 'attach';
+
+/** Timing of lockstep.lua's link to the bridge (passed to the script as LOCKSTEP_* variables in launch mode). */
+export interface FceuxLinkTiming {
+  heartbeatMs?: number;
+  deadMs?: number;
+  helloMs?: number;
+  reconnectTries?: number;
+  reconnectMs?: number;
+}
+
+export interface FceuxEmulatorOptions {
+  /** FCEUX executable; searched on PATH and in the usual places when omitted. */
+  fceuxPath?: string;
+  /** A bridge shared with the agents; the emulator creates (and closes) its own when omitted. */
+  bridge?: BridgeServer;
+  /** launch: start FCEUX ourselves. attach: wait for a user-started FCEUX that loads lockstep.lua. */
+  mode?: FceuxMode;
+  /** No FCEUX window (default). A window needs a display; without one the emulator stays headless and says so. */
+  headless?: boolean;
+  /** CPU RAM ranges [start, length] inside $0000-$07FF sent with each state; default all 2 KB. */
+  ramRanges?: Array<[number, number]>;
+  /** How long to wait for FCEUX's hello and first state (launch default 20 s, attach default 10 min). */
+  connectTimeoutMs?: number;
+  /** How long one step, snapshot or RAM write may take before it fails (default 10 s). */
+  stepTimeoutMs?: number;
+  /** lockstep.lua path; defaults to lua/lockstep.lua in the package. */
+  luaPath?: string;
+  linkTiming?: FceuxLinkTiming;
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/** What can answer a request: a state (with its screen), an acknowledgement or an error from the script. */
+type Incoming =
+  /** fresh: the first state on a new link, which the script sends after every (re)connect. */
+  | { kind: 'state'; frame: EmulatorFrame; fresh: boolean }
+  | { kind: 'pong'; id: number }
+  | { kind: 'ack'; msg: SavestateAckMsg | WriteRamAckMsg }
+  | { kind: 'error'; msg: ErrorMsg };
+
+/** A request's view of incoming messages: finish with this one, send the request again, or keep waiting. */
+type Verdict = 'done' | 'resend' | 'wait';
+
+interface Exchange {
+  send(): void;
+  judge(ev: Incoming): Verdict;
+  resolve(ev: Incoming): void;
+  reject(err: Error): void;
+}
+
+const DEFAULT_STEP_TIMEOUT_MS = 10_000;
+const DEFAULT_LAUNCH_TIMEOUT_MS = 20_000;
+const DEFAULT_ATTACH_TIMEOUT_MS = 10 * 60_000;
+const QUIT_GRACE_MS = 2000;
+
+export class FceuxEmulator implements EmulatorPort {
+  readonly kind = 'fceux' as const;
+  private readonly mode: FceuxMode;
+  private readonly ramRanges: Array<[number, number]>;
+  private readonly stepTimeoutMs: number;
+  private readonly session = randomBytes(8).toString('hex');
+  private readonly listeners = new Set<(e: EmulatorEvent) => void>();
+  private bridge?: BridgeServer;
+  private ownsBridge = false;
+  private proc?: FceuxProcess;
+  private link?: BridgeLink;
+  private unlink: Array<() => void> = [];
+  private rom?: RomInfo;
+  /** The frame FCEUX waits to run (its last state). */
+  private held?: EmulatorFrame;
+  /** Whether the script attaches a screen to states nobody asked a screen for (resync, load, reset). */
+  private scriptScreen = false;
+  /** A state that announced a screen; it is complete when the binary frame arrives. */
+  private awaitingScreen?: EmulatorFrame;
+  private exchange?: Exchange;
+  /** Public calls run one at a time, in order. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private nextSlot = 1;
+  private nextPing = 1;
+  /** Set by a timeout: answers to the abandoned request may still arrive, so resync before the next one. */
+  private unsure = false;
+  /** No state has arrived yet on the current link. */
+  private freshLink = false;
+  private exitError?: Error;
+  private closing?: Promise<void>;
+  private started = false;
+
+  constructor(private readonly options: FceuxEmulatorOptions = {}) {
+    this.mode = options.mode ?? 'launch';
+    if (this.mode !== 'launch' && this.mode !== 'attach') {
+      throw new Error(`FCEUX mode must be "launch" or "attach", got ${JSON.stringify(options.mode)}`);
+    }
+    this.ramRanges = options.ramRanges ?? [[0, RAM_SIZE]];
+    this.ramRanges.forEach(([start, length], i) => {
+      if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 1 || start + length > RAM_SIZE) {
+        throw new Error(`ramRanges[${i}] must be [start, length] inside $0000-$07FF, got ${JSON.stringify([start, length])}`);
+      }
+    });
+    this.stepTimeoutMs = options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+  }
+
+  /** Process id of the FCEUX this emulator launched (undefined in attach mode or before start). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  onEvent(listener: (e: EmulatorEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  start(romPath: string, options: StepOptions = {}): Promise<{ rom: RomInfo; first: EmulatorFrame }> {
+    return this.serial(async () => {
+      if (this.started) throw new Error('FCEUX emulator already started: create a new FceuxEmulator for another run');
+      if (this.closing) throw new Error('FCEUX emulator closed');
+      this.started = true;
+      try {
+        return await this.startNow(romPath, options);
+      } catch (e) {
+        // A failed start leaves nothing running: no FCEUX, no port, no temp folder.
+        await this.close();
+        throw e;
+      }
+    });
+  }
+
+  private async startNow(romPath: string, options: StepOptions): Promise<{ rom: RomInfo; first: EmulatorFrame }> {
+    const { info } = await readRom(romPath);
+    this.rom = info;
+    this.scriptScreen = options.screen === true;
+    // Fail fast on a missing FCEUX before opening any port.
+    const fceuxPath = this.mode === 'launch' ? locateFceux(this.options.fceuxPath) : undefined;
+    this.bridge = this.options.bridge;
+    if (!this.bridge) {
+      this.bridge = new BridgeServer({ log: (level, message) => this.log(level, message) });
+      this.ownsBridge = true;
+    }
+    const port = await this.bridge.listen();
+    this.bridge.setHandler('emulator', (link) => this.onLink(link));
+    const timeoutMs = this.options.connectTimeoutMs ?? (this.mode === 'launch' ? DEFAULT_LAUNCH_TIMEOUT_MS : DEFAULT_ATTACH_TIMEOUT_MS);
+    if (fceuxPath) {
+      this.launch(fceuxPath, romPath, port);
+      this.log('info', `started FCEUX (pid ${this.proc?.pid}) on ${info.name}; waiting for lockstep.lua to connect`);
+    } else {
+      this.log('info', `waiting for FCEUX: open ${info.name} in FCEUX and load ${this.luaPath()} ` +
+        `(File > Lua > New Lua Script Window) with CONFIG port = ${port}, token = "${this.bridge.token}"`);
+    }
+    const ev = await this.request(
+      () => undefined,
+      (e) => (e.kind === 'state' ? 'done' : 'wait'),
+      timeoutMs,
+      () => this.mode === 'launch'
+        ? `FCEUX did not connect within ${timeoutMs} ms (is LuaSocket installed? Debian/Ubuntu: sudo apt-get install lua-socket)`
+        : `no FCEUX connected within ${timeoutMs} ms`,
+    );
+    return { rom: info, first: frameOf(ev) };
+  }
+
+  step(buttons: ButtonPair, options: StepOptions = {}): Promise<EmulatorFrame> {
+    return this.serial(async () => {
+      const [p1, p2] = buttons;
+      if (!isMask(p1) || !isMask(p2)) throw new Error(`buttons must be two masks 0..255, got ${JSON.stringify(buttons)}`);
+      const held = (await this.ready()).frame;
+      const ev = await this.request(
+        () => this.link?.sendJson({ type: 'action', frame: held, buttons: [p1, p2], screen: options.screen === true }),
+        (e) => {
+          if (e.kind === 'error' && e.msg.code === 'wrong_frame') {
+            throw new Error(`FCEUX refused the action for frame ${held}: ${e.msg.message}`);
+          }
+          if (e.kind !== 'state') return 'wait';
+          // After a reconnect the script repeats the held frame's state: the action was lost with the old link.
+          if (e.frame.frame === held) return e.fresh ? 'resend' : 'wait';
+          return 'done';
+        },
+        this.stepTimeoutMs,
+        () => `FCEUX did not answer the action for frame ${held} within ${this.stepTimeoutMs} ms`,
+      );
+      const frame = frameOf(ev);
+      if (frame.frame !== held + 1) this.log('warn', `FCEUX went from frame ${held} to ${frame.frame} in one step`);
+      return frame;
+    });
+  }
+
+  current(options: StepOptions = {}): Promise<EmulatorFrame> {
+    return this.serial(async () => {
+      await this.ready();
+      this.configureScreen(options.screen === true);
+      const ev = await this.request(
+        () => this.link?.sendJson({ type: 'resync_request', timestamp: Date.now(), reason: 'current state asked for' }),
+        (e) => (e.kind === 'state' ? 'done' : 'wait'),
+        this.stepTimeoutMs,
+        () => `FCEUX did not resend its state within ${this.stepTimeoutMs} ms`,
+      );
+      return frameOf(ev);
+    });
+  }
+
+  writeRam(address: number, bytes: Uint8Array): Promise<void> {
+    return this.serial(async () => {
+      if (!Number.isInteger(address) || address < 0 || bytes.length < 1 || address + bytes.length > 0x10000) {
+        throw new Error(`writeRam: ${bytes.length} bytes at address ${address} do not fit in $0000-$FFFF`);
+      }
+      await this.ready();
+      await this.request(
+        () => this.link?.sendJson({ type: 'write_ram', address, data: encodeBase64(bytes) }),
+        (e) => {
+          if (e.kind === 'error' && e.msg.code === 'bad_write_ram') throw new Error(`FCEUX refused the RAM write: ${e.msg.message}`);
+          if (e.kind === 'ack') return e.msg.type === 'write_ram_ack' && e.msg.address === address ? 'done' : 'wait';
+          return resendAfterReconnect(e);
+        },
+        this.stepTimeoutMs,
+        () => `FCEUX did not acknowledge the RAM write within ${this.stepTimeoutMs} ms`,
+      );
+    });
+  }
+
+  saveSnapshot(): Promise<SnapshotHandle> {
+    return this.serial(async () => {
+      await this.ready();
+      const slot = this.nextSlot++;
+      const ev = await this.request(
+        () => this.link?.sendJson({ type: 'savestate', op: 'save', slot }),
+        (e) => (e.kind === 'ack' ? (isAck(e.msg, 'save', slot) ? 'done' : 'wait') : resendAfterReconnect(e)),
+        this.stepTimeoutMs,
+        () => `FCEUX did not acknowledge savestate ${slot} within ${this.stepTimeoutMs} ms`,
+      );
+      if (ev.kind !== 'ack' || ev.msg.type !== 'savestate_ack') throw new Error(`expected a savestate acknowledgement from FCEUX, got ${ev.kind}`);
+      return { id: slot, frame: ev.msg.frame };
+    });
+  }
+
+  loadSnapshot(handle: SnapshotHandle, options: StepOptions = {}): Promise<EmulatorFrame> {
+    return this.serial(async () => {
+      await this.ready();
+      this.configureScreen(options.screen === true);
+      let acked = false;
+      const ev = await this.request(
+        () => this.link?.sendJson({ type: 'savestate', op: 'load', slot: handle.id }),
+        (e) => {
+          if (e.kind === 'error' && e.msg.code === 'no_savestate') throw new Error(`FCEUX has no snapshot ${handle.id}: ${e.msg.message}`);
+          if (e.kind === 'ack') {
+            if (isAck(e.msg, 'load', handle.id)) acked = true;
+            return 'wait';
+          }
+          if (acked && e.kind === 'state') return 'done';
+          return resendAfterReconnect(e);
+        },
+        this.stepTimeoutMs,
+        () => `FCEUX did not load snapshot ${handle.id} within ${this.stepTimeoutMs} ms`,
+      );
+      return frameOf(ev);
+    });
+  }
+
+  dropSnapshot(handle: SnapshotHandle): void {
+    // Fire and forget: the acknowledgement is ignored, and a drop lost to a reconnect only costs the script some memory.
+    this.link?.sendJson({ type: 'savestate', op: 'drop', slot: handle.id });
+  }
+
+  reset(options: StepOptions = {}): Promise<EmulatorFrame> {
+    return this.serial(async () => {
+      await this.ready();
+      this.configureScreen(options.screen === true);
+      const ev = await this.request(
+        () => this.link?.sendJson({ type: 'reset' }),
+        // A power cycle twice in a row (after a reconnect) lands on the same frame-0 machine.
+        (e) => (e.kind === 'state' ? (e.fresh ? 'resend' : 'done') : 'wait'),
+        this.stepTimeoutMs,
+        () => `FCEUX did not power-cycle within ${this.stepTimeoutMs} ms`,
+      );
+      return frameOf(ev);
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  // ---- internals ----
+
+  private async shutdown(): Promise<void> {
+    this.exchange?.reject(new Error('FCEUX emulator closed'));
+    this.exchange = undefined;
+    if (this.link?.open) this.link.sendJson({ type: 'quit', code: 0, reason: 'Lockstep session closed' });
+    if (this.proc) {
+      // Without a link the quit could not be sent: no point waiting for FCEUX to leave by itself.
+      const exit = await this.proc.stop(this.link?.open ? QUIT_GRACE_MS : 0);
+      this.log('info', `FCEUX ended (${exit.description})`);
+    }
+    this.dropLink();
+    if (this.bridge) {
+      this.bridge.setHandler('emulator', undefined);
+      if (this.ownsBridge) await this.bridge.close();
+    }
+  }
+
+  private luaPath(): string {
+    return this.options.luaPath ?? lockstepLuaPath();
+  }
+
+  private launch(fceuxPath: string, romPath: string, port: number): void {
+    let headless = this.options.headless ?? true;
+    if (!headless && process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+      this.log('warn', 'no display found (DISPLAY/WAYLAND_DISPLAY unset): running FCEUX headless');
+      headless = true;
+    }
+    const t = this.options.linkTiming ?? {};
+    const scriptEnv: Record<string, string> = {};
+    const put = (name: string, v: number | undefined) => {
+      if (v !== undefined) scriptEnv[name] = String(v);
+    };
+    put('LOCKSTEP_HEARTBEAT_MS', t.heartbeatMs);
+    put('LOCKSTEP_DEAD_MS', t.deadMs);
+    put('LOCKSTEP_HELLO_MS', t.helloMs);
+    put('LOCKSTEP_RECONNECT_TRIES', t.reconnectTries);
+    put('LOCKSTEP_RECONNECT_MS', t.reconnectMs);
+    const proc = new FceuxProcess({
+      fceuxPath, romPath, luaPath: this.luaPath(), host: '127.0.0.1', port, token: this.bridge!.token, headless, scriptEnv,
+      onLine: (_stream, line) => this.onOutputLine(line),
+    });
+    this.proc = proc;
+    void proc.exited.then((exit) => this.onExit(proc, exit));
+  }
+
+  private onOutputLine(line: string): void {
+    const m = /^lockstep\.lua: (info|warn|error): (.*)$/.exec(line);
+    if (m) this.log(m[1] as 'info' | 'warn' | 'error', `lockstep.lua: ${m[2]}`);
+    else this.log('info', `fceux: ${line}`);
+  }
+
+  private onExit(proc: FceuxProcess, exit: FceuxExit): void {
+    const tail = proc.lastErrorLines(4).join(' | ');
+    this.exitError = new Error(`FCEUX exited (${exit.description})${tail ? `; last output: ${tail}` : ''}`);
+    this.emit({ type: 'exit', code: exit.code, reason: exit.description });
+    if (this.exchange) {
+      const x = this.exchange;
+      this.exchange = undefined;
+      x.reject(this.exitError);
+    }
+  }
+
+  private onLink(link: BridgeLink): void {
+    if (this.closing) {
+      link.close(CLOSE.normal, 'session closed');
+      return;
+    }
+    const helloRom = link.hello.rom as { name?: unknown; md5?: unknown } | undefined;
+    const md5 = typeof helloRom?.md5 === 'string' ? helloRom.md5.toLowerCase() : '';
+    if (this.rom && md5 !== '' && md5 !== this.rom.md5NoHeader && md5 !== this.rom.md5) {
+      const why = `FCEUX is running ${String(helloRom?.name)} (md5 ${md5}), but this session's ROM is ${this.rom.name} (md5 ${this.rom.md5NoHeader})`;
+      this.log('error', why);
+      link.sendJson({ type: 'quit', code: 5, reason: why });
+      link.close(CLOSE.normal, 'wrong ROM');
+      this.exchange?.reject(new Error(why));
+      this.exchange = undefined;
+      return;
+    }
+    if (this.link) {
+      this.log('info', `FCEUX reconnected from ${link.remote}`);
+      // The old socket is dead or stale; only the newest link speaks for FCEUX.
+      if (this.link.open) this.link.close(CLOSE.replaced, 'replaced by a newer FCEUX link');
+      this.dropLink();
+    } else {
+      this.log('info', `FCEUX connected from ${link.remote} (${String(helloRom?.name ?? '?')})`);
+    }
+    this.link = link;
+    this.freshLink = true;
+    this.awaitingScreen = undefined;
+    this.unlink = [
+      link.onMessage((data) => this.onMessage(link, data)),
+      link.onClose((code, reason) => {
+        if (this.link === link && !this.closing) this.log('warn', `FCEUX link closed (${code}${reason ? ` ${reason}` : ''}); waiting for it to reconnect`);
+      }),
+    ];
+    link.sendJson({ type: 'welcome', protocol: PROTOCOL_VERSION, session: this.session, ram: this.ramRanges, screen: this.scriptScreen });
+  }
+
+  private dropLink(): void {
+    for (const off of this.unlink) off();
+    this.unlink = [];
+    this.link = undefined;
+  }
+
+  private onMessage(link: BridgeLink, data: string | Uint8Array): void {
+    if (link !== this.link) return;
+    if (typeof data !== 'string') {
+      this.onScreen(data);
+      return;
+    }
+    const parsed = parseEmulatorToBridge(data);
+    if (!parsed.ok) {
+      this.log('warn', `bad message from FCEUX: ${parsed.error}`);
+      return;
+    }
+    const msg: EmulatorToBridge = parsed.msg;
+    switch (msg.type) {
+      case 'state': {
+        let frame: EmulatorFrame;
+        try {
+          frame = { frame: msg.frame, timestamp: msg.timestamp, ram: this.ramFrom(msg.ram), lag: msg.lag };
+        } catch (e) {
+          this.log('warn', `bad state from FCEUX: ${(e as Error).message}`);
+          return;
+        }
+        if (msg.screen) this.awaitingScreen = frame;
+        else this.deliverState(frame);
+        return;
+      }
+      case 'savestate_ack':
+      case 'write_ram_ack':
+        this.deliver({ kind: 'ack', msg });
+        return;
+      case 'error':
+        this.log('warn', `lockstep.lua reports ${msg.code}: ${msg.message}`);
+        this.deliver({ kind: 'error', msg });
+        return;
+      case 'heartbeat':
+        link.sendJson({ type: 'heartbeat_ack', seq: msg.seq, timestamp: Date.now() });
+        return;
+      case 'ping':
+        link.sendJson({ type: 'pong', id: msg.id, t0: msg.t0, t1: Date.now() });
+        return;
+      case 'pong':
+        this.deliver({ kind: 'pong', id: msg.id });
+        return;
+      case 'heartbeat_ack':
+        return;
+      case 'hello':
+        this.log('warn', 'FCEUX sent a second hello on the same link; ignored');
+        return;
+      default: {
+        const _x: never = msg;
+        this.log('warn', `unhandled message ${JSON.stringify(_x)}`);
+      }
+    }
+  }
+
+  private onScreen(bytes: Uint8Array): void {
+    const frame = this.awaitingScreen;
+    this.awaitingScreen = undefined;
+    if (!frame) {
+      this.log('warn', `unexpected binary message of ${bytes.length} bytes from FCEUX`);
+      return;
+    }
+    try {
+      const s = decodeScreenFrame(bytes);
+      if (s.frame !== frame.frame) throw new Error(`screen is for frame ${s.frame}, state for frame ${frame.frame}`);
+      if (s.width !== NES_WIDTH || s.height !== NES_HEIGHT) throw new Error(`screen is ${s.width}x${s.height}, expected ${NES_WIDTH}x${NES_HEIGHT}`);
+      if (s.format === 'gd') frame.screen = gdToRgba(s.pixels).rgba;
+      else if (s.format === 'rgba') frame.screen = s.pixels.slice();
+      else throw new Error(`screen format ${s.format} is not supported from FCEUX`);
+    } catch (e) {
+      this.log('warn', `bad screen from FCEUX: ${(e as Error).message}`);
+    }
+    this.deliverState(frame);
+  }
+
+  private deliverState(frame: EmulatorFrame): void {
+    this.held = frame;
+    const fresh = this.freshLink;
+    this.freshLink = false;
+    this.deliver({ kind: 'state', frame, fresh });
+  }
+
+  private deliver(ev: Incoming): void {
+    const x = this.exchange;
+    if (!x) return;
+    let verdict: Verdict;
+    try {
+      verdict = x.judge(ev);
+    } catch (e) {
+      this.exchange = undefined;
+      x.reject(e as Error);
+      return;
+    }
+    if (verdict === 'done') {
+      this.exchange = undefined;
+      x.resolve(ev);
+    } else if (verdict === 'resend') {
+      x.send();
+    }
+  }
+
+  /** Sends a request and waits until `judge` says done; fails on timeout or when FCEUX exits. */
+  private request(send: () => void, judge: (ev: Incoming) => Verdict, timeoutMs: number, timeoutText: () => string): Promise<Incoming> {
+    if (this.closing) return Promise.reject(new Error('FCEUX emulator closed'));
+    if (this.exitError) return Promise.reject(this.exitError);
+    return new Promise<Incoming>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.exchange === x) this.exchange = undefined;
+        this.unsure = true;
+        reject(new Error(timeoutText()));
+      }, timeoutMs);
+      const x: Exchange = {
+        send,
+        judge,
+        resolve: (ev) => {
+          clearTimeout(timer);
+          resolve(ev);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      this.exchange = x;
+      send();
+    });
+  }
+
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(op, op);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * The held frame, once we are sure what FCEUX is doing. After a timeout, late answers may still be on their way:
+   * a resync request followed by a ping is a barrier (the script handles messages in order), so the last state
+   * before the pong is FCEUX's current one.
+   */
+  private async ready(): Promise<EmulatorFrame> {
+    if (this.closing) throw new Error('FCEUX emulator closed');
+    if (this.exitError) throw this.exitError;
+    if (!this.held) throw new Error('FCEUX emulator not started: call start() first');
+    if (!this.unsure) return this.held;
+    const id = this.nextPing++;
+    let last: EmulatorFrame | undefined;
+    await this.request(
+      () => {
+        this.link?.sendJson({ type: 'resync_request', timestamp: Date.now(), reason: 'resync after a timeout' });
+        this.link?.sendJson({ type: 'ping', id, t0: Date.now() });
+      },
+      (e) => {
+        if (e.kind === 'state') {
+          last = e.frame;
+          return e.fresh ? 'resend' : 'wait';
+        }
+        return e.kind === 'pong' && e.id === id && last ? 'done' : 'wait';
+      },
+      this.stepTimeoutMs,
+      () => `FCEUX is still not answering (resync after a timeout took over ${this.stepTimeoutMs} ms)`,
+    );
+    this.unsure = false;
+    return this.held;
+  }
+
+  /** Makes states the script sends on its own (resync, load, reset) carry a screen or not. */
+  private configureScreen(screen: boolean): void {
+    if (screen === this.scriptScreen) return;
+    this.scriptScreen = screen;
+    this.link?.sendJson({ type: 'configure', screen });
+  }
+
+  private ramFrom(base64: string): Uint8Array {
+    const bytes = decodeBase64Ram(base64);
+    const expected = this.ramRanges.reduce((n, [, length]) => n + length, 0);
+    if (bytes.length !== expected) throw new Error(`RAM has ${bytes.length} bytes, the ranges asked for ${expected}`);
+    const ram = new Uint8Array(RAM_SIZE);
+    let at = 0;
+    for (const [start, length] of this.ramRanges) {
+      ram.set(bytes.subarray(at, at + length), start);
+      at += length;
+    }
+    return ram;
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string): void {
+    this.options.log?.(level, message);
+    this.emit({ type: 'log', level, message });
+  }
+
+  private emit(e: EmulatorEvent): void {
+    for (const l of [...this.listeners]) l(e);
+  }
+}
+
+function isMask(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xff;
+}
+
+function isAck(msg: SavestateAckMsg | WriteRamAckMsg, op: SavestateAckMsg['op'], slot: number): boolean {
+  return msg.type === 'savestate_ack' && msg.op === op && msg.slot === slot;
+}
+
+/** For requests answered by an acknowledgement: a reconnect's first state means the request was lost with the old link. */
+function resendAfterReconnect(e: Incoming): Verdict {
+  return e.kind === 'state' && e.fresh ? 'resend' : 'wait';
+}
+
+function frameOf(ev: Incoming): EmulatorFrame {
+  if (ev.kind !== 'state') throw new Error(`expected a state from FCEUX, got ${ev.kind}`);
+  return ev.frame;
+}

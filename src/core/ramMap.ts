@@ -31,8 +31,11 @@ export interface RamMapData {
   reward: readonly RewardTerm[];
   /** The episode is done when any condition holds; empty = never. */
   done: readonly DoneCondition[];
-  /** Frames run with no input after power-on before episode 0 starts (the game's boot, while RAM is still uninitialised). */
-  warmupFrames?: number;
+  /**
+   * Frames run with no input after power-on before episode 0 starts (the game's boot, while RAM is still uninitialised);
+   * per emulator when they count differently (FCEUX's frame count runs one ahead of jsnes for the same machine state).
+   */
+  warmupFrames?: number | Partial<Record<'embedded' | 'fceux', number>>;
 }
 
 export class RamMap {
@@ -40,7 +43,7 @@ export class RamMap {
   readonly variables: readonly RamVariable[];
   readonly rewardTerms: readonly RewardTerm[];
   readonly doneConditions: readonly DoneCondition[];
-  readonly warmupFrames: number;
+  private readonly warmup: number | Partial<Record<'embedded' | 'fceux', number>>;
   /** Variable names in observation order. */
   readonly names: readonly string[];
   private readonly byName: ReadonlyMap<string, RamVariable>;
@@ -48,7 +51,7 @@ export class RamMap {
   private readonly needed: number;
 
   constructor(data: RamMapData) {
-    this.warmupFrames = data.warmupFrames ?? 0;
+    this.warmup = data.warmupFrames ?? 0;
     const byName = new Map<string, RamVariable>();
     for (const v of data.variables) {
       if (byName.has(v.name)) throw new Error(`RAM map ${data.name}: duplicate variable name "${v.name}"`);
@@ -99,6 +102,11 @@ export class RamMap {
       total += t.scale * (valueOf(v, after) - valueOf(v, before));
     }
     return total;
+  }
+
+  /** Boot frames to run before episode 0 on this emulator. */
+  warmupFramesFor(emulator: 'embedded' | 'fceux'): number {
+    return typeof this.warmup === 'number' ? this.warmup : (this.warmup[emulator] ?? 0);
   }
 
   isDone(ram: Uint8Array): boolean {
@@ -184,9 +192,18 @@ export function parseRamMap(text: string, fileName: string): RamMap {
   }
   if (!isPlainObject(root)) return fail(`must be a JSON object with "variables", got ${show(root)}`);
   allowOnly(root, '', ['name', 'description', 'comment', 'rom', '$schema', 'variables', 'reward', 'done', 'warmupFrames'], fail);
-  const warmupFrames = root.warmupFrames ?? 0;
-  if (!Number.isSafeInteger(warmupFrames) || (warmupFrames as number) < 0 || (warmupFrames as number) > 100000) {
-    fail(`warmupFrames must be an integer from 0 to 100000, got ${show(warmupFrames)}`);
+  const frameCount = (v: unknown, at: string) => {
+    if (!Number.isSafeInteger(v) || (v as number) < 0 || (v as number) > 100000) fail(`${at} must be an integer from 0 to 100000, got ${show(v)}`);
+    return v as number;
+  };
+  const rawWarmup = root.warmupFrames ?? 0;
+  let warmupFrames: number | Partial<Record<'embedded' | 'fceux', number>>;
+  if (isPlainObject(rawWarmup)) {
+    allowOnly(rawWarmup, 'warmupFrames.', ['embedded', 'fceux'], fail);
+    warmupFrames = {};
+    for (const k of ['embedded', 'fceux'] as const) if (rawWarmup[k] !== undefined) warmupFrames[k] = frameCount(rawWarmup[k], `warmupFrames.${k}`);
+  } else {
+    warmupFrames = frameCount(rawWarmup, 'warmupFrames');
   }
 
   const name = root.name === undefined ? baseName(fileName) : root.name;
@@ -253,7 +270,7 @@ export function parseRamMap(text: string, fileName: string): RamMap {
     return { variable, equals: equals as number };
   });
 
-  return new RamMap({ name: name as string, variables, reward, done, warmupFrames: warmupFrames as number });
+  return new RamMap({ name: name as string, variables, reward, done, warmupFrames });
 }
 
 function parseAddress(v: unknown): number | undefined {

@@ -204,7 +204,7 @@ export class LockstepRuntime {
     this.rom = rom;
     let first = powerOn;
     // The game's boot frames (RAM still uninitialised) are not part of any episode: rewards there would be garbage.
-    for (let i = 0; i < this.deps.ramMap.warmupFrames; i++) first = await this.deps.emulator.step([0, 0], { screen: this.wantsScreens });
+    for (let i = 0, n = this.deps.ramMap.warmupFramesFor(this.deps.emulator.kind); i < n; i++) first = await this.deps.emulator.step([0, 0], { screen: this.wantsScreens });
     for (const agent of this.deps.agents) await agent?.start?.(signal);
     // A trainer's screen request is known only once it connected: fetch the first frame's screen then.
     if (this.wantsScreens && !first.screen) first = await this.deps.emulator.current({ screen: true });

@@ -1,7 +1,7 @@
 // The built `lockstep` CLI (dist/cli.js) end to end: demo runs, JSON summary, determinism, agents, and one-line errors for bad input.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +77,37 @@ describe('lockstep run (embedded emulator, demo ROM)', () => {
     assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
   });
 });
+
+describe('lockstep run --emulator fceux (real FCEUX, headless)', () => {
+  test('600 frames: exit 0, frames 600, zero desyncs, and no FCEUX process left behind', async () => {
+    const r = await cli(['run', '--emulator', 'fceux', '--frames', '600', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = lastJson(r.stdout);
+    assert.equal(j.frames, 600);
+    assert.equal(j.emulator, 'fceux');
+    assert.equal(j.desyncTotal, 0);
+    assert.deepEqual(fceuxProcesses(), [], 'no FCEUX left running');
+  });
+
+  test('the ONNX policy drives FCEUX too, and the same agent on both emulators sees the same game', async () => {
+    const [f, e] = await Promise.all([
+      cli(['run', '--emulator', 'fceux', '--agent', 'onnx:models/demo-policy.onnx', '--frames', '1800', '--json']),
+      cli(['run', '--emulator', 'embedded', '--agent', 'onnx:models/demo-policy.onnx', '--frames', '1800', '--json']),
+    ]);
+    assert.equal(f.code, 0, f.stderr);
+    assert.equal(e.code, 0, e.stderr);
+    const fr = lastJson(f.stdout).episodeEnds as Array<{ rows: number; returns: number[] }>;
+    const er = lastJson(e.stdout).episodeEnds as Array<{ rows: number; returns: number[] }>;
+    assert.equal(fr[0]?.rows, 1800, 'FCEUX episode is 1800 rows');
+    assert.deepEqual(fr[0].returns, er[0].returns, 'same policy, same game, same returns on both emulators');
+    assert.deepEqual(fceuxProcesses(), []);
+  });
+});
+
+function fceuxProcesses(): string[] {
+  const r = spawnSync('pgrep', ['-f', 'lockstep.lua'], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean);
+}
 
 describe('lockstep run: bad input gets one line naming the problem and a non-zero exit', () => {
   const oneLine = (r: Result, re: RegExp) => {

@@ -113,13 +113,17 @@ describe('ramMap: empty map', () => {
     assert.equal(m.name, 'game');
     assert.equal(m.reward(0, ram({}), ram({ 0: 9 })), 0);
     assert.equal(m.isDone(ram({ 0: 1 })), false);
-    assert.equal(m.warmupFrames, 0);
+    assert.equal(m.warmupFramesFor('embedded'), 0);
   });
 });
 
 describe('ramMap: warmupFrames', () => {
   test('boot frames before episode 0 are read, and bad values are refused naming the field', () => {
-    assert.equal(parseRamMap('{"variables":[],"warmupFrames":3}', 'w.rammap.json').warmupFrames, 3);
+    assert.equal(parseRamMap('{"variables":[],"warmupFrames":3}', 'w.rammap.json').warmupFramesFor('fceux'), 3);
+    const per = parseRamMap('{"variables":[],"warmupFrames":{"embedded":4,"fceux":5}}', 'w.rammap.json');
+    assert.deepEqual([per.warmupFramesFor('embedded'), per.warmupFramesFor('fceux')], [4, 5]);
+    assert.throws(() => parseRamMap('{"variables":[],"warmupFrames":{"mesen":2}}', 'w.rammap.json'), /unknown field warmupFrames\.mesen/);
+    assert.throws(() => parseRamMap('{"variables":[],"warmupFrames":{"fceux":"5"}}', 'w.rammap.json'), /warmupFrames\.fceux must be an integer/);
     assert.throws(() => parseRamMap('{"variables":[],"warmupFrames":-1}', 'w.rammap.json'), /w\.rammap\.json: warmupFrames must be an integer from 0 to 100000, got -1/);
     assert.throws(() => parseRamMap('{"variables":[],"warmupFrames":1.5}', 'w.rammap.json'), /warmupFrames must be an integer/);
   });

@@ -64,7 +64,7 @@ describe('runtime: lockstep', () => {
     const sink = new MemorySink();
     const { rt } = make([new RandomAgent({ seed: 3 })], { sink });
     const first = await rt.start();
-    assert.equal(first.frame, RAM_MAP.warmupFrames);
+    assert.equal(first.frame, RAM_MAP.warmupFramesFor('embedded'));
     assert.equal(RAM_MAP.read(first.ram).done, 0);
     for (let i = 0; i < 600; i++) await rt.advance();
     assert.ok(sink.rows.every((r) => r.rewards[0] >= 0 && r.rewards[0] <= 1), 'rewards are 0 or +1 per caught item');

@@ -72,8 +72,12 @@ else
   rm -rf "$CS_PREFIX"
   mkdir -p "$CS_PREFIX"
   cs_started=$SECONDS
-  PATH="$NODE_DIR/bin:$PATH" npm_config_nodedir="$NODE_DIR" \
-    npm install --prefix "$CS_PREFIX" --no-save --no-package-lock "code-server@$CODE_SERVER_VERSION" ||
+  # Run under `npm run`, the outer npm's variables (npm_node_execpath, npm_config_*, NODE) make the nested install's
+  # lifecycle scripts find Node 20 again: start the nested npm from a clean npm environment, with Node 24's npm.
+  clean_env=(env)
+  for v in $(compgen -e); do case "$v" in npm_*|NODE|INIT_CWD) clean_env+=(-u "$v") ;; esac; done
+  "${clean_env[@]}" PATH="$NODE_DIR/bin:$PATH" npm_config_nodedir="$NODE_DIR" npm_config_fund=false npm_config_audit=false \
+    "$NODE_BIN" "$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js" install --prefix "$CS_PREFIX" --no-save --no-package-lock "code-server@$CODE_SERVER_VERSION" ||
     fail "npm install code-server@$CODE_SERVER_VERSION failed (see the npm output above)"
   cs_ok || fail "code-server installed but '$NODE_BIN $CS_ENTRY --version' does not report $CODE_SERVER_VERSION"
   say "code-server ready ($((SECONDS - cs_started)) s)"

@@ -1,0 +1,139 @@
+// Registers the screen, buffer and metrics panels: open commands, webview serializers (panels survive reloads), auto-open on F5.
+import * as vscode from 'vscode';
+import { PANEL_KINDS, type PanelKind } from '../../webview/protocol';
+import { BufferController } from './bufferController';
+import { MetricsController } from './metricsController';
+import type { PanelChannel, PanelLog, PanelServices, SaveRequest } from './panelController';
+import { PANEL_TITLES, PANEL_VIEW_TYPES, PanelHost, panelWebviewOptions, type HostedController } from './panelHost';
+import type { PanelSession, RuntimeSource } from './runtimeSource';
+import { ScreenController } from './screenController';
+import { SessionDirectory } from './sessionDirectory';
+
+export const PANEL_COMMANDS: Record<PanelKind | 'all', string> = {
+  screen: 'lockstep.openScreen',
+  buffer: 'lockstep.openBuffer',
+  metrics: 'lockstep.openMetrics',
+  all: 'lockstep.openPanels',
+};
+
+/** Keeps at most one panel of each kind and gives each a controller over the shared RuntimeSource. */
+class PanelManager implements vscode.Disposable {
+  private readonly hosts = new Map<PanelKind, PanelHost>();
+  private readonly services: PanelServices;
+  private lastSession: PanelSession | undefined;
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly source: RuntimeSource, private readonly log: PanelLog) {
+    this.services = { log, sessions: new SessionDirectory(() => performance.timeOrigin + performance.now()), saveFile: (r) => saveFile(r) };
+    this.lastSession = source.current();
+  }
+
+  open(kind: PanelKind, preserveFocus = false, column: vscode.ViewColumn = vscode.ViewColumn.Beside): PanelHost {
+    const existing = this.hosts.get(kind);
+    if (existing) {
+      existing.reveal(preserveFocus);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      PANEL_VIEW_TYPES[kind],
+      PANEL_TITLES[kind],
+      { viewColumn: column, preserveFocus },
+      panelWebviewOptions(this.extensionUri),
+    );
+    return this.adopt(kind, panel);
+  }
+
+  /** Opens several panels as tabs of one editor group beside the current one; the first gets focus unless told otherwise. */
+  openMany(kinds: readonly PanelKind[], preserveFocus: boolean): void {
+    let column: vscode.ViewColumn | undefined;
+    kinds.forEach((k, i) => {
+      const host = this.open(k, preserveFocus || i > 0, column ?? vscode.ViewColumn.Beside);
+      column ??= host.panel.viewColumn;
+    });
+    if (!preserveFocus && kinds.length > 0) this.hosts.get(kinds[0])?.reveal(false);
+  }
+
+  /** A panel restored after a reload: give it a fresh host on whatever session is running now. */
+  revive(kind: PanelKind, panel: vscode.WebviewPanel): void {
+    const old = this.hosts.get(kind);
+    if (old) old.dispose();
+    this.adopt(kind, panel);
+  }
+
+  /** Opens the configured panels when a new session starts (F5), if the setting says so. */
+  sourceChanged(): void {
+    const s = this.source.current();
+    if (!s || s === this.lastSession) {
+      this.lastSession = s ?? this.lastSession;
+      return;
+    }
+    this.lastSession = s;
+    const config = vscode.workspace.getConfiguration('lockstep.panels');
+    if (!config.get<boolean>('openOnStart', true)) return;
+    const wanted = config.get<unknown>('startPanels', PANEL_KINDS);
+    const kinds = Array.isArray(wanted) ? PANEL_KINDS.filter((k) => wanted.includes(k)) : [...PANEL_KINDS];
+    if (Array.isArray(wanted) && wanted.some((w) => !(PANEL_KINDS as readonly unknown[]).includes(w))) {
+      this.log.warn(`lockstep.panels.startPanels: unknown panel in ${JSON.stringify(wanted)} (expected ${PANEL_KINDS.join(', ')})`);
+    }
+    this.openMany(kinds, true);
+  }
+
+  dispose(): void {
+    for (const h of [...this.hosts.values()]) h.dispose();
+    this.hosts.clear();
+  }
+
+  private adopt(kind: PanelKind, panel: vscode.WebviewPanel): PanelHost {
+    const host = new PanelHost(kind, panel, this.extensionUri, (channel) => this.controllerFor(kind, channel), (h) => {
+      if (this.hosts.get(kind) === h) this.hosts.delete(kind);
+    });
+    this.hosts.set(kind, host);
+    return host;
+  }
+
+  private controllerFor(kind: PanelKind, channel: PanelChannel): HostedController {
+    switch (kind) {
+      case 'screen':
+        return new ScreenController(channel, this.source, this.services);
+      case 'buffer':
+        return new BufferController(channel, this.source, this.services);
+      case 'metrics':
+        return new MetricsController(channel, this.source, this.services);
+      default: {
+        const _x: never = kind;
+        throw new Error(`unknown panel ${String(_x)}`);
+      }
+    }
+  }
+}
+
+async function saveFile(r: SaveRequest): Promise<string | undefined> {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const uri = await vscode.window.showSaveDialog({
+    title: r.title,
+    saveLabel: 'Save',
+    filters: r.filters,
+    defaultUri: folder ? vscode.Uri.joinPath(folder, r.defaultName) : undefined,
+  });
+  if (!uri) return undefined;
+  await vscode.workspace.fs.writeFile(uri, r.data);
+  return uri.fsPath;
+}
+
+/**
+ * Everything the panels contribute. The extension passes the RuntimeSource the debug adapter feeds (a LiveRuntimeSource)
+ * and its log channel; disposing the result closes the panels and unregisters the commands and serializers.
+ */
+export function registerPanels(context: vscode.ExtensionContext, source: RuntimeSource, log: PanelLog): vscode.Disposable {
+  const manager = new PanelManager(context.extensionUri, source, log);
+  const subs: vscode.Disposable[] = [manager];
+  for (const kind of PANEL_KINDS) {
+    subs.push(vscode.commands.registerCommand(PANEL_COMMANDS[kind], () => manager.open(kind)));
+    subs.push(vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPES[kind], {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => manager.revive(kind, panel),
+    }));
+  }
+  subs.push(vscode.commands.registerCommand(PANEL_COMMANDS.all, () => manager.openMany(PANEL_KINDS, false)));
+  const sourceSub = source.onDidChange(() => manager.sourceChanged());
+  subs.push({ dispose: () => sourceSub.dispose() });
+  return vscode.Disposable.from(...subs);
+}

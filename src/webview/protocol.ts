@@ -1,0 +1,226 @@
+// The one typed message protocol between the extension's panel hosts and the panel webviews (both directions), with its validator.
+
+// Imported by extension and browser code alike, so nothing here may use the DOM, vscode or node.
+
+/** Bumped whenever a message changes shape; exchanged in `ready` (webview) and `hello` (host). */
+export const PANEL_PROTOCOL_VERSION = 1;
+
+export type PanelKind = 'screen' | 'buffer' | 'metrics';
+export const PANEL_KINDS: readonly PanelKind[] = ['screen', 'buffer', 'metrics'];
+
+/** What the panels know about the session they show. */
+export interface SessionInfo {
+  /** Changes for every new runtime, so a webview can tell a new session from the same one. */
+  id: string;
+  rom: string;
+  /** Wall clock (ms since the epoch) when the panels first saw this runtime: the zero of chart time axes. */
+  startedAt: number;
+  /** False once the session has ended; the panels keep showing its last data. */
+  live: boolean;
+  /** False when the runtime captures no screens (launch option `captureScreens`). */
+  screens: boolean;
+  bufferCapacity: number;
+  ramVars: RamVarInfo[];
+}
+
+export interface RamVarInfo {
+  name: string;
+  address: number;
+  size: number;
+  signed: boolean;
+  meaning?: string;
+}
+
+/** One emulator frame for the screen panel. */
+export interface ScreenUpdate {
+  frame: number;
+  episode: number;
+  step: number;
+  timestamp: number;
+  width: number;
+  height: number;
+  /** RGBA, width*height*4 bytes; null when the session captures no screens. */
+  pixels: Uint8Array | null;
+  /** Buttons applied on the frame that led here, [controller 1, controller 2]. */
+  buttons: [number, number];
+  /** |screen time - state time| of the buffered pair; 0 for a screen tagged with the same frame; null without a pair. */
+  syncQualityMs: number | null;
+  speculative: boolean;
+  desync: string[];
+  lag: boolean;
+  /** Frames the host dropped so far because the webview had not acknowledged enough (flow control). */
+  dropped: number;
+}
+
+/** One buffered state as a table row (no RAM: that comes with bufferDetail). */
+export interface BufferRow {
+  frame: number;
+  episode: number | null;
+  timestamp: number;
+  /** Frame of the screen paired with this state (same frame, else nearest by time), null when none is buffered. */
+  screenFrame: number | null;
+  screenTimestamp: number | null;
+  syncQualityMs: number | null;
+  speculative: boolean;
+  lag: boolean;
+  desync: string[];
+}
+
+export interface BufferDetail {
+  frame: number;
+  /** False when the state has left the ring since the row was shown. */
+  found: boolean;
+  episode: number | null;
+  timestamp: number;
+  vars: Record<string, number>;
+  ram: Uint8Array | null;
+  screen: Uint8Array | null;
+  screenFrame: number | null;
+  width: number;
+  height: number;
+  syncQualityMs: number | null;
+  speculative: boolean;
+  lag: boolean;
+  desync: string[];
+}
+
+/** One sample of the rolling metrics, taken by the host whenever frames or desyncs moved on. */
+export interface MetricsPoint {
+  /** Seconds since SessionInfo.startedAt. */
+  t: number;
+  frame: number;
+  framesProcessed: number;
+  fps: number;
+  delayP50: number;
+  delayP99: number;
+  delayMax: number;
+  latencyP50: number;
+  latencyP99: number;
+  /** null while no frame in the window had a paired screen. */
+  syncAvg: number | null;
+  syncP99: number | null;
+  desyncRate: number;
+}
+
+export interface DesyncMark {
+  /** Seconds since SessionInfo.startedAt. */
+  t: number;
+  frame: number;
+  type: string;
+  message: string;
+}
+
+/** The summary the seed's get_performance_stats gave, plus percentiles and per-type desync counts. */
+export interface MetricsSummary {
+  framesProcessed: number;
+  fps: number;
+  desyncRate: number;
+  desyncs: Record<string, number>;
+  frameDelay: { avg: number; p50: number; p99: number; max: number };
+  agentLatency: { avg: number; p50: number; p99: number; max: number };
+  syncQuality: { avg: number; p99: number; samples: number };
+  windowFrames: number;
+}
+
+export interface MetricsUpdate {
+  /** True: `points` is the whole series (webview reloaded or new session); false: points to append. */
+  reset: boolean;
+  points: MetricsPoint[];
+  summary: MetricsSummary;
+  /** Per-frame delays in the metrics window (for the histogram), oldest first. */
+  delays: number[];
+  /** The most recent desyncs (bounded), oldest first. */
+  desyncs: DesyncMark[];
+}
+
+/** Extension host -> webview. Streamed messages carry `seq`; the webview acknowledges them with `ack`. */
+export type HostMessage =
+  | { type: 'hello'; version: number; panel: PanelKind; session: SessionInfo | null }
+  | { type: 'session'; session: SessionInfo | null }
+  | { type: 'screen'; seq: number; update: ScreenUpdate }
+  | { type: 'bufferRows'; seq: number; rows: BufferRow[]; total: number; capacity: number }
+  | { type: 'bufferDetail'; detail: BufferDetail }
+  | { type: 'metrics'; seq: number; update: MetricsUpdate }
+  | { type: 'saved'; what: 'png' | 'csv'; path: string | null; error: string | null };
+
+/** Webview -> extension host. */
+export type WebviewMessage =
+  | { type: 'ready'; version: number; panel: PanelKind }
+  /** Cumulative: every streamed message up to and including seq has been shown. */
+  | { type: 'ack'; seq: number }
+  | { type: 'savePng'; frame: number; png: Uint8Array }
+  | { type: 'selectRow'; frame: number }
+  | { type: 'exportCsv' }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+export type StreamedHostMessage = Extract<HostMessage, { seq: number }>;
+
+/** The largest PNG a webview may hand over (a 256x240 frame is ~10-60 KB). */
+export const MAX_PNG_BYTES = 4 * 1024 * 1024;
+export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] as const;
+const MAX_LOG_CHARS = 2000;
+
+/** Checks a message from a webview; throws an Error naming the bad field and value. */
+export function parseWebviewMessage(raw: unknown): WebviewMessage {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new Error(`webview message must be an object, got ${describe(raw)}`);
+  }
+  const m = raw as Record<string, unknown>;
+  const type = m.type;
+  if (typeof type !== 'string') throw new Error(`webview message needs a string "type", got ${describe(type)}`);
+  switch (type) {
+    case 'ready': {
+      const version = m.version;
+      if (!Number.isInteger(version)) throw new Error(`ready.version must be an integer, got ${describe(version)}`);
+      const panel = m.panel;
+      if (typeof panel !== 'string' || !(PANEL_KINDS as readonly string[]).includes(panel)) {
+        throw new Error(`ready.panel must be one of ${PANEL_KINDS.join(', ')}, got ${describe(panel)}`);
+      }
+      return { type, version: version as number, panel: panel as PanelKind };
+    }
+    case 'ack':
+      return { type, seq: nonNegativeInt(m.seq, 'ack.seq') };
+    case 'savePng': {
+      const frame = nonNegativeInt(m.frame, 'savePng.frame');
+      const png = toBytes(m.png, 'savePng.png');
+      if (png.length > MAX_PNG_BYTES) throw new Error(`savePng.png is ${png.length} bytes, over the ${MAX_PNG_BYTES}-byte limit`);
+      if (png.length < PNG_SIGNATURE.length || PNG_SIGNATURE.some((b, i) => png[i] !== b)) {
+        throw new Error('savePng.png is not a PNG image (bad signature)');
+      }
+      return { type, frame, png };
+    }
+    case 'selectRow':
+      return { type, frame: nonNegativeInt(m.frame, 'selectRow.frame') };
+    case 'exportCsv':
+      return { type };
+    case 'log': {
+      const level = m.level;
+      if (level !== 'info' && level !== 'warn' && level !== 'error') throw new Error(`log.level must be info, warn or error, got ${describe(level)}`);
+      if (typeof m.message !== 'string') throw new Error(`log.message must be a string, got ${describe(m.message)}`);
+      return { type, level, message: m.message.slice(0, MAX_LOG_CHARS) };
+    }
+    default:
+      throw new Error(`unknown webview message type ${JSON.stringify(type)}`);
+  }
+}
+
+function nonNegativeInt(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new Error(`${field} must be a non-negative integer, got ${describe(v)}`);
+  return v;
+}
+
+/** VS Code transfers typed arrays as typed arrays (engines >= 1.57); an ArrayBuffer is accepted too. */
+function toBytes(v: unknown, field: string): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  throw new Error(`${field} must be a Uint8Array, got ${describe(v)}`);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}

@@ -9,6 +9,8 @@ import { RecoveryPolicy, type RecoveryPlan } from './recovery';
 import { SyncBuffer } from './syncBuffer';
 import { SyncMetrics } from './metrics';
 import { TypedEmitter } from './typedEmitter';
+import { shortHash } from './ramHash';
+import { RunAheadEngine, type FrameEndKind, type RunAheadEvent, type RunAheadFrame, type RunAheadStats } from './runAhead';
 
 export interface FrameRow {
   episode: number;
@@ -27,6 +29,10 @@ export interface FrameRow {
   agentLatencyMs: [number | null, number | null];
   vars: Record<string, number>;
   info: Record<string, unknown>;
+  /** Fingerprint (16 hex digits of SHA-256) of the 2 KB RAM the frame started from: recordings are compared by it. */
+  ramFingerprint?: string;
+  /** The same for the screen, when screens were captured. */
+  screenFingerprint?: string;
 }
 
 export interface EpisodeEnd extends AgentEpisodeEnd {
@@ -39,6 +45,14 @@ export interface RowSink {
   addRow(row: FrameRow): void;
   endEpisode(end: EpisodeEnd, finalRam: Uint8Array): void | Promise<void>;
   truncate(episode: number, rowsKept: number): void;
+  /** Run-ahead: a row computed on predicted input; a later addRow for the same frame confirms it, discardSpeculative drops it. */
+  addSpeculativeRow?(row: FrameRow): void;
+  /** Run-ahead rollback: speculative rows at or after fromFrame are void. */
+  discardSpeculative?(episode: number, fromFrame: number): void;
+  /** The synced termination frame was fixed (or moved earlier): rows at or after it must never be stored. */
+  fixTermination?(episode: number, frame: number, reason: EpisodeEnd['reason']): void;
+  /** State was changed outside the inputs (a RAM write), so an input movie of this episode cannot reproduce it. */
+  noteExternalEdit?(episode: number, frame: number, what: string): void;
 }
 
 export interface RuntimeStateBuffered {
@@ -89,6 +103,8 @@ export interface RuntimeOptions {
   /** Snapshots kept for step back (0 = no step back, fastest). */
   stepBackDepth?: number;
   recorder?: RowSink;
+  /** sync.mode "runahead": frames the emulator may run on predicted input ahead of the agents' answers (default 8). */
+  runAheadFrames?: number;
 }
 
 /** Raised when recovery gives up; the run stops, rows recorded so far are kept. */
@@ -145,6 +161,13 @@ export class LockstepRuntime {
   private history: HistoryEntry[] = [];
   private started = false;
   private closed = false;
+  /** Run-ahead mode: the engine for the current episode. */
+  private runAhead?: RunAheadEngine;
+  private raWake?: () => void;
+  private raSignalled = false;
+  /** Run-ahead: the episode stopEpisode() already ended (its engine is complete; the next advance only moves on). */
+  private raStopped: number | null = null;
+  private readonly raTotals: RunAheadStats = { rollbacks: 0, replayedFrames: 0, predictedFrames: 0, inputsPastTermination: 0 };
 
   constructor(private readonly deps: RuntimeDeps, private readonly options: RuntimeOptions) {
     this.now = deps.now ?? wallNow;
@@ -195,6 +218,21 @@ export class LockstepRuntime {
   get wantsScreens(): boolean {
     return !!this.options.captureScreens || this.deps.agents.some((a) => a?.wantsScreen);
   }
+  get isRunAhead(): boolean {
+    return this.deps.sync.mode === 'runahead';
+  }
+  /** Run-ahead counters over the whole run (rollbacks, replayed and predicted frames). */
+  get runAheadStats(): RunAheadStats {
+    const cur = this.runAhead?.stats;
+    const t = this.raTotals;
+    return cur
+      ? { rollbacks: t.rollbacks + cur.rollbacks, replayedFrames: t.replayedFrames + cur.replayedFrames, predictedFrames: t.predictedFrames + cur.predictedFrames, inputsPastTermination: t.inputsPastTermination + cur.inputsPastTermination }
+      : { ...t };
+  }
+  /** Run-ahead: frames below this have final rows (equals the held frame in lockstep). */
+  get confirmedFrame(): number | undefined {
+    return this.runAhead ? this.runAhead.confirmedFrame : this.cur?.frame;
+  }
 
   /** Loads the ROM, starts the agents (may wait for a trainer to connect) and holds frame 0 of episode 0. */
   async start(signal?: AbortSignal): Promise<EmulatorFrame> {
@@ -224,6 +262,12 @@ export class LockstepRuntime {
     const targets = player !== undefined ? [player] : (waiting?.waitingFor ?? (this.players.length ? this.players : [0]));
     for (const p of targets) {
       if (p !== 0 && p !== 1) throw new Error(`controller must be 1 or 2, got ${p + 1}`);
+      if (this.runAhead && this.players.includes(p)) {
+        // Run-ahead: the buttons become that controller's input for its oldest frame still without one.
+        this.runAhead.supply(p, this.runAhead.nextUnconfirmed(p), { buttons, manual: true });
+        this.wakeRunAhead();
+        continue;
+      }
       this.manualNext[p] = buttons;
       // Before the frame is held (between frames) the buttons wait in manualNext and reach the gate when it opens.
       if (waiting && this.players.includes(p)) this.gate.supply(p, buttons);
@@ -234,6 +278,7 @@ export class LockstepRuntime {
   async advance(): Promise<FrameOutcome> {
     const cur = this.requireCurrent();
     if (this.fault) throw this.fault;
+    if (this.runAhead) return this.advanceRunAhead();
     const desyncs: DesyncEvent[] = [];
     const off = this.events.on('desync', (e) => desyncs.push(e));
     try {
@@ -290,8 +335,16 @@ export class LockstepRuntime {
   }
 
   async writeRam(address: number, bytes: Uint8Array): Promise<EmulatorFrame> {
+    if (this.runAhead && this.runAhead.speculativeFrames > 0) {
+      // The edit applies to the confirmed state: frames run ahead on predictions are dropped and will run again.
+      await this.runAhead.rewindToConfirmed();
+      this.rewindBuffer(this.runAhead.head.frame);
+      this.syncHead(this.runAhead);
+    }
     await this.deps.emulator.writeRam(address, bytes);
+    this.options.recorder?.noteExternalEdit?.(this.episode, this.cur?.frame ?? 0, `${bytes.length} byte(s) written at $${address.toString(16).padStart(4, '0')}`);
     const fresh = await this.deps.emulator.current({ screen: this.wantsScreens });
+    this.runAhead?.replaceHead(fresh);
     this.setCurrent(fresh);
     return fresh;
   }
@@ -299,11 +352,19 @@ export class LockstepRuntime {
   /** The trainer said its episode is over at `frame`: fixes the synced termination after that frame's row. */
   agentTerminated(frame: number): void {
     this.agentTerminatedAt = this.agentTerminatedAt === null ? frame : Math.min(this.agentTerminatedAt, frame);
+    this.runAhead?.proposeTermination(frame + 1, 'agent_terminated', 'agent');
+    this.wakeRunAhead();
   }
 
   /** Ends the current episode early (user stop); recorded rows stay. */
   async stopEpisode(): Promise<EpisodeEnd | undefined> {
     if (!this.cur || this.step === 0) return undefined;
+    if (this.runAhead) {
+      // Frames run ahead are promoted as they ran (wasSpeculative): the user stopped here, not at the last confirmed frame.
+      await this.runAhead.stopHere();
+      this.returns = this.runAhead.returns;
+      this.raStopped = this.episode;
+    }
     const end = this.makeEpisodeEnd('stopped');
     await this.options.recorder?.endEpisode(end, this.cur.ram);
     this.events.emit('episodeEnd', end);
@@ -314,6 +375,7 @@ export class LockstepRuntime {
     if (this.closed) return;
     this.closed = true;
     this.interrupt?.abort();
+    this.runAhead?.dispose();
     await Promise.allSettled(this.deps.agents.map((a) => a?.close()));
     await this.deps.emulator.close();
   }
@@ -331,6 +393,7 @@ export class LockstepRuntime {
     this.lastRewards = [0, 0];
     this.agentTerminatedAt = null;
     this.episodeStartFrame = first.frame;
+    if (this.isRunAhead) this.startRunAheadEpisode(first);
     this.setCurrent(first);
   }
 
@@ -370,6 +433,7 @@ export class LockstepRuntime {
 
   /** Sends the held frame's observation to one agent; its answer goes to the gate (or the detector on a mismatch). */
   private ask(p: number, cur: EmulatorFrame): void {
+    if (this.runAhead) return this.askRunAhead(p);
     const agent = this.deps.agents[p];
     if (!agent) return;
     this.askedAt[p] = this.now();
@@ -428,7 +492,8 @@ export class LockstepRuntime {
           break;
         case 'clear_buffer':
           this.buffer.clear();
-          this.buffer.addState({ frame: cur.frame, timestamp: cur.timestamp, state: { ram: cur.ram, vars: this.deps.ramMap.read(cur.ram), lag: cur.lag }, episode: this.episode });
+          // Keep the mark on the held frame: the buffer view must still show why it was cleared.
+          this.buffer.addState({ frame: cur.frame, timestamp: cur.timestamp, state: { ram: cur.ram, vars: this.deps.ramMap.read(cur.ram), lag: cur.lag }, episode: this.episode, desync: [ev.type] });
           break;
         case 'reset_counter':
           this.detector.reset?.();
@@ -581,6 +646,7 @@ export class LockstepRuntime {
       agentLatencyMs: latency,
       vars: ramMap.read(cur.ram),
       info: {},
+      ...fingerprints(cur),
     };
     const overrun = maxSteps !== null ? this.detector.checkEpisode(stepIndex, maxSteps, { now: this.now() }) : null;
     if (overrun) {
@@ -612,6 +678,262 @@ export class LockstepRuntime {
     return outcome;
   }
 
+  // ---- run-ahead mode (sync.mode "runahead") ----
+
+  private startRunAheadEpisode(first: EmulatorFrame): void {
+    if (this.runAhead) {
+      const s = this.runAhead.stats;
+      this.raTotals.rollbacks += s.rollbacks;
+      this.raTotals.replayedFrames += s.replayedFrames;
+      this.raTotals.predictedFrames += s.predictedFrames;
+      this.raTotals.inputsPastTermination += s.inputsPastTermination;
+      this.runAhead.dispose();
+    }
+    this.runAhead = new RunAheadEngine({
+      emulator: this.deps.emulator,
+      episode: this.episode,
+      first,
+      players: this.players,
+      rowFor: (f) => this.runAheadRow(f),
+      sink: this.options.recorder,
+      maxRunAhead: this.options.runAheadFrames ?? 8,
+      screen: this.wantsScreens,
+      // Controllers without an agent take hand-supplied buttons, read once per frame so replays reuse them.
+      fixedInput: (c) => this.takeManual(c),
+      onEvent: (e) => this.onRunAheadEvent(e),
+    });
+  }
+
+  /** The row for a frame the engine ran; pure in the frame's states and buttons, because rollbacks run frames again. */
+  private runAheadRow(f: RunAheadFrame): { row: FrameRow; end: FrameEndKind | null } {
+    const ramMap = this.deps.ramMap;
+    const { before, after } = f;
+    const rewards: [number, number] = [ramMap.reward(0, before.ram, after.ram), ramMap.reward(1, before.ram, after.ram)];
+    const step = f.frame - this.episodeStartFrame;
+    const maxSteps = this.options.maxSteps ?? null;
+    const doneFlag = ramMap.isDone(after.ram);
+    const agentTerm = this.agentTerminatedAt !== null && f.frame >= this.agentTerminatedAt;
+    const terminated = doneFlag || agentTerm;
+    const truncated = !terminated && maxSteps !== null && step + 1 >= maxSteps;
+    const row: FrameRow = {
+      episode: f.episode,
+      step,
+      frame: f.frame,
+      timestamp: before.timestamp,
+      buttons: [f.buttons[0], f.buttons[1]],
+      rewards,
+      terminated,
+      truncated,
+      held: [false, false],
+      manual: [false, false],
+      wasSpeculative: false,
+      agentLatencyMs: [null, null],
+      vars: ramMap.read(before.ram),
+      info: {},
+      ...fingerprints(before),
+    };
+    return { row, end: doneFlag ? 'done_flag' : agentTerm ? 'agent_terminated' : truncated ? 'max_steps' : null };
+  }
+
+  private onRunAheadEvent(e: RunAheadEvent): void {
+    switch (e.type) {
+      case 'rollback':
+        // The abandoned timeline's states must not pair with anything.
+        this.rewindBuffer(e.frame);
+        break;
+      case 'boundary':
+        if (e.promoted > 0) {
+          this.events.emit('log', { level: 'warn', message: `episode ${this.episode}: ${e.promoted} frame(s) without a confirmed action kept at the episode end (wasSpeculative)` });
+        }
+        break;
+      case 'fastForward':
+      case 'termination':
+        break;
+      default: {
+        const _never: never = e;
+        throw new Error(`unknown run-ahead event ${JSON.stringify(_never)}`);
+      }
+    }
+  }
+
+  /** Asks an idle agent about the head frame: in run-ahead an agent always sees the newest frame, not a held one. */
+  private askRunAhead(p: number): void {
+    const agent = this.deps.agents[p];
+    const eng = this.runAhead;
+    const cur = this.cur;
+    if (!agent || !eng || !cur || this.inflight[p] || this.closed) return;
+    // At the boundary every frame of the episode has run: there is nothing left to decide.
+    if (eng.atBoundary || eng.nextUnconfirmed(p) > cur.frame) return;
+    const asked = { episode: this.episode, frame: cur.frame, at: this.now() };
+    this.askedAt[p] = asked.at;
+    const obs = this.makeObservation(cur, p as 0 | 1, agent.wantsScreen);
+    this.inflight[p] = agent.act(obs).then(
+      (action) => {
+        this.inflight[p] = undefined;
+        this.onRunAheadAction(p, asked, action);
+        this.wakeRunAhead();
+      },
+      (err: unknown) => {
+        this.inflight[p] = undefined;
+        this.fail(new RuntimeFault(`agent ${agent.name} (controller ${p + 1}) failed: ${(err as Error)?.message ?? String(err)}`));
+        this.wakeRunAhead();
+      },
+    );
+  }
+
+  private onRunAheadAction(p: number, asked: { episode: number; frame: number; at: number }, action: AgentAction): void {
+    if (this.closed) return;
+    const eng = this.runAhead;
+    if (!eng || asked.episode !== this.episode) {
+      this.events.emit('log', { level: 'warn', message: `controller ${p + 1}: action for frame ${asked.frame} of episode ${asked.episode} came after that episode ended; dropped` });
+      return;
+    }
+    this.lastAction[p] = action;
+    if (action.frame !== asked.frame) {
+      const ev = this.detector.checkFrame(asked.frame, action.frame, { player: p, now: this.now() });
+      if (ev && this.cur) this.handleDesync(ev, p, this.cur);
+      return;
+    }
+    try {
+      const r = eng.supply(p, asked.frame, { buttons: action.buttons, latencyMs: this.now() - asked.at });
+      if (r === 'stale') {
+        this.events.emit('log', { level: 'warn', message: `controller ${p + 1}: action for frame ${asked.frame} came after that frame was final (held or promoted); dropped` });
+      }
+    } catch (e) {
+      this.fail(new RuntimeFault(`agent ${this.deps.agents[p]?.name ?? '?'} (controller ${p + 1}): ${(e as Error).message}`));
+    }
+  }
+
+  private wakeRunAhead(): void {
+    this.raSignalled = true;
+    this.raWake?.();
+  }
+
+  private waitRunAhead(ms: number, signal: AbortSignal): Promise<'woken' | 'timeout' | 'aborted'> {
+    if (signal.aborted) return Promise.resolve('aborted');
+    if (this.raSignalled) {
+      this.raSignalled = false;
+      return Promise.resolve('woken');
+    }
+    return new Promise((resolve) => {
+      const done = (r: 'woken' | 'timeout' | 'aborted') => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.raWake = undefined;
+        this.raSignalled = false;
+        resolve(r);
+      };
+      const onAbort = () => done('aborted');
+      const timer = setTimeout(() => done('timeout'), ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.raWake = () => done('woken');
+    });
+  }
+
+  private syncHead(eng: RunAheadEngine): void {
+    if (eng.head !== this.cur) {
+      this.setCurrent(eng.head);
+      this.observationTime = this.now();
+    }
+    this.step = eng.head.frame - this.episodeStartFrame;
+  }
+
+  /**
+   * One run-ahead step: applies arrived actions (rollback and fast-forward on a misprediction), then runs the head frame
+   * on predicted input if the window allows, else waits for an answer. Returns when the head moved or the episode ended.
+   */
+  private async advanceRunAhead(): Promise<FrameOutcome> {
+    const desyncs: DesyncEvent[] = [];
+    const off = this.events.on('desync', (e) => desyncs.push(e));
+    this.interrupt = new AbortController();
+    const signal = this.interrupt.signal;
+    let announced = false;
+    try {
+      while (true) {
+        if (this.fault) throw this.fault;
+        const eng = this.runAhead!;
+        this.raSignalled = false;
+        await eng.reconcile();
+        this.syncHead(eng);
+        if (eng.complete) return await this.endRunAheadEpisode(desyncs, eng.lastRow);
+        for (const p of this.players) if (!this.inflight[p]) this.askRunAhead(p);
+        if (eng.atBoundary) {
+          // An idle agent already answered the last frame it was shown: its buttons stay held to the end.
+          let held = false;
+          for (const p of this.players) {
+            if (!this.inflight[p] && eng.nextUnconfirmed(p) < eng.head.frame) {
+              eng.holdThrough(p, eng.head.frame - 1);
+              held = true;
+            }
+          }
+          if (held) continue;
+        }
+        if (eng.canRunAhead) {
+          const started = this.now();
+          const row = await eng.stepHead();
+          if (!row) continue;
+          this.lastRewards = [...row.rewards];
+          this.lastButtons = [row.buttons[0], row.buttons[1]];
+          const pair = this.buffer.pair(row.frame);
+          this.metrics.recordFrame({ frame: row.frame, frameDelayMs: started - this.observationTime, agentLatencyMs: Math.max(row.agentLatencyMs[0] ?? 0, row.agentLatencyMs[1] ?? 0), syncQualityMs: pair?.syncQualityMs ?? null });
+          this.syncHead(eng);
+          if (eng.complete) {
+            const o = await this.endRunAheadEpisode(desyncs, row);
+            this.events.emit('frame', { row, current: this.cur! });
+            return o;
+          }
+          this.events.emit('frame', { row, current: this.cur! });
+          return { advanced: true, frame: eng.head.frame, row, desyncs };
+        }
+        const res = await this.waitRunAhead(this.deps.sync.frameTimeoutMs, signal);
+        if (res === 'aborted') {
+          if (this.fault) throw this.fault;
+          return { advanced: false, frame: this.cur!.frame, desyncs };
+        }
+        if (res === 'timeout') {
+          const missing = this.players.filter((p) => eng.nextUnconfirmed(p) <= eng.confirmedFrame);
+          const at = { ...this.cur!, frame: eng.confirmedFrame };
+          if (!announced) {
+            announced = true;
+            this.events.emit('waiting', { frame: at.frame, waitingFor: missing, sinceMs: this.deps.sync.frameTimeoutMs, mode: this.gate.mode });
+          }
+          const ev = this.detector.record(this.syntheticTimeout(at, missing, this.deps.sync.frameTimeoutMs));
+          this.handleDesync(ev, null, this.cur!);
+          if (this.fault) continue;
+          // Seed's boundary rule: a stalled agent must not hold the episode open; its frames count as they ran.
+          if (eng.atBoundary) await eng.promoteAtBoundary();
+          else if (this.gate.mode === 'hold') eng.holdOldest();
+        }
+      }
+    } finally {
+      off();
+    }
+  }
+
+  private async endRunAheadEpisode(desyncs: DesyncEvent[], row: FrameRow | undefined): Promise<FrameOutcome> {
+    const eng = this.runAhead!;
+    const t = eng.termination.frame!;
+    if (eng.head.frame !== t) throw new Error(`run-ahead: episode ends at frame ${t} but the emulator holds frame ${eng.head.frame}`);
+    this.step = t - this.episodeStartFrame;
+    this.returns = eng.returns;
+    if (eng.lastRow) this.lastRewards = [...eng.lastRow.rewards];
+    const end = this.makeEpisodeEnd(eng.termination.reason ?? 'max_steps');
+    // After stopEpisode() the end was already announced; the next advance only starts the next episode.
+    const announce = this.raStopped !== this.episode;
+    this.raStopped = null;
+    if (announce) {
+      await this.options.recorder?.endEpisode(end, eng.head.ram);
+      for (const agent of this.deps.agents) await agent?.episodeEnd?.(end);
+      this.events.emit('episodeEnd', end);
+    }
+    this.episode++;
+    this.clearHistory();
+    const fresh = await this.deps.emulator.loadSnapshot(this.episodeStart!, { screen: this.wantsScreens });
+    this.detector.reset?.();
+    this.enterEpisode(fresh);
+    return { advanced: true, frame: fresh.frame, row, desyncs, episodeEnd: announce ? end : undefined };
+  }
+
   private makeEpisodeEnd(reason: EpisodeEnd['reason']): EpisodeEnd {
     return {
       episode: this.episode,
@@ -628,6 +950,11 @@ export class LockstepRuntime {
     for (const e of this.history) this.deps.emulator.dropSnapshot(e.snapshot);
     this.history = [];
   }
+}
+
+/** Compact fingerprints of the state a frame started from (RAM always, the screen when captured). */
+function fingerprints(f: EmulatorFrame): { ramFingerprint: string; screenFingerprint?: string } {
+  return f.screen ? { ramFingerprint: shortHash(f.ram), screenFingerprint: shortHash(f.screen) } : { ramFingerprint: shortHash(f.ram) };
 }
 
 function describePlan(plan: RecoveryPlan): string {

@@ -1,5 +1,8 @@
-// Extension entry point: wires Lockstep's pieces into VS Code (for now only its log channel and the command showing it).
+// Extension entry point: wires Lockstep into VS Code (log channel, debugger, panels); every registration goes into context.subscriptions.
 import * as vscode from 'vscode';
+import { registerDebugging } from './registerDebugging';
+import { registerPanels } from './panels/registerPanels';
+import { LiveRuntimeSource } from './panels/runtimeSource';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Lockstep', { log: true });
@@ -7,6 +10,10 @@ export function activate(context: vscode.ExtensionContext): void {
     log,
     vscode.commands.registerCommand('lockstep.showLog', () => log.show(true)),
   );
+  // Debugging (the lockstep debug type, inline adapter, commands, status bar) feeds each started run to the panels.
+  const runs = new LiveRuntimeSource();
+  context.subscriptions.push(registerPanels(context, runs, log));
+  registerDebugging(context, { log, onRunStarted: (built) => runs.attach(built), onStopped: () => runs.changed() });
   log.info(`Lockstep ${String(context.extension.packageJSON.version)} activated`);
 }
 

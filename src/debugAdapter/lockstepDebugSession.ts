@@ -1,0 +1,1096 @@
+// The Lockstep debug session: translates DAP requests into LockstepRuntime calls and runtime events into DAP events; knows nothing of VS Code.
+import {
+  ContinuedEvent, DebugSession, Event, InitializedEvent, InvalidatedEvent, MemoryEvent, OutputEvent, ProgressEndEvent,
+  ProgressStartEvent, ProgressUpdateEvent, StoppedEvent, TerminatedEvent,
+} from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { basename } from 'node:path';
+import type { DesyncEvent, DesyncType } from '../core/desyncDetector';
+import type { EpisodeEnd, FrameOutcome, FrameRow, LockstepRuntime } from '../core/runtime';
+import { maskToNames, namesToMask } from '../core/buttons';
+import type { RamVariable } from '../core/ramMap';
+import type { BuiltSession, LogFn } from '../session/sessionBuilder';
+import { describeAgentSpec, type SessionSpec } from '../session/sessionSpec';
+import { lockstepLuaPath } from '../emulators/fceux/fceuxLocator';
+import { BreakpointSet, dataIdFor, exceptionBreakpointFilters, hexAddress, type DataTarget } from './breakpoints';
+import { CONSOLE_HELP, parseConsoleCommand } from './consoleCommand';
+import {
+  LOCKSTEP_DAP_PROTOCOL_VERSION, parseCustomRequest, type CustomEvents, type CustomRequest, type CustomRequests,
+  type LockstepStatus, type SendActionResult, type WaitingInfo,
+} from './customProtocol';
+import { ExpressionError, formatValue, parseExpression, unknownNames, type Value } from './expression';
+import { toSessionSpec, type RequestKind } from './launchArgs';
+import { INDEXABLE_NAMES, StateScope, knownNames } from './stateScope';
+import { RAM_MEMORY_REFERENCE, VariablesView, memoryReferenceFor, parseMemoryReference } from './variablesView';
+
+/** Builds the run for a launch/attach; the extension and tests pass their own (e.g. with a recorder). */
+export type SessionFactory = (spec: SessionSpec, ctx: { log: LogFn }) => Promise<BuiltSession>;
+
+export interface LockstepDebugSessionOptions {
+  createSession: SessionFactory;
+  /** Called once the runtime has started, so the extension's panels can use it directly. */
+  onSessionStarted?: (built: BuiltSession) => void;
+  /** How long the gate may wait for an agent before the wait is shown (and pause-until-action stops). */
+  waitNoticeMs?: number;
+  /** Interval of `lockstep.status` events while running. */
+  statusIntervalMs?: number;
+  /** How long launch waits for configurationDone before running anyway. */
+  configurationDoneTimeoutMs?: number;
+}
+
+type RunGoal = { kind: 'continue' } | { kind: 'frames'; count: number } | { kind: 'episode' };
+type State = 'idle' | 'starting' | 'stopped' | 'running' | 'terminated';
+type LastStop = { kind: 'desync'; event: DesyncEvent; conditionError?: string } | { kind: 'fault'; message: string };
+
+const THREAD_ID = 1;
+const FRAME_ID = 1;
+const RAM_BYTES = 0x800;
+const START_PROGRESS_ID = 'lockstep.start';
+const YIELD_EVERY_MS = 20;
+const DESYNC_LINES_PER_SECOND = 20;
+
+export class LockstepDebugSession extends DebugSession {
+  private readonly opts: Required<Omit<LockstepDebugSessionOptions, 'onSessionStarted'>> & Pick<LockstepDebugSessionOptions, 'onSessionStarted'>;
+  private client: DebugProtocol.InitializeRequestArguments = { adapterID: 'lockstep' };
+  private state: State = 'idle';
+  private built?: BuiltSession;
+  private spec?: SessionSpec;
+  private breakpoints?: BreakpointSet;
+  private view?: VariablesView;
+  private lastRow?: FrameRow;
+  private lastStop?: LastStop;
+  private fault?: string;
+  private pauseUntilAction = false;
+  private stepBackDepth = 0;
+  private readonly configured: Promise<void>;
+  private markConfigured!: () => void;
+  private runPromise?: Promise<void>;
+  private pauseRequested = false;
+  private pendingDesync?: { event: DesyncEvent; conditionError?: string };
+  private waitStop?: WaitingInfo;
+  private terminating = false;
+  private closing?: Promise<void>;
+  private readonly startAbort = new AbortController();
+  private ticker?: ReturnType<typeof setInterval>;
+  private lastStatusAt = 0;
+  private announced?: { frame: number; startedAt: number; lastEventAt: number; manual: boolean };
+  private framesRun = 0;
+  private runningMs = 0;
+  private runStartedAt = 0;
+  private episodesEnded = 0;
+  private desyncLines = { second: 0, count: 0, dropped: 0 };
+  private readonly unsubscribe: Array<() => void> = [];
+
+  constructor(options: LockstepDebugSessionOptions) {
+    super();
+    this.opts = {
+      waitNoticeMs: 300,
+      statusIntervalMs: 250,
+      configurationDoneTimeoutMs: 10_000,
+      ...options,
+    };
+    this.configured = new Promise<void>((resolve) => {
+      this.markConfigured = resolve;
+    });
+  }
+
+  // ---- lifecycle ----
+
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
+    this.client = args;
+    response.body = {
+      ...response.body,
+      supportsConfigurationDoneRequest: true,
+      supportsFunctionBreakpoints: true,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsEvaluateForHovers: false,
+      exceptionBreakpointFilters: exceptionBreakpointFilters(),
+      supportsExceptionFilterOptions: true,
+      supportsExceptionInfoRequest: true,
+      supportsStepBack: true,
+      supportsSetVariable: true,
+      supportsDataBreakpoints: true,
+      supportsDataBreakpointBytes: true,
+      supportsReadMemoryRequest: true,
+      supportsWriteMemoryRequest: true,
+      supportsTerminateRequest: true,
+      supportsCancelRequest: true,
+      supportsRestartRequest: false,
+      supportsSingleThreadExecutionRequests: false,
+    };
+    this.sendResponse(response);
+  }
+
+  protected override launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): void {
+    void this.startSession(response, args, 'launch');
+  }
+
+  protected override attachRequest(response: DebugProtocol.AttachResponse, args: DebugProtocol.AttachRequestArguments): void {
+    void this.startSession(response, args, 'attach');
+  }
+
+  protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    this.markConfigured();
+    this.sendResponse(response);
+  }
+
+  private async startSession(response: DebugProtocol.Response, raw: unknown, kind: RequestKind): Promise<void> {
+    if (this.state !== 'idle') return this.fail(response, `this debug session has already been ${kind === 'launch' ? 'launched' : 'attached'}`);
+    let parsed: ReturnType<typeof toSessionSpec>;
+    try {
+      parsed = toSessionSpec(raw, kind);
+    } catch (e) {
+      return this.fail(response, (e as Error).message);
+    }
+    for (const w of parsed.warnings) this.out(w, 'stderr');
+    const { spec } = parsed;
+    this.spec = spec;
+    this.pauseUntilAction = parsed.pauseUntilAction;
+    this.stepBackDepth = spec.stepBackDepth ?? 0;
+    this.state = 'starting';
+    const title = kind === 'attach' ? 'Waiting for FCEUX' : spec.emulator === 'fceux' ? 'Starting FCEUX' : 'Loading the ROM';
+    this.progressStart(title, spec.rom ? basename(spec.rom) : 'demo ROM');
+    let first: number;
+    try {
+      this.built = await this.opts.createSession(spec, { log: (level, message) => this.log(level, message) });
+      if (this.terminating) throw new Error('the session was ended while starting');
+      this.wireRuntime(this.built);
+      this.announceConnections(this.built, kind);
+      first = (await this.built.runtime.start(this.startAbort.signal)).frame;
+      if (this.terminating) throw new Error('the session was ended while starting');
+    } catch (e) {
+      this.progressEnd('failed');
+      const message = (e as Error).message;
+      await this.built?.close().catch(() => undefined);
+      this.built = undefined;
+      this.state = 'terminated';
+      return this.fail(response, `Lockstep could not start: ${message}`);
+    }
+    this.progressEnd('started');
+    const built = this.built;
+    this.breakpoints = new BreakpointSet(built.ramMap);
+    this.view = new VariablesView({
+      built,
+      lastRow: () => this.lastRow,
+      agentLabels: [describeAgentSpec(spec.agents[0]), describeAgentSpec(spec.agents[1])],
+      pauseUntilAction: () => this.pauseUntilAction,
+      stepBackDepth: this.stepBackDepth,
+      framesRun: () => this.framesRun,
+    });
+    try {
+      this.opts.onSessionStarted?.(built);
+    } catch (e) {
+      this.out(`onSessionStarted failed: ${(e as Error).message}`, 'stderr');
+    }
+    this.emitCustom('lockstep.sessionInfo', {
+      protocolVersion: LOCKSTEP_DAP_PROTOCOL_VERSION,
+      session: built.session,
+      rom: { name: built.runtime.romInfo?.name ?? basename(built.romPath), path: built.romPath, md5: built.runtime.romInfo?.md5 ?? '' },
+      emulator: built.emulator.kind,
+      agents: [describeAgentSpec(spec.agents[0]), describeAgentSpec(spec.agents[1])],
+      ramMap: { name: built.ramMap.name, variables: built.ramMap.variables.map((v) => ({ name: v.name, address: v.address, size: v.size })) },
+      bridgePort: built.bridge?.port ?? null,
+      stepBackDepth: this.stepBackDepth,
+    });
+    this.out(
+      `Lockstep: ${basename(built.romPath)} on ${built.emulator.kind}; controller 1: ${describeAgentSpec(spec.agents[0])}, ` +
+      `controller 2: ${describeAgentSpec(spec.agents[1])}; holding frame ${first} (episode 0). Type "help" in the Debug Console.`,
+    );
+    this.sendEvent(new InitializedEvent());
+    await Promise.race([this.configured, sleep(this.opts.configurationDoneTimeoutMs)]);
+    this.sendResponse(response);
+    if (this.terminating) return;
+    if (parsed.stopOnEntry) this.stopAt('entry', { description: `Stopped on entry at frame ${first}` });
+    else this.startRun({ kind: 'continue' }, false);
+  }
+
+  private wireRuntime(built: BuiltSession): void {
+    const rt = built.runtime;
+    this.unsubscribe.push(
+      rt.events.on('frame', ({ row }) => {
+        this.lastRow = row;
+      }),
+      rt.events.on('desync', (ev) => this.onDesync(ev)),
+      rt.events.on('episodeEnd', (end) => this.onEpisodeEnd(end)),
+      rt.events.on('log', (e) => this.log(e.level, e.message)),
+      built.emulator.onEvent((e) => {
+        if (e.type === 'log') this.log(e.level, e.message);
+        else if (e.type === 'exit' && !this.terminating) {
+          this.out(`${built.emulator.kind} emulator exited: ${e.reason}`, 'stderr');
+          void this.endSession();
+        }
+      }),
+    );
+  }
+
+  private announceConnections(built: BuiltSession, kind: RequestKind): void {
+    const bridge = built.bridge;
+    if (!bridge) return;
+    if (kind === 'attach') {
+      let luaPath: string | null = null;
+      try {
+        luaPath = lockstepLuaPath();
+      } catch {
+        luaPath = null;
+      }
+      this.emitCustom('lockstep.attachWaiting', { port: bridge.port, token: bridge.token, luaPath });
+      this.progressUpdate(`Load lua/lockstep.lua in FCEUX with port ${bridge.port}, token ${bridge.token}`);
+    }
+    if (this.spec?.agents.some((a) => a?.type === 'websocket')) {
+      const where = `ws://127.0.0.1:${bridge.port}/agent (token ${bridge.token})`;
+      this.out(`Waiting for the trainer to connect: ${where}`);
+      this.progressUpdate(`Waiting for the trainer: ${where}`);
+    }
+  }
+
+  protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    void this.shutdownRun().then(() => {
+      this.sendResponse(response);
+      this.sendEvent(new TerminatedEvent());
+    });
+  }
+
+  protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+    void this.shutdownRun().then(() => {
+      this.sendResponse(response);
+      this.shutdown();
+    });
+  }
+
+  /** Ends the run for good: stops the loop, closes emulator, agents and bridge (no FCEUX left behind), prints the summary. */
+  shutdownRun(): Promise<void> {
+    this.closing ??= (async () => {
+      this.terminating = true;
+      this.markConfigured();
+      this.startAbort.abort();
+      const rt = this.built?.runtime;
+      rt?.interruptWait();
+      if (this.runPromise) await Promise.race([this.runPromise, sleep(3000)]);
+      this.stopTicker();
+      if (this.state === 'running') this.runningMs += performance.now() - this.runStartedAt;
+      if (this.built && rt) this.printSummary(rt);
+      for (const off of this.unsubscribe.splice(0)) off();
+      if (this.built) await Promise.race([this.built.close(), sleep(5000)]).catch((e: Error) => this.out(`while closing: ${e.message}`, 'stderr'));
+      this.state = 'terminated';
+      this.progressEnd('ended');
+    })();
+    return this.closing;
+  }
+
+  private async endSession(): Promise<void> {
+    await this.shutdownRun();
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  private printSummary(rt: LockstepRuntime): void {
+    const seconds = this.runningMs / 1000;
+    const fps = seconds > 0 ? this.framesRun / seconds : 0;
+    const counts = rt.detector.counts();
+    const nonZero = Object.entries(counts).filter(([, n]) => n > 0);
+    const desyncs = nonZero.length ? ` (${nonZero.map(([t, n]) => `${t} ${n}`).join(', ')})` : '';
+    this.out(
+      `Lockstep summary: ${this.framesRun} frames in ${seconds.toFixed(1)} s of running (${fps.toFixed(0)} fps), ` +
+      `${rt.detector.total()} desync(s)${desyncs}, ${this.episodesEnded} episode(s) ended${this.fault ? `; stopped by: ${this.fault}` : ''}.`,
+    );
+    this.emitCustom('lockstep.summary', {
+      frames: this.framesRun,
+      wallMs: Math.round(this.runningMs),
+      fps,
+      desyncTotal: rt.detector.total(),
+      desyncs: Object.fromEntries(nonZero) as Partial<Record<DesyncType, number>>,
+      episodesEnded: this.episodesEnded,
+      fault: this.fault ?? null,
+    });
+  }
+
+  // ---- running and stopping ----
+
+  protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
+    if (!this.canRun(response)) return;
+    response.body = { allThreadsContinued: true };
+    this.sendResponse(response);
+    this.startRun({ kind: 'continue' }, false);
+  }
+
+  protected override nextRequest(response: DebugProtocol.NextResponse): void {
+    if (!this.canRun(response)) return;
+    this.sendResponse(response);
+    this.startRun({ kind: 'frames', count: 1 }, false);
+  }
+
+  protected override stepInRequest(response: DebugProtocol.StepInResponse): void {
+    this.nextRequest(response);
+  }
+
+  /** Step out = run to the end of the episode (the next stop is the first frame of the next one). */
+  protected override stepOutRequest(response: DebugProtocol.StepOutResponse): void {
+    if (!this.canRun(response)) return;
+    this.sendResponse(response);
+    this.startRun({ kind: 'episode' }, false);
+  }
+
+  protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
+    this.sendResponse(response);
+    if (this.state !== 'running') return;
+    this.pauseRequested = true;
+    // The runtime may be waiting at the gate for an agent that never answers: interrupt that wait.
+    this.built?.runtime.interruptWait();
+  }
+
+  protected override stepBackRequest(response: DebugProtocol.StepBackResponse): void {
+    if (!this.canRun(response, true)) return;
+    void this.guard(response, async () => {
+      const rt = this.built!.runtime;
+      if (!rt.canStepBack) throw new Error(this.noHistoryMessage());
+      await rt.stepBack(1);
+      this.sendResponse(response);
+      this.afterJump();
+      this.stopAt('step', { description: `Stepped back to frame ${rt.current?.frame}` });
+    });
+  }
+
+  protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
+    if (!this.canRun(response, true)) return;
+    const rt = this.built!.runtime;
+    if (!rt.canStepBack) return this.fail(response, this.noHistoryMessage());
+    this.sendResponse(response);
+    this.beginRunning(false);
+    this.runPromise = this.reverseLoop().catch((e: Error) => {
+      this.out(`reverse continue failed: ${e.message}`, 'stderr');
+      this.stopAt('pause', { description: 'Reverse continue failed' });
+    });
+  }
+
+  private async reverseLoop(): Promise<void> {
+    const rt = this.built!.runtime;
+    const bps = this.breakpoints!;
+    bps.rebase(this.scope());
+    let lastYield = performance.now();
+    while (rt.canStepBack) {
+      if (this.terminating) return;
+      if (this.pauseRequested) return this.stopAt('pause', { description: 'Paused while stepping back' });
+      const newer = rt.current!.ram;
+      await rt.stepBack(1);
+      this.lastRow = undefined;
+      const hit = bps.checkFrame(newer, rt.current!.ram, this.scope());
+      if (hit) return this.stopAt(hit.reason, { description: `${hit.description} (going back)`, hitBreakpointIds: hit.ids });
+      if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        await yieldToEvents();
+        lastYield = performance.now();
+      }
+    }
+    this.stopAt('step', { description: `Reached the oldest kept frame (${rt.current?.frame})` });
+  }
+
+  private noHistoryMessage(): string {
+    return this.stepBackDepth > 0
+      ? `No earlier frame kept: step back goes at most ${this.stepBackDepth} frames back and not past an episode start.`
+      : 'Step back is off (stepBackDepth is 0 in the launch configuration).';
+  }
+
+  /** Whether a run-type request may start now; answers the request with an error if not. */
+  private canRun(response: DebugProtocol.Response, backwards = false): boolean {
+    if (this.state === 'running') {
+      this.fail(response, 'The game is running: pause first.');
+      return false;
+    }
+    if (this.state !== 'stopped' || !this.built) {
+      this.fail(response, this.state === 'terminated' ? 'The session has ended.' : 'The session has not started yet.');
+      return false;
+    }
+    if (this.fault && !backwards) {
+      this.fail(response, `The run stopped: ${this.fault}. Restart the debug session to run again.`);
+      return false;
+    }
+    return true;
+  }
+
+  private beginRunning(announce: boolean): void {
+    this.state = 'running';
+    this.pauseRequested = false;
+    this.pendingDesync = undefined;
+    this.waitStop = undefined;
+    this.runStartedAt = performance.now();
+    this.view?.reset();
+    if (announce) this.sendEvent(new ContinuedEvent(THREAD_ID, true));
+    this.startTicker();
+  }
+
+  private startRun(goal: RunGoal, announce: boolean): void {
+    this.beginRunning(announce);
+    this.runPromise = this.runLoop(goal).catch((e: Error) => {
+      this.out(`internal error while running: ${e.stack ?? e.message}`, 'stderr');
+      if (this.state === 'running') this.stopAt('pause', { description: 'Internal error' });
+    });
+  }
+
+  private async runLoop(goal: RunGoal): Promise<void> {
+    const rt = this.built!.runtime;
+    const bps = this.breakpoints!;
+    let remaining = goal.kind === 'frames' ? goal.count : Infinity;
+    let lastYield = performance.now();
+    bps.rebase(this.scope());
+    while (true) {
+      if (this.terminating) return;
+      if (this.pauseRequested) return this.stopAt('pause', { description: `Paused at frame ${rt.current?.frame}` });
+      const before = rt.current!.ram;
+      let o: FrameOutcome;
+      try {
+        o = await rt.advance();
+      } catch (e) {
+        if (this.terminating) return;
+        return this.onFault(e as Error);
+      }
+      if (this.terminating) return;
+      if (o.advanced) {
+        this.framesRun++;
+        remaining--;
+      }
+      if (this.pendingDesync) {
+        const p = this.pendingDesync;
+        this.pendingDesync = undefined;
+        this.lastStop = { kind: 'desync', event: p.event, conditionError: p.conditionError };
+        return this.stopAt('exception', { description: `Desync: ${p.event.type} at frame ${p.event.frame}`, text: p.event.message });
+      }
+      if (!o.advanced) {
+        if (this.waitStop) {
+          const w = this.waitStop;
+          return this.stopAt('pause', {
+            description: `Waiting for an action: controller ${w.waitingFor.map((p) => p + 1).join(' and ')}, frame ${w.frame}`,
+            text: 'Supply it with "press ..." in the Debug Console (or the Send Action command), then step or continue.',
+          });
+        }
+        if (this.pauseRequested) continue;
+        // Interrupted for no reason of ours (e.g. someone else called interruptWait): keep waiting.
+        await yieldToEvents();
+        continue;
+      }
+      if (bps.hasFrameChecks) {
+        const hit = bps.checkFrame(before, rt.current!.ram, this.scope());
+        if (hit) return this.stopAt(hit.reason, { description: hit.description, hitBreakpointIds: hit.ids });
+      }
+      if (goal.kind === 'episode' && o.episodeEnd) return this.stopAt('step', { description: `Episode ${o.episodeEnd.episode} ended (${o.episodeEnd.reason})` });
+      if (remaining <= 0) return this.stopAt('step');
+      if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        await yieldToEvents();
+        lastYield = performance.now();
+      }
+    }
+  }
+
+  private onFault(e: Error): void {
+    this.fault = e.message;
+    this.lastStop = { kind: 'fault', message: e.message };
+    this.out(`The run stopped: ${e.message}`, 'stderr');
+    this.stopAt('exception', { description: 'The run stopped', text: e.message });
+  }
+
+  private stopAt(reason: string, extra: { description?: string; text?: string; hitBreakpointIds?: number[] } = {}): void {
+    if (this.state === 'running') this.runningMs += performance.now() - this.runStartedAt;
+    this.state = 'stopped';
+    this.stopTicker();
+    this.view?.reset();
+    if (reason !== 'exception') this.lastStop = undefined;
+    const ev = new StoppedEvent(reason, THREAD_ID, extra.text) as DebugProtocol.StoppedEvent;
+    ev.body.allThreadsStopped = true;
+    if (extra.description) ev.body.description = extra.description;
+    if (extra.hitBreakpointIds) ev.body.hitBreakpointIds = extra.hitBreakpointIds;
+    this.sendEvent(ev);
+    this.checkWaiting();
+    this.sendStatus();
+  }
+
+  /** After a jump that ran no frame (step back, RAM write): conditions start over from the new state. */
+  private afterJump(): void {
+    // The last row belongs to a frame that is no longer the past of the held one.
+    this.lastRow = undefined;
+    this.breakpoints?.rebase(this.scope());
+    this.view?.reset();
+  }
+
+  // ---- runtime events ----
+
+  private onDesync(ev: DesyncEvent): void {
+    if (!this.built || !this.breakpoints) return;
+    const decision = this.state === 'running' ? this.breakpoints.desyncStops(ev, this.scope(ev)) : { stops: false as const };
+    this.emitCustom('lockstep.desync', {
+      type: ev.type, frame: ev.frame, expectedFrame: ev.expectedFrame, receivedFrame: ev.receivedFrame, gap: ev.gap,
+      delayMs: ev.delayMs, clockOffsetMs: ev.clockOffsetMs, player: ev.player, message: ev.message,
+      recovery: ev.recovery ?? null, stops: decision.stops,
+    });
+    this.desyncLine(ev);
+    if (decision.stops && !this.pendingDesync) {
+      this.pendingDesync = { event: ev, conditionError: decision.error };
+      this.built.runtime.interruptWait();
+    }
+  }
+
+  /** One console line per desync, at most DESYNC_LINES_PER_SECOND, then a count of the ones left out. */
+  private desyncLine(ev: DesyncEvent): void {
+    const second = Math.floor(performance.now() / 1000);
+    const l = this.desyncLines;
+    if (second !== l.second) {
+      if (l.dropped > 0) this.out(`... ${l.dropped} more desync(s) not shown`, 'stderr');
+      l.second = second;
+      l.count = 0;
+      l.dropped = 0;
+    }
+    if (++l.count > DESYNC_LINES_PER_SECOND) {
+      l.dropped++;
+      return;
+    }
+    this.out(`desync at frame ${ev.frame}: ${ev.type}: ${ev.message}${ev.recovery ? ` Recovery: ${ev.recovery}.` : ''}`, 'stderr');
+  }
+
+  private onEpisodeEnd(end: EpisodeEnd): void {
+    this.episodesEnded++;
+    this.out(`episode ${end.episode} ended at frame ${end.terminationFrame} (${end.reason}): ${end.rows} rows, returns ${end.returns.join(' / ')}`);
+    this.emitCustom('lockstep.episodeEnd', {
+      episode: end.episode, rows: end.rows, reason: end.reason, startFrame: end.startFrame, terminationFrame: end.terminationFrame, returns: [...end.returns],
+    });
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string): void {
+    this.out(level === 'info' ? message : `[${level}] ${message}`, level === 'info' ? 'console' : 'stderr');
+  }
+
+  // ---- waiting at the gate, status ----
+
+  private startTicker(): void {
+    this.stopTicker();
+    this.ticker = setInterval(() => this.tick(), Math.min(100, this.opts.statusIntervalMs));
+    this.ticker.unref?.();
+  }
+
+  private stopTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+
+  private tick(): void {
+    if (this.state !== 'running') return;
+    this.checkWaiting();
+    const now = performance.now();
+    if (now - this.lastStatusAt >= this.opts.statusIntervalMs) this.sendStatus();
+  }
+
+  /** Shows a wait that lasts longer than a moment (once per frame, then a `lockstep.waiting` each second) and notices its end. */
+  private checkWaiting(): void {
+    const rt = this.built?.runtime;
+    if (!rt) return;
+    const st = rt.gateStatus;
+    const now = performance.now();
+    const a = this.announced;
+    if (a && (!st || st.frame !== a.frame)) {
+      this.emitCustom('lockstep.released', { frame: a.frame, waitedMs: Math.round(now - a.startedAt), by: a.manual ? 'manual' : 'agent' });
+      this.announced = undefined;
+    }
+    if (!st || this.state !== 'running' || st.sinceMs < this.opts.waitNoticeMs) return;
+    const info: WaitingInfo = { frame: st.frame, waitingFor: st.waitingFor, sinceMs: Math.round(st.sinceMs), mode: st.mode };
+    if (!this.announced) {
+      this.announced = { frame: st.frame, startedAt: now - st.sinceMs, lastEventAt: now, manual: false };
+      const who = st.waitingFor.map((p) => `controller ${p + 1} (${this.built!.agents[p]?.name ?? 'no agent'})`).join(' and ');
+      this.out(`frame ${st.frame}: waiting for ${who} for ${info.sinceMs} ms. Type "press A RIGHT" (or "press p2 LEFT") to answer by hand, or pause.`);
+      this.emitCustom('lockstep.waiting', info);
+      if (this.pauseUntilAction && !this.waitStop) {
+        this.waitStop = info;
+        rt.interruptWait();
+      }
+    } else if (now - this.announced.lastEventAt >= 1000) {
+      this.announced.lastEventAt = now;
+      this.emitCustom('lockstep.waiting', info);
+    }
+  }
+
+  private status(): LockstepStatus {
+    const rt = this.built?.runtime;
+    const st = rt?.gateStatus;
+    const counts = rt?.detector.counts();
+    return {
+      state: this.state === 'idle' || this.state === 'starting' ? 'starting' : this.state,
+      frame: rt?.current?.frame ?? null,
+      episode: rt?.episodeIndex ?? 0,
+      step: rt?.stepIndex ?? 0,
+      framesRun: this.framesRun,
+      fps: rt?.metrics.snapshot().fps ?? 0,
+      desyncTotal: rt?.detector.total() ?? 0,
+      desyncs: counts ? Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0)) : {},
+      gateMode: rt?.gateMode ?? 'strict',
+      pauseUntilAction: this.pauseUntilAction,
+      waiting: st ? { frame: st.frame, waitingFor: st.waitingFor, sinceMs: Math.round(st.sinceMs), mode: st.mode } : undefined,
+      stepBackAvailable: rt?.historyDepth ?? 0,
+    };
+  }
+
+  private sendStatus(): void {
+    this.lastStatusAt = performance.now();
+    this.emitCustom('lockstep.status', this.status());
+  }
+
+  // ---- breakpoints ----
+
+  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+    if (!this.breakpoints) return this.fail(response, 'The session has not started yet.');
+    response.body = { breakpoints: this.breakpoints.setFunctionBreakpoints(args.breakpoints, this.built?.runtime.current ? this.scope() : undefined) };
+    this.sendResponse(response);
+  }
+
+  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+    response.body = {
+      breakpoints: (args.breakpoints ?? []).map(() => ({
+        verified: false,
+        message: 'A ROM has no source lines: use a function breakpoint such as "frame == 1200" or "score_p1 >= 3", a data breakpoint on a RAM variable, or a desync breakpoint.',
+      })),
+    };
+    this.sendResponse(response);
+  }
+
+  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+    if (!this.breakpoints) return this.fail(response, 'The session has not started yet.');
+    response.body = { breakpoints: this.breakpoints.setExceptionFilters(args.filters ?? [], args.filterOptions ?? []) };
+    this.sendResponse(response);
+  }
+
+  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+    const target = this.built ? this.dataTarget(args) : 'The session has not started yet.';
+    if (typeof target === 'string') {
+      response.body = { dataId: null, description: target };
+    } else {
+      response.body = {
+        dataId: dataIdFor(target),
+        description: `${target.label} (${hexAddress(target.address)}, ${target.length} byte${target.length === 1 ? '' : 's'}) changes`,
+        accessTypes: ['write'],
+        canPersist: true,
+      };
+    }
+    this.sendResponse(response);
+  }
+
+  private dataTarget(args: DebugProtocol.DataBreakpointInfoArguments): DataTarget | string {
+    const ramMap = this.built!.ramMap;
+    const name = args.name.trim();
+    const bytes = args.bytes ?? undefined;
+    const checkRange = (t: DataTarget): DataTarget | string =>
+      t.address < 0 || t.address + t.length > RAM_BYTES || t.length < 1 ? `${hexAddress(t.address)} + ${t.length} bytes is outside work RAM $0000-$07FF` : t;
+    if (args.asAddress) {
+      const m = /^(?:0x|\$)([0-9a-f]+)$|^(\d+)$/i.exec(name);
+      if (!m) return `"${name}" is not an address (decimal, 0x hex or $hex)`;
+      const address = m[1] !== undefined ? parseInt(m[1], 16) : Number(m[2]);
+      const v = ramMap.lookup(address);
+      const label = v && v.address === address && (bytes ?? 1) === v.size ? v.name : hexAddress(address);
+      return checkRange({ address, length: bytes ?? 1, label });
+    }
+    const rowRef = args.variablesReference && !this.view?.isGameScope(args.variablesReference) ? /^\$([0-9A-F]{4})$/.exec(name) : null;
+    if (rowRef) return checkRange({ address: parseInt(rowRef[1], 16), length: bytes ?? 16, label: `ram row ${name}` });
+    const varName = name.startsWith('vars.') ? name.slice(5) : name;
+    const v = ramMap.lookup(varName);
+    if (v && v.name === varName) return checkRange({ address: v.address, length: bytes ?? v.size, label: v.name });
+    const idx = /^ram\[\s*(0x[0-9a-f]+|\$[0-9a-f]+|\d+)\s*\]$/i.exec(name);
+    if (idx) {
+      const t = idx[1];
+      const address = t.startsWith('$') ? parseInt(t.slice(1), 16) : Number(t);
+      return checkRange({ address, length: bytes ?? 1, label: `ram[${hexAddress(address)}]` });
+    }
+    return `"${name}" is not a RAM variable or address: use a RAM-map name, ram[0x18], or an address`;
+  }
+
+  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+    if (!this.breakpoints) return this.fail(response, 'The session has not started yet.');
+    response.body = { breakpoints: this.breakpoints.setDataBreakpoints(args.breakpoints) };
+    this.sendResponse(response);
+  }
+
+  protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
+    const s = this.lastStop;
+    if (!s) return this.fail(response, 'The session did not stop on a desync.');
+    if (s.kind === 'fault') {
+      response.body = { exceptionId: 'fault', description: s.message, breakMode: 'always', details: { message: s.message, typeName: 'RuntimeFault' } };
+      return this.sendResponse(response);
+    }
+    const e = s.event;
+    const na = (v: number | null, unit = '') => (v === null ? 'n/a' : `${Math.round(v * 10) / 10}${unit}`);
+    const lines = [
+      `type:           ${e.type}`,
+      `expected frame: ${e.expectedFrame}`,
+      `received frame: ${e.receivedFrame ?? 'none'}`,
+      `gap:            ${na(e.gap, e.gap === null ? '' : ' frame(s)')}`,
+      `delay:          ${na(e.delayMs, ' ms')}`,
+      `clock offset:   ${na(e.clockOffsetMs, ' ms')}`,
+      `controller:     ${e.player === null ? 'n/a' : e.player + 1}`,
+      `recovery:       ${e.recovery ?? 'none'}`,
+    ];
+    if (s.conditionError) lines.push(`note:           ${s.conditionError}`);
+    response.body = {
+      exceptionId: e.type,
+      description: `${e.message}${e.recovery ? ` Recovery: ${e.recovery}.` : ''}`,
+      breakMode: 'always',
+      details: { message: e.message, typeName: `desync ${e.type}`, fullTypeName: `Lockstep desync: ${e.type}`, stackTrace: lines.join('\n') },
+    };
+    this.sendResponse(response);
+  }
+
+  // ---- threads, stack, variables ----
+
+  protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+    const rom = this.built ? basename(this.built.romPath) : 'NES';
+    response.body = { threads: [{ id: THREAD_ID, name: `NES: ${rom}` }] };
+    this.sendResponse(response);
+  }
+
+  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse): void {
+    const rt = this.built?.runtime;
+    const cur = rt?.current;
+    if (!rt || !cur) {
+      response.body = { stackFrames: [], totalFrames: 0 };
+      return this.sendResponse(response);
+    }
+    const rom = basename(this.built!.romPath);
+    const frame: DebugProtocol.StackFrame = {
+      id: FRAME_ID,
+      name: `frame ${cur.frame} (episode ${rt.episodeIndex}, step ${rt.stepIndex})`,
+      source: { name: rom, origin: 'NES ROM (no source)', presentationHint: 'deemphasize' },
+      line: 0,
+      column: 0,
+      presentationHint: 'normal',
+    };
+    response.body = { stackFrames: [frame], totalFrames: 1 };
+    this.sendResponse(response);
+  }
+
+  protected override sourceRequest(response: DebugProtocol.SourceResponse): void {
+    this.fail(response, 'A ROM has no source to show; see the Variables view and the memory view.');
+  }
+
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse): void {
+    response.body = { scopes: this.view ? this.view.scopes() : [] };
+    this.sendResponse(response);
+  }
+
+  protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+    try {
+      response.body = { variables: this.view ? this.view.variables(args.variablesReference, args.start, args.count) : [] };
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, (e as Error).message);
+    }
+  }
+
+  protected override setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): void {
+    void this.guard(response, async () => {
+      if (!this.view?.isGameScope(args.variablesReference)) throw new Error('Only RAM-map variables (the Game scope) can be changed.');
+      const v = this.built!.ramMap.variables.find((x) => x.name === args.name);
+      if (!v) throw new Error(`"${args.name}" is not a RAM-map variable`);
+      const value = this.evaluateNumber(args.value);
+      await this.writeVariable(v, value);
+      const shown = this.view.describeRamVariable(v, this.built!.runtime.current!.ram);
+      response.body = { value: shown.value, type: shown.type, memoryReference: shown.memoryReference };
+      this.sendResponse(response);
+    });
+  }
+
+  private async writeVariable(v: RamVariable, value: number): Promise<void> {
+    const lo = v.signed ? -(2 ** (v.size * 8 - 1)) : 0;
+    const hi = v.signed ? 2 ** (v.size * 8 - 1) - 1 : 2 ** (v.size * 8) - 1;
+    // Accept either reading of a byte (e.g. 200 or -56 for a signed byte) as long as it fits the width.
+    if (!Number.isInteger(value) || value < Math.min(lo, -(2 ** (v.size * 8 - 1))) || value > Math.max(hi, 2 ** (v.size * 8) - 1)) {
+      throw new Error(`${v.name} is ${v.signed ? 'signed' : 'unsigned'} ${v.size * 8}-bit: ${value} does not fit (${lo}..${hi})`);
+    }
+    const raw = value < 0 ? value + 2 ** (v.size * 8) : value;
+    const bytes = v.size === 1 ? Uint8Array.of(raw & 0xff) : Uint8Array.of(raw & 0xff, (raw >> 8) & 0xff);
+    await this.writeRam(v.address, bytes);
+  }
+
+  private async writeRam(address: number, bytes: Uint8Array): Promise<void> {
+    if (this.state !== 'stopped') throw new Error('Pause first: RAM can only be changed while the session is stopped.');
+    await this.built!.runtime.writeRam(address, bytes);
+    // Variable references stay valid (the views read live values); only conditions start over from the new RAM.
+    this.breakpoints?.rebase(this.scope());
+    if (this.client.supportsMemoryEvent !== false) this.sendEvent(new MemoryEvent(RAM_MEMORY_REFERENCE, address, bytes.length));
+    if (this.client.supportsInvalidatedEvent) this.sendEvent(new InvalidatedEvent(['variables']));
+  }
+
+  // ---- memory ----
+
+  protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
+    const base = parseMemoryReference(args.memoryReference);
+    const cur = this.built?.runtime.current;
+    if (base === undefined || !cur) return this.fail(response, `unknown memory reference "${args.memoryReference}" (Lockstep exposes "${RAM_MEMORY_REFERENCE}", the 2 KB work RAM)`);
+    // The hex view asks around an address, possibly before $0000 or past $07FF: return what exists, from its real address.
+    const start = base + (args.offset ?? 0);
+    const end = start + Math.max(0, args.count);
+    const from = Math.min(RAM_BYTES, Math.max(0, start));
+    const to = Math.min(RAM_BYTES, Math.max(from, end));
+    response.body = {
+      address: `0x${from.toString(16).padStart(4, '0')}`,
+      data: Buffer.from(cur.ram.subarray(from, to)).toString('base64'),
+      unreadableBytes: Math.max(0, end - Math.max(to, start)),
+    };
+    this.sendResponse(response);
+  }
+
+  protected override writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: DebugProtocol.WriteMemoryArguments): void {
+    void this.guard(response, async () => {
+      const base = parseMemoryReference(args.memoryReference);
+      if (base === undefined) throw new Error(`unknown memory reference "${args.memoryReference}"`);
+      const start = base + (args.offset ?? 0);
+      let bytes: Uint8Array = Buffer.from(args.data, 'base64');
+      if (start < 0 || start >= RAM_BYTES) throw new Error(`address 0x${start.toString(16)} is outside work RAM $0000-$07FF`);
+      if (start + bytes.length > RAM_BYTES) {
+        if (!args.allowPartial) throw new Error(`${bytes.length} bytes at ${hexAddress(start)} run past the end of work RAM ($07FF)`);
+        bytes = bytes.subarray(0, RAM_BYTES - start);
+      }
+      await this.writeRam(start, new Uint8Array(bytes));
+      response.body = { offset: args.offset ?? 0, bytesWritten: bytes.length };
+      this.sendResponse(response);
+    });
+  }
+
+  // ---- evaluate (Debug Console, watch) ----
+
+  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+    void this.guard(response, async () => {
+      if (!this.built || !this.view) throw new Error('The session has not started yet.');
+      const cmd = args.context === 'repl' ? parseConsoleCommand(args.expression) : { kind: 'expression' as const, text: args.expression };
+      const reply = (result: string, extra: Partial<DebugProtocol.EvaluateResponse['body']> = {}) => {
+        response.body = { result, variablesReference: 0, ...extra };
+        this.sendResponse(response);
+      };
+      switch (cmd.kind) {
+        case 'help':
+          return reply(CONSOLE_HELP);
+        case 'status': {
+          const s = this.status();
+          return reply(`${s.state} at frame ${s.frame} (episode ${s.episode}, step ${s.step}); ${s.framesRun} frames run, ${s.fps.toFixed(0)} fps; ` +
+            `${s.desyncTotal} desync(s); gate ${s.gateMode}${s.waiting ? `, waiting for controller ${s.waiting.waitingFor.map((p) => p + 1).join(' and ')}` : ''}; ` +
+            `pause-until-action ${s.pauseUntilAction ? 'on' : 'off'}; ${s.stepBackAvailable} frame(s) to step back`);
+        }
+        case 'press': {
+          const r = this.sendAction(cmd.buttons, cmd.player);
+          return reply(describeSendAction(r, this.state));
+        }
+        case 'frames':
+          if (!this.canRun(response)) return;
+          reply(`running ${cmd.count} frame(s)`);
+          return this.startRun({ kind: 'frames', count: cmd.count }, true);
+        case 'back': {
+          if (!this.canRun(response, true)) return;
+          const rt = this.built.runtime;
+          if (!rt.canStepBack) throw new Error(this.noHistoryMessage());
+          const from = rt.current!.frame;
+          await rt.stepBack(cmd.count);
+          reply(`stepped back from frame ${from} to frame ${rt.current!.frame}`);
+          this.afterJump();
+          return this.stopAt('step', { description: `Stepped back to frame ${rt.current!.frame}` });
+        }
+        case 'gate':
+          this.built.runtime.gateMode = cmd.mode;
+          this.sendStatus();
+          return reply(`gate mode: ${cmd.mode}`);
+        case 'wait':
+          this.setPauseUntilAction(cmd.enabled);
+          return reply(`pause-until-action ${cmd.enabled ? 'on' : 'off'}`);
+        case 'expression':
+          return reply(...this.evaluateExpression(cmd.text));
+        default: {
+          const _never: never = cmd;
+          throw new Error(`unhandled console command ${JSON.stringify(_never)}`);
+        }
+      }
+    });
+  }
+
+  private evaluateExpression(text: string): [string, Partial<DebugProtocol.EvaluateResponse['body']>] {
+    const t = text.trim();
+    if (t === 'ram') return [`2 KB work RAM $0000-$07FF`, { variablesReference: this.view!.ramRef(), indexedVariables: RAM_BYTES / 16, memoryReference: RAM_MEMORY_REFERENCE }];
+    const ramMap = this.built!.ramMap;
+    const varName = t.startsWith('vars.') ? t.slice(5) : t;
+    const v = ramMap.lookup(varName);
+    if (v && v.name === varName && (t.startsWith('vars.') || !['frame', 'episode', 'step'].includes(t))) {
+      const shown = this.view!.describeRamVariable(v, this.built!.runtime.current!.ram);
+      return [shown.value, { type: shown.type, memoryReference: shown.memoryReference }];
+    }
+    const value = this.evaluateValue(t);
+    const idx = /^ram\[\s*(0x[0-9a-f]+|\$[0-9a-f]+|\d+)\s*\]$/i.exec(t);
+    const extra: Partial<DebugProtocol.EvaluateResponse['body']> = {};
+    if (idx) {
+      const a = idx[1].startsWith('$') ? parseInt(idx[1].slice(1), 16) : Number(idx[1]);
+      if (a >= 0 && a < RAM_BYTES) extra.memoryReference = memoryReferenceFor(a);
+    }
+    return [formatValue(value), extra];
+  }
+
+  private evaluateValue(text: string): Value {
+    const expr = parseExpression(text);
+    const problems = unknownNames(expr, knownNames(this.built!.ramMap, false), INDEXABLE_NAMES);
+    if (problems.length > 0) throw new ExpressionError(problems.join('; '));
+    return expr.evaluate(this.scope());
+  }
+
+  private evaluateNumber(text: string): number {
+    const v = this.evaluateValue(text);
+    if (typeof v === 'boolean') return v ? 1 : 0;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`"${text}" is not a number (got ${formatValue(v)})`);
+    return v;
+  }
+
+  // ---- custom requests ----
+
+  protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
+    let req: CustomRequest;
+    try {
+      req = parseCustomRequest(command, args);
+    } catch (e) {
+      return this.fail(response, (e as Error).message);
+    }
+    void this.guard(response, async () => {
+      switch (req.command) {
+        case 'lockstep.stepFrames': {
+          if (!this.canRun(response)) return;
+          this.respond(response, 'lockstep.stepFrames', { from: this.built!.runtime.current!.frame });
+          return this.startRun({ kind: 'frames', count: req.args.count }, true);
+        }
+        case 'lockstep.sendAction': {
+          const b = req.args.buttons;
+          const mask = typeof b === 'number' ? b : namesToMask(b);
+          return this.respond(response, 'lockstep.sendAction', this.sendAction(mask, req.args.player));
+        }
+        case 'lockstep.setGateMode':
+          this.requireBuilt().runtime.gateMode = req.args.mode;
+          this.sendStatus();
+          return this.respond(response, 'lockstep.setGateMode', { mode: req.args.mode });
+        case 'lockstep.setPauseUntilAction':
+          this.setPauseUntilAction(req.args.enabled);
+          return this.respond(response, 'lockstep.setPauseUntilAction', { enabled: req.args.enabled });
+        case 'lockstep.getStatus':
+          return this.respond(response, 'lockstep.getStatus', this.status());
+        default: {
+          const _never: never = req;
+          throw new Error(`unhandled request ${JSON.stringify(_never)}`);
+        }
+      }
+    });
+  }
+
+  private respond<K extends keyof CustomRequests>(response: DebugProtocol.Response, _command: K, body: CustomRequests[K]['body']): void {
+    response.body = body;
+    this.sendResponse(response);
+  }
+
+  private requireBuilt(): BuiltSession {
+    if (!this.built || this.state === 'starting' || this.state === 'idle') throw new Error('The session has not started yet.');
+    if (this.state === 'terminated') throw new Error('The session has ended.');
+    return this.built;
+  }
+
+  private sendAction(buttons: number, player: 0 | 1 | undefined): SendActionResult {
+    const rt = this.requireBuilt().runtime;
+    const waiting = rt.gateStatus;
+    const players = player !== undefined ? [player] : waiting?.waitingFor ?? (rt.agentCount > 0 ? this.built!.agents.flatMap((a, i) => (a ? [i] : [])) : [0]);
+    rt.supplyAction(buttons, player);
+    if (this.announced && waiting) this.announced.manual = true;
+    const released = waiting !== null && rt.gateStatus === null;
+    const result: SendActionResult = {
+      frame: waiting?.frame ?? rt.current!.frame,
+      buttons,
+      buttonNames: maskToNames(buttons),
+      applied: released && this.state === 'running' ? 'now' : 'queued',
+      players,
+    };
+    this.checkWaiting();
+    this.view?.reset();
+    return result;
+  }
+
+  private setPauseUntilAction(enabled: boolean): void {
+    this.pauseUntilAction = enabled;
+    // Turning it on while the gate already waits stops now rather than at the next wait.
+    if (enabled && this.state === 'running' && this.announced) {
+      const st = this.built?.runtime.gateStatus;
+      if (st) {
+        this.waitStop = { frame: st.frame, waitingFor: st.waitingFor, sinceMs: Math.round(st.sinceMs), mode: st.mode };
+        this.built!.runtime.interruptWait();
+      }
+    }
+    this.sendStatus();
+  }
+
+  protected override cancelRequest(response: DebugProtocol.CancelResponse, args: DebugProtocol.CancelArguments): void {
+    if (args.progressId === START_PROGRESS_ID && this.state === 'starting') {
+      this.out('Start cancelled.');
+      this.startAbort.abort();
+      void this.endSession();
+    }
+    this.sendResponse(response);
+  }
+
+  // ---- helpers ----
+
+  private scope(event?: DesyncEvent): StateScope {
+    const rt = this.built!.runtime;
+    const cur = rt.current!;
+    return new StateScope(this.built!.ramMap, { frame: cur.frame, episode: rt.episodeIndex, step: rt.stepIndex, ram: cur.ram }, event);
+  }
+
+  private emitCustom<K extends keyof CustomEvents>(name: K, body: CustomEvents[K]): void {
+    this.sendEvent(new Event(name, body));
+  }
+
+  private out(text: string, category: 'console' | 'stderr' | 'important' = 'console'): void {
+    this.sendEvent(new OutputEvent(text.endsWith('\n') ? text : text + '\n', category));
+  }
+
+  private progressStart(title: string, message: string): void {
+    if (this.client.supportsProgressReporting) {
+      const ev = new ProgressStartEvent(START_PROGRESS_ID, title, message) as DebugProtocol.ProgressStartEvent;
+      ev.body.cancellable = true;
+      this.sendEvent(ev);
+    }
+    this.out(`${title}: ${message}...`);
+  }
+
+  private progressUpdate(message: string): void {
+    if (this.client.supportsProgressReporting && this.state === 'starting') this.sendEvent(new ProgressUpdateEvent(START_PROGRESS_ID, message));
+  }
+
+  private progressEnd(message: string): void {
+    if (this.client.supportsProgressReporting && (this.state === 'starting' || message === 'ended')) {
+      this.sendEvent(new ProgressEndEvent(START_PROGRESS_ID, message));
+    }
+  }
+
+  /** Runs an async handler; any error becomes an error response naming the problem. */
+  private async guard(response: DebugProtocol.Response, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      this.fail(response, (e as Error).message);
+    }
+  }
+
+  private fail(response: DebugProtocol.Response, message: string): void {
+    response.success = false;
+    response.message = message;
+    // The message goes in a variable so braces in it are never read as format placeholders.
+    response.body = { error: { id: 1, format: '{message}', variables: { message }, showUser: true } };
+    this.sendResponse(response);
+  }
+}
+
+function describeSendAction(r: SendActionResult, state: State): string {
+  const names = r.buttonNames.length ? r.buttonNames.join(' ') : 'no buttons';
+  const who = r.players.map((p) => `controller ${p + 1}`).join(' and ');
+  if (r.applied === 'now') return `frame ${r.frame}: ${who} <- ${names} (released the waiting frame)`;
+  return `frame ${r.frame}: ${who} <- ${names} (applies when frame ${r.frame} runs${state === 'stopped' ? ': step or continue' : ''})`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref?.();
+  });
+}
+
+function yieldToEvents(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

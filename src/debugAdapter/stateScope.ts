@@ -1,0 +1,78 @@
+// What names mean in conditions and the debug console: the held frame (frame, episode, step, ram[...], RAM-map names) and, for desync breakpoints, the event's fields.
+import type { DesyncEvent } from '../core/desyncDetector';
+import type { RamMap } from '../core/ramMap';
+import { ExpressionError, type ExpressionScope, type Value } from './expression';
+
+export interface HeldState {
+  frame: number;
+  episode: number;
+  step: number;
+  ram: Uint8Array;
+}
+
+/** Names that always mean Lockstep's own counters; a RAM-map variable of the same name is reachable as `vars.NAME`. */
+export const BUILTIN_NAMES = ['frame', 'episode', 'step'] as const;
+export const DESYNC_FIELD_NAMES = ['type', 'expectedFrame', 'receivedFrame', 'gap', 'delayMs', 'clockOffsetMs', 'player', 'controller'] as const;
+export const INDEXABLE_NAMES = ['ram', 'ram16'] as const;
+const RAM_BYTES = 0x800;
+
+export class StateScope implements ExpressionScope {
+  constructor(
+    private readonly ramMap: RamMap,
+    private readonly state: HeldState,
+    private readonly event?: DesyncEvent,
+  ) {}
+
+  get(name: string): Value | undefined {
+    if (this.event) {
+      const e = this.event;
+      switch (name) {
+        case 'type': return e.type;
+        case 'expectedFrame': return e.expectedFrame;
+        case 'receivedFrame': return e.receivedFrame;
+        case 'gap': return e.gap;
+        case 'delayMs': return e.delayMs;
+        case 'clockOffsetMs': return e.clockOffsetMs;
+        case 'player': return e.player;
+        case 'controller': return e.player === null ? null : e.player + 1;
+        default: break;
+      }
+    }
+    switch (name) {
+      case 'frame': return this.state.frame;
+      case 'episode': return this.state.episode;
+      case 'step': return this.state.step;
+      default: break;
+    }
+    const varName = name.startsWith('vars.') ? name.slice(5) : name;
+    const v = this.ramMap.lookup(varName);
+    if (v && v.name === varName) return this.ramMap.value(varName, this.state.ram);
+    return undefined;
+  }
+
+  index(name: string, i: number): Value | undefined {
+    if (name !== 'ram' && name !== 'ram16') return undefined;
+    const width = name === 'ram16' ? 2 : 1;
+    if (i < 0 || i + width > RAM_BYTES) {
+      throw new ExpressionError(`${name}[0x${i.toString(16)}] is outside work RAM $0000-$07FF`);
+    }
+    const ram = this.state.ram;
+    return width === 1 ? ram[i] : ram[i] | (ram[i + 1] << 8);
+  }
+}
+
+/** Every bare name valid in a frame condition (with the desync fields when `desync` is true). */
+export function knownNames(ramMap: RamMap, desync: boolean): string[] {
+  const names: string[] = [...BUILTIN_NAMES];
+  for (const v of ramMap.variables) {
+    names.push(`vars.${v.name}`);
+    if (!(BUILTIN_NAMES as readonly string[]).includes(v.name)) names.push(v.name);
+  }
+  if (desync) names.push(...DESYNC_FIELD_NAMES);
+  return names;
+}
+
+/** How a RAM-map variable is written in expressions (`vars.NAME` when a built-in name shadows it). */
+export function evaluateNameOf(varName: string): string {
+  return (BUILTIN_NAMES as readonly string[]).includes(varName) ? `vars.${varName}` : varName;
+}

@@ -1,0 +1,244 @@
+// The Variables view of a stopped session: scopes Game (RAM map + raw RAM), Sync, Buffer, Agents and Metrics, built lazily per stop.
+import { Handles } from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { FrameRow } from '../core/runtime';
+import type { RamVariable } from '../core/ramMap';
+import { maskToNames } from '../core/buttons';
+import type { BuiltSession } from '../session/sessionBuilder';
+import { evaluateNameOf } from './stateScope';
+import { hexAddress } from './breakpoints';
+
+export const RAM_MEMORY_REFERENCE = 'ram';
+const RAM_BYTES = 0x800;
+const ROW_BYTES = 16;
+
+/** `ram` is all of work RAM; `ram@0x0018` starts at that address (what a variable's "View Binary Data" opens). */
+export function memoryReferenceFor(address: number): string {
+  return address === 0 ? RAM_MEMORY_REFERENCE : `${RAM_MEMORY_REFERENCE}@0x${address.toString(16).padStart(4, '0')}`;
+}
+
+/** The base address a memory reference stands for, or undefined when it is not one of ours. */
+export function parseMemoryReference(ref: string): number | undefined {
+  if (ref === RAM_MEMORY_REFERENCE) return 0;
+  const m = /^ram@0x([0-9a-f]{1,4})$/i.exec(ref);
+  if (!m) return undefined;
+  const a = parseInt(m[1], 16);
+  return a < RAM_BYTES ? a : undefined;
+}
+
+export interface ViewSource {
+  built: BuiltSession;
+  lastRow(): FrameRow | undefined;
+  agentLabels: readonly [string, string];
+  pauseUntilAction(): boolean;
+  stepBackDepth: number;
+  framesRun(): number;
+}
+
+type Provider = (start?: number, count?: number) => DebugProtocol.Variable[];
+
+export class VariablesView {
+  private handles = new Handles<Provider>();
+  private gameRef = 0;
+
+  constructor(private readonly src: ViewSource) {}
+
+  /** Forgets every reference handed out (VS Code asks again after each stop). */
+  reset(): void {
+    this.handles = new Handles<Provider>();
+    this.gameRef = 0;
+  }
+
+  scopes(): DebugProtocol.Scope[] {
+    this.gameRef = this.handles.create(() => this.game());
+    const mapSize = this.src.built.ramMap.variables.length;
+    return [
+      { name: 'Game', variablesReference: this.gameRef, namedVariables: mapSize + 1, expensive: false, presentationHint: 'locals' },
+      { name: 'Sync', variablesReference: this.handles.create(() => this.sync()), expensive: false },
+      { name: 'Buffer', variablesReference: this.handles.create(() => this.buffer()), expensive: false },
+      { name: 'Agents', variablesReference: this.handles.create(() => this.agents()), expensive: false },
+      { name: 'Metrics', variablesReference: this.handles.create(() => this.metrics()), expensive: false },
+    ];
+  }
+
+  variables(ref: number, start?: number, count?: number): DebugProtocol.Variable[] {
+    const p = this.handles.get(ref);
+    return p ? p(start, count) : [];
+  }
+
+  isGameScope(ref: number): boolean {
+    return ref !== 0 && ref === this.gameRef;
+  }
+
+  /** A reference to the raw RAM rows (for `ram` in the console). */
+  ramRef(): number {
+    return this.handles.create((start, count) => this.ramRows(start, count));
+  }
+
+  /** Children of an arbitrary value (an object's fields), for the console. */
+  objectRef(value: Record<string, unknown>): number {
+    return this.handles.create(() => this.objectVars(value));
+  }
+
+  describeRamVariable(v: RamVariable, ram: Uint8Array): DebugProtocol.Variable {
+    const value = this.src.built.ramMap.value(v.name, ram);
+    return {
+      name: v.name,
+      value: formatNumber(value, v.size),
+      type: `${v.signed ? 's' : 'u'}${v.size * 8} @ ${hexAddress(v.address)}`,
+      evaluateName: evaluateNameOf(v.name),
+      variablesReference: 0,
+      memoryReference: memoryReferenceFor(v.address),
+      presentationHint: v.meaning ? { kind: 'data', attributes: [] } : undefined,
+    };
+  }
+
+  private ram(): Uint8Array {
+    return this.src.built.runtime.current?.ram ?? new Uint8Array(RAM_BYTES);
+  }
+
+  private game(): DebugProtocol.Variable[] {
+    const ram = this.ram();
+    const out = this.src.built.ramMap.variables.map((v) => this.describeRamVariable(v, ram));
+    out.push({
+      name: 'ram',
+      value: `2 KB work RAM ${hexAddress(0)}-${hexAddress(RAM_BYTES - 1)}`,
+      variablesReference: this.ramRef(),
+      indexedVariables: RAM_BYTES / ROW_BYTES,
+      memoryReference: RAM_MEMORY_REFERENCE,
+      evaluateName: 'ram',
+      presentationHint: { kind: 'data', attributes: ['readOnly'] },
+    });
+    return out;
+  }
+
+  private ramRows(start = 0, count = RAM_BYTES / ROW_BYTES): DebugProtocol.Variable[] {
+    const ram = this.ram();
+    const out: DebugProtocol.Variable[] = [];
+    const last = Math.min(RAM_BYTES / ROW_BYTES, start + count);
+    for (let r = start; r < last; r++) {
+      const a = r * ROW_BYTES;
+      out.push({
+        name: hexAddress(a),
+        value: Array.from(ram.subarray(a, a + ROW_BYTES), (b) => b.toString(16).padStart(2, '0')).join(' '),
+        variablesReference: 0,
+        memoryReference: memoryReferenceFor(a),
+        presentationHint: { attributes: ['readOnly'] },
+      });
+    }
+    return out;
+  }
+
+  private sync(): DebugProtocol.Variable[] {
+    const { runtime, agents } = this.src.built;
+    const cur = runtime.current;
+    const row = this.src.lastRow();
+    const gate = runtime.gateStatus;
+    const quality = cur ? runtime.buffer.pair(cur.frame)?.syncQualityMs ?? null : null;
+    const clock = agents.map((a) => (a as { clockOffsetMs?: number | null } | undefined)?.clockOffsetMs ?? null);
+    const out: DebugProtocol.Variable[] = [
+      leaf('frame', String(cur?.frame ?? '-'), 'frame'),
+      leaf('episode', String(runtime.episodeIndex), 'episode'),
+      leaf('step', String(runtime.stepIndex), 'step'),
+    ];
+    for (const p of [0, 1] as const) {
+      if (!agents[p] && !row?.manual[p] && !row?.buttons[p]) continue;
+      out.push(leaf(`last action c${p + 1}`, row ? describeAction(row, p) : 'none yet'));
+      out.push(leaf(`latency c${p + 1}`, row?.agentLatencyMs[p] != null ? `${row.agentLatencyMs[p]!.toFixed(2)} ms` : '-'));
+      if (clock[p] !== null) out.push(leaf(`clock offset c${p + 1}`, `${clock[p]!.toFixed(2)} ms`));
+    }
+    out.push(
+      leaf('sync quality', quality === null ? 'no screen paired' : `${quality.toFixed(2)} ms`),
+      leaf('gate', gate ? `waiting for controller ${gate.waitingFor.map((w) => w + 1).join(' and ')} for frame ${gate.frame} (${Math.round(gate.sinceMs)} ms)` : 'not waiting'),
+      leaf('gate mode', runtime.gateMode),
+      leaf('pause until action', this.src.pauseUntilAction() ? 'on' : 'off'),
+      leaf('step back', `${runtime.historyDepth} of ${this.src.stepBackDepth} frames kept`),
+      leaf('desyncs', String(runtime.detector.total())),
+      leaf('frames run', String(this.src.framesRun())),
+    );
+    return out;
+  }
+
+  private buffer(): DebugProtocol.Variable[] {
+    const { runtime } = this.src.built;
+    const states = runtime.buffer.states().reverse();
+    const out: DebugProtocol.Variable[] = [leaf('capacity', `${runtime.buffer.size} states, ${runtime.buffer.screenCount} screens of ${runtime.buffer.capacity}`)];
+    for (const s of states) {
+      const flags = [s.state.lag ? 'lag' : '', s.speculative ? 'speculative' : '', s.desync?.length ? `desync: ${s.desync.join(', ')}` : ''].filter(Boolean);
+      const fields: Record<string, unknown> = {
+        episode: s.episode ?? null,
+        timestamp: new Date(s.timestamp).toISOString(),
+        lag: s.state.lag,
+        desync: s.desync?.join(', ') ?? 'none',
+        ...s.state.vars,
+      };
+      out.push({
+        name: `frame ${s.frame}`,
+        value: `episode ${s.episode ?? '-'}${flags.length ? ` (${flags.join('; ')})` : ''}`,
+        variablesReference: this.objectRef(fields),
+      });
+    }
+    return out;
+  }
+
+  private agents(): DebugProtocol.Variable[] {
+    const { agents } = this.src.built;
+    const row = this.src.lastRow();
+    const out: DebugProtocol.Variable[] = [];
+    for (const p of [0, 1] as const) {
+      const a = agents[p];
+      const fields: Record<string, unknown> = {
+        spec: this.src.agentLabels[p],
+        name: a?.name ?? 'none (released)',
+        wantsScreen: a?.wantsScreen ?? false,
+        lastButtons: row ? describeAction(row, p) : 'none yet',
+        latencyMs: row?.agentLatencyMs[p] ?? null,
+      };
+      const extra = a as { connected?: boolean; clockOffsetMs?: number | null } | undefined;
+      if (extra && typeof extra.connected === 'boolean') fields.connected = extra.connected;
+      if (extra && extra.clockOffsetMs !== undefined) fields.clockOffsetMs = extra.clockOffsetMs;
+      out.push({ name: `controller ${p + 1}`, value: a ? a.name : 'none', variablesReference: this.objectRef(fields) });
+    }
+    return out;
+  }
+
+  private metrics(): DebugProtocol.Variable[] {
+    return this.objectVars(this.src.built.runtime.metrics.snapshot() as unknown as Record<string, unknown>);
+  }
+
+  private objectVars(o: Record<string, unknown>): DebugProtocol.Variable[] {
+    return Object.entries(o).map(([k, v]) => {
+      if (v && typeof v === 'object' && !Array.isArray(v)) {
+        const inner = v as Record<string, unknown>;
+        return { name: k, value: summarize(inner), variablesReference: this.objectRef(inner) };
+      }
+      return leaf(k, typeof v === 'number' ? formatPlain(v) : v === null ? '-' : Array.isArray(v) ? JSON.stringify(v) : String(v));
+    });
+  }
+}
+
+function leaf(name: string, value: string, evaluateName?: string): DebugProtocol.Variable {
+  return { name, value, variablesReference: 0, evaluateName, presentationHint: { attributes: ['readOnly'] } };
+}
+
+function describeAction(row: FrameRow, p: 0 | 1): string {
+  const names = maskToNames(row.buttons[p]);
+  const source = row.manual[p] ? 'by hand' : row.held[p] ? 'held (late agent)' : 'agent';
+  return `${names.length ? names.join(' ') : 'none'} (0x${row.buttons[p].toString(16).padStart(2, '0')}, ${source}, frame ${row.frame})`;
+}
+
+/** `64 (0x40)`; negative values show their byte pattern too. */
+export function formatNumber(value: number, size: 1 | 2): string {
+  const bits = size * 8;
+  const raw = value < 0 ? value + 2 ** bits : value;
+  return `${value} (0x${raw.toString(16).toUpperCase().padStart(size * 2, '0')})`;
+}
+
+function formatPlain(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toFixed(3);
+}
+
+function summarize(o: Record<string, unknown>): string {
+  const parts = Object.entries(o).slice(0, 4).map(([k, v]) => `${k}: ${typeof v === 'number' ? formatPlain(v) : typeof v === 'object' ? '…' : String(v)}`);
+  return `{${parts.join(', ')}${Object.keys(o).length > 4 ? ', …' : ''}}`;
+}

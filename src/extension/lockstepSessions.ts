@@ -1,0 +1,71 @@
+// Follows Lockstep debug sessions: their latest lockstep.status, and typed custom requests to the active one.
+import * as vscode from 'vscode';
+import type { CustomRequestName, CustomRequests, LockstepStatus, WaitingInfo } from '../debugAdapter/customProtocol';
+
+export const LOCKSTEP_DEBUG_TYPE = 'lockstep';
+
+export interface SessionState {
+  status?: LockstepStatus;
+  waiting?: WaitingInfo;
+}
+
+export class LockstepSessions implements vscode.Disposable {
+  private readonly states = new Map<string, SessionState>();
+  private readonly changed = new vscode.EventEmitter<vscode.DebugSession | undefined>();
+  /** Fires when a session's status, its wait, or the active session changed. */
+  readonly onDidChange = this.changed.event;
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor() {
+    this.subscriptions = [
+      this.changed,
+      vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => this.onEvent(e)),
+      vscode.debug.onDidChangeActiveDebugSession((s) => this.changed.fire(s)),
+      vscode.debug.onDidTerminateDebugSession((s) => {
+        if (this.states.delete(s.id)) this.changed.fire(s);
+      }),
+    ];
+  }
+
+  /** The active debug session, when it is a Lockstep one. */
+  active(): vscode.DebugSession | undefined {
+    const s = vscode.debug.activeDebugSession;
+    return s?.type === LOCKSTEP_DEBUG_TYPE ? s : undefined;
+  }
+
+  state(session: vscode.DebugSession | undefined): SessionState | undefined {
+    return session ? this.states.get(session.id) : undefined;
+  }
+
+  /** Sends a custom request to the active Lockstep session; throws a readable error when there is none. */
+  async request<K extends CustomRequestName>(name: K, args: CustomRequests[K]['args']): Promise<CustomRequests[K]['body']> {
+    const s = this.active();
+    if (!s) throw new Error('No Lockstep debug session is active: start one with F5 or "Lockstep: Debug ROM".');
+    return (await s.customRequest(name, args)) as CustomRequests[K]['body'];
+  }
+
+  private onEvent(e: vscode.DebugSessionCustomEvent): void {
+    if (e.session.type !== LOCKSTEP_DEBUG_TYPE) return;
+    const st = this.states.get(e.session.id) ?? {};
+    switch (e.event) {
+      case 'lockstep.status':
+        st.status = e.body as LockstepStatus;
+        if (!st.status.waiting) st.waiting = undefined;
+        break;
+      case 'lockstep.waiting':
+        st.waiting = e.body as WaitingInfo;
+        break;
+      case 'lockstep.released':
+        st.waiting = undefined;
+        break;
+      default:
+        return;
+    }
+    this.states.set(e.session.id, st);
+    this.changed.fire(e.session);
+  }
+
+  dispose(): void {
+    for (const d of this.subscriptions) d.dispose();
+  }
+}

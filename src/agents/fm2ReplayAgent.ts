@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { AgentAction, AgentPort, Observation } from './agentPort';
 import { parseFm2, type Fm2Movie } from '../core/fm2';
+import { fm2LineForFrame } from '../core/episodeExporter';
 
 export class Fm2ReplayAgent implements AgentPort {
   readonly name: string;
@@ -9,27 +10,33 @@ export class Fm2ReplayAgent implements AgentPort {
   /** Frames asked for past the movie's end (answered with no buttons). */
   overrun = 0;
 
-  constructor(private readonly movie: Fm2Movie, private readonly player: 0 | 1, label = 'movie') {
+  constructor(
+    private readonly movie: Fm2Movie,
+    private readonly player: 0 | 1,
+    label = 'movie',
+    /** Which emulator's frame ids the observations carry: movie lines are FCEUX frames, and jsnes runs one frame ahead. */
+    private readonly emulator: 'embedded' | 'fceux' = 'fceux',
+  ) {
     this.name = `fm2(${label}, port ${player})`;
   }
 
-  static async load(path: string, player: 0 | 1): Promise<Fm2ReplayAgent> {
+  static async load(path: string, player: 0 | 1, emulator: 'embedded' | 'fceux' = 'fceux'): Promise<Fm2ReplayAgent> {
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch (e) {
       throw new Error(`FM2 movie not readable: ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    return new Fm2ReplayAgent(parseFm2(text, path), player, path);
+    return new Fm2ReplayAgent(parseFm2(text, path), player, path, emulator);
   }
 
   get length(): number {
     return this.movie.frames.length;
   }
 
-  /** Movie line i is the input for the i-th emulated frame since power-on, which is the frame id both emulators report. */
+  /** Movie line i is read while FCEUX's frame count goes from i to i+1; see fm2LineForFrame for the embedded emulator. */
   async act(obs: Observation): Promise<AgentAction> {
-    const line = this.movie.frames[obs.frame];
+    const line = this.movie.frames[fm2LineForFrame(this.emulator, obs.frame)];
     if (!line) {
       this.overrun++;
       return { frame: obs.frame, buttons: 0 };

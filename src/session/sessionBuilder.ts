@@ -102,7 +102,7 @@ export async function buildSession(spec: SessionSpec, options: BuildOptions = {}
     for (const player of [0, 1] as const) {
       const a = spec.agents[player];
       if (!a || a.type === 'none') continue;
-      agents[player] = await createAgent(a, { player, seed: spec.seed !== undefined ? spec.seed + player : undefined, abs, ramMap, router, bridge, session, romName: basename(romPath), maxSteps: spec.maxSteps ?? null, log, onTerminate: (f) => terminated(f) });
+      agents[player] = await createAgent(a, { player, seed: spec.seed !== undefined ? spec.seed + player : undefined, abs, ramMap, router, bridge, session, romName: basename(romPath), maxSteps: spec.maxSteps ?? null, log, onTerminate: (f) => terminated(f), emulator: emulatorKind });
       const agent = agents[player]!;
       closers.push(() => agent.close());
     }
@@ -142,6 +142,7 @@ interface AgentContext {
   maxSteps: number | null;
   log: LogFn;
   onTerminate: (frame: number) => void;
+  emulator: 'embedded' | 'fceux';
 }
 
 async function createAgent(spec: AgentSpec, ctx: AgentContext): Promise<AgentPort> {
@@ -151,7 +152,7 @@ async function createAgent(spec: AgentSpec, ctx: AgentContext): Promise<AgentPor
     case 'scripted':
       return ScriptedAgent.load(ctx.abs(spec.path));
     case 'fm2':
-      return Fm2ReplayAgent.load(ctx.abs(spec.path), ctx.player);
+      return Fm2ReplayAgent.load(ctx.abs(spec.path), ctx.player, ctx.emulator);
     case 'onnx':
       return OnnxAgent.load(ctx.abs(spec.path), { player: ctx.player, ramMap: ctx.ramMap, seed: ctx.seed });
     case 'websocket':

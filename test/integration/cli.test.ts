@@ -78,6 +78,29 @@ describe('lockstep run (embedded emulator, demo ROM)', () => {
   });
 });
 
+describe('recordings and FM2 replay', () => {
+  test('--record writes an episode; replaying its .fm2 with the fm2 agent reproduces the recorded final RAM (FCEUX: all but the NMI stack bytes)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lockstep-rec-'));
+    const rec = join(dir, 'rec');
+    const r = await cli(['run', '--frames', '1800', '--seed', '21', '--record', rec, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const manifest = JSON.parse(readFileSync(join(rec, 'episode-0000.json'), 'utf8')) as { rows: number; finalRamSha256: string; finalRamSha256NoStack: string };
+    assert.equal(manifest.rows, 1800);
+    const movie = join(rec, 'episode-0000.fm2');
+    const [emb, fx] = await Promise.all([
+      cli(['run', '--agent', `fm2:${movie}`, '--frames', '1800', '--record', join(dir, 'emb'), '--json']),
+      cli(['run', '--emulator', 'fceux', '--agent', `fm2:${movie}`, '--frames', '1800', '--record', join(dir, 'fx'), '--json']),
+    ]);
+    assert.equal(emb.code, 0, emb.stderr);
+    assert.equal(fx.code, 0, fx.stderr);
+    const embM = JSON.parse(readFileSync(join(dir, 'emb', 'episode-0000.json'), 'utf8')) as typeof manifest;
+    const fxM = JSON.parse(readFileSync(join(dir, 'fx', 'episode-0000.json'), 'utf8')) as typeof manifest;
+    assert.equal(embM.finalRamSha256, manifest.finalRamSha256, 'embedded replay: identical 2 KB RAM');
+    assert.equal(fxM.finalRamSha256NoStack, manifest.finalRamSha256NoStack, 'FCEUX replay: identical RAM outside $01FD-$01FF');
+    assert.equal(fxM.rows, 1800);
+  });
+});
+
 describe('lockstep run --emulator fceux (real FCEUX, headless)', () => {
   test('600 frames: exit 0, frames 600, zero desyncs, and no FCEUX process left behind', async () => {
     const r = await cli(['run', '--emulator', 'fceux', '--frames', '600', '--json']);

@@ -2,9 +2,11 @@
 //
 // Usage: node --import tsx scripts/vscode/runIntegration.ts [--skip-build] [--workspace DIR] [--grep PATTERN]
 // Needs `bash scripts/vscode/setup.sh` once. Exit code: 0 when every in-host test passed.
+// Without --workspace the workbench opens a scratch copy of test/fixtures/vscode-workspace with the DAP test agents
+// (test/fixtures/dap/*.js) in its agents/ folder; the copy is deleted afterwards.
 import { runTests } from '@vscode/test-electron';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +17,8 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const standIn = join(repoRoot, 'scripts/vscode/codeStandIn.mjs');
 const suiteSrc = join(repoRoot, 'test/integration/vscode');
 const suiteOut = join(repoRoot, 'out/test/vscode');
+const fixtureWorkspace = join(repoRoot, 'test/fixtures/vscode-workspace');
+const testAgents = join(repoRoot, 'test/fixtures/dap');
 
 interface Options {
   skipBuild: boolean;
@@ -71,6 +75,15 @@ async function buildSuite(): Promise<string> {
   return join(suiteOut, 'index.js');
 }
 
+/** A private copy of the fixture workspace plus the test agents: tests write into it, and parallel runs don't meet. */
+function scratchWorkspace(parent: string): string {
+  const ws = join(parent, 'workspace');
+  cpSync(fixtureWorkspace, ws, { recursive: true });
+  mkdirSync(join(ws, 'agents'), { recursive: true });
+  for (const f of readdirSync(testAgents).filter((n) => n.endsWith('.js'))) cpSync(join(testAgents, f), join(ws, 'agents', f));
+  return ws;
+}
+
 async function main(): Promise<number> {
   const options = readOptions(process.argv.slice(2));
   const started = Date.now();
@@ -81,12 +94,13 @@ async function main(): Promise<number> {
   // A run-private profile: test-electron would otherwise default to ./.vscode-test inside the repo.
   const profile = mkdtempSync(join(tmpdir(), 'lockstep-vscode-profile-'));
   try {
+    const workspace = options.workspace ?? scratchWorkspace(profile);
     return await runTests({
       vscodeExecutablePath: standIn,
       extensionDevelopmentPath: repoRoot,
       extensionTestsPath: testsEntry,
       launchArgs: [
-        ...(options.workspace ? [options.workspace] : []),
+        workspace,
         `--user-data-dir=${join(profile, 'user-data')}`,
         `--extensions-dir=${join(profile, 'extensions')}`,
       ],

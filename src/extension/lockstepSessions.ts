@@ -1,8 +1,13 @@
-// Follows Lockstep debug sessions: their latest lockstep.status, and typed custom requests to the active one.
+// Follows Lockstep debug sessions: their latest lockstep.status, typed custom requests to the active one, and ending them all (deactivate).
 import * as vscode from 'vscode';
 import type { CustomRequestName, CustomRequests, LockstepStatus, WaitingInfo } from '../debugAdapter/customProtocol';
 
 export const LOCKSTEP_DEBUG_TYPE = 'lockstep';
+
+/** What runs the sessions (the inline adapter factory): it can end them all. */
+export interface RunCloser {
+  shutdownAll(deadlineMs: number): Promise<void>;
+}
 
 export interface SessionState {
   status?: LockstepStatus;
@@ -16,7 +21,7 @@ export class LockstepSessions implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private readonly subscriptions: vscode.Disposable[];
 
-  constructor() {
+  constructor(private readonly runs: RunCloser) {
     this.subscriptions = [
       this.changed,
       vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => this.onEvent(e)),
@@ -42,6 +47,11 @@ export class LockstepSessions implements vscode.Disposable {
     const s = this.active();
     if (!s) throw new Error('No Lockstep debug session is active: start one with F5 or "Lockstep: Debug ROM".');
     return (await s.customRequest(name, args)) as CustomRequests[K]['body'];
+  }
+
+  /** Ends every running Lockstep session (emulators, agents, recordings) within `deadlineMs`; used by deactivate. */
+  endAll(deadlineMs: number): Promise<void> {
+    return this.runs.shutdownAll(deadlineMs);
   }
 
   private onEvent(e: vscode.DebugSessionCustomEvent): void {

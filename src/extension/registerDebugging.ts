@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { createDefaultSessionFactory } from '../debugAdapter/sessionFactory';
 import type { SessionFactory } from '../debugAdapter/lockstepDebugSession';
 import { LockstepAdapterFactory, type RunListener } from './debugAdapterFactory';
-import { LockstepConfigurationProvider } from './debugConfigurationProvider';
+import { LockstepConfigurationProvider, vscodeGuardHost } from './debugConfigurationProvider';
 import { DebugTrafficLogger } from './debugTrafficLogger';
 import { DEBUG_COMMANDS, registerDebugCommands } from './debugCommands';
 import { LOCKSTEP_DEBUG_TYPE, LockstepSessions } from './lockstepSessions';
@@ -21,15 +21,15 @@ export interface DebuggingOptions {
 
 export function registerDebugging(context: vscode.ExtensionContext, options: DebuggingOptions): LockstepSessions {
   const { log } = options;
-  const sessions = new LockstepSessions();
   const factory = new LockstepAdapterFactory(options.createSession ?? createDefaultSessionFactory(), (built, session) => {
     log.info(`debug session "${session.name}": ${built.romPath} on ${built.emulator.kind}`);
     return options.onRunStarted?.(built, session);
   });
+  const sessions = new LockstepSessions(factory);
   context.subscriptions.push(
     sessions,
     factory,
-    vscode.debug.registerDebugConfigurationProvider(LOCKSTEP_DEBUG_TYPE, new LockstepConfigurationProvider()),
+    vscode.debug.registerDebugConfigurationProvider(LOCKSTEP_DEBUG_TYPE, new LockstepConfigurationProvider(vscodeGuardHost(context.extensionPath, log))),
     vscode.debug.registerDebugAdapterDescriptorFactory(LOCKSTEP_DEBUG_TYPE, factory),
     vscode.debug.registerDebugAdapterTrackerFactory(LOCKSTEP_DEBUG_TYPE, new DebugTrafficLogger(log)),
     new LockstepStatusBar(sessions, DEBUG_COMMANDS.togglePauseUntilAction),

@@ -1,10 +1,10 @@
 // Benchmark: real FCEUX free-running (a Lua script that only advances frames) vs FCEUX in lockstep through Lockstep, without and with screens.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { FceuxEmulator } from '../src/emulators/fceux/fceuxEmulator';
+import { FceuxEmulator, type FceuxStateTransport } from '../src/emulators/fceux/fceuxEmulator';
 import { locateFceux } from '../src/emulators/fceux/fceuxLocator';
 import { LockstepRuntime } from '../src/core/runtime';
 import { defaultSyncConfig } from '../src/core/config';
@@ -14,6 +14,8 @@ import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** BENCH_COMPARE=1 adds the older state transports (JSON + base64, binary with socket screens) for comparison. */
+const COMPARE = process.env.BENCH_COMPARE === '1';
 const root = findPackageRoot(__dirname);
 const romPath = demoRomPath(root);
 
@@ -55,10 +57,10 @@ function freeRunning(): Promise<number> {
 }
 
 /** FCEUX through the runtime: every frame waits for the action, 2 KB of RAM per state, optionally the screen. */
-async function lockstep(screens: boolean): Promise<number> {
+async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 'file'): Promise<number> {
   const ramMap = parseRamMap(await readFile(romPath.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
   const rt = new LockstepRuntime(
-    { emulator: new FceuxEmulator({}), agents: [new RandomAgent({ seed: 1 })], ramMap, sync: defaultSyncConfig() },
+    { emulator: new FceuxEmulator({ stateTransport }), agents: [new RandomAgent({ seed: 1 })], ramMap, sync: defaultSyncConfig() },
     { romPath, captureScreens: screens },
   );
   try {
@@ -71,15 +73,41 @@ async function lockstep(screens: boolean): Promise<number> {
   }
 }
 
+/** FceuxEmulator.step alone, without the runtime: what the link costs by itself. */
+async function rawSteps(screen: boolean): Promise<number> {
+  const emu = new FceuxEmulator({});
+  try {
+    await emu.start(romPath, { screen });
+    const t0 = performance.now();
+    for (let i = 0; i < FRAMES; i++) await emu.step([i & 0xff, 0], { screen });
+    return (FRAMES / (performance.now() - t0)) * 1000;
+  } finally {
+    await emu.close();
+  }
+}
+
 async function main(): Promise<void> {
   const rows = [
     { name: 'FCEUX free-running (Lua frameadvance only)', job: () => freeRunning(), runs: [] as number[] },
     { name: 'FCEUX lockstep, no screens (2 KB RAM per frame)', job: () => lockstep(false), runs: [] as number[] },
     { name: 'FCEUX lockstep, screen every frame', job: () => lockstep(true), runs: [] as number[] },
+    { name: 'FceuxEmulator.step alone, no screens', job: () => rawSteps(false), runs: [] as number[] },
+    { name: 'FceuxEmulator.step alone, screen every frame', job: () => rawSteps(true), runs: [] as number[] },
   ];
+  if (COMPARE) {
+    rows.push(
+      { name: 'lockstep, no screens, JSON + base64 states', job: () => lockstep(false, 'json'), runs: [] },
+      { name: 'lockstep, screens, JSON states + socket screens', job: () => lockstep(true, 'json'), runs: [] },
+      { name: 'lockstep, screens, binary states + socket screens', job: () => lockstep(true, 'binary'), runs: [] },
+    );
+  }
+  const loadBefore = loadavg();
   for (let r = 0; r < ROUNDS; r++) for (const row of rows) row.runs.push(await row.job());
+  const loadAfter = loadavg();
   const fps = rows.map((r) => median(r.runs));
   console.log(`FCEUX benchmark — ${FRAMES} frames x ${ROUNDS} rounds (median), demo ROM, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  console.log(`load average (1, 5, 15 min): ${load(loadBefore)} before, ${load(loadAfter)} after — other processes skew the figures`);
   console.log('');
   console.log('| configuration | frames/s | runs |');
   console.log('|---|---:|---|');

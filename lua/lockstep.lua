@@ -316,17 +316,21 @@ end
 -- Client frames must be masked; an all-zero mask leaves the payload bytes unchanged.
 local ZERO_MASK = "\0\0\0\0"
 
-local function ws_send(conn, opcode, payload)
-  local header = char(0x80 + opcode) .. length_bytes(#payload) .. ZERO_MASK
+-- Sends one message whose payload is `payload` followed by the optional `tail` (a screen): the tail goes out with a
+-- send of its own rather than being copied into one quarter-megabyte string.
+local function ws_send(conn, opcode, payload, tail)
+  local len = #payload
+  if tail then len = len + #tail end
+  local header = char(0x80 + opcode) .. length_bytes(len) .. ZERO_MASK
   conn.sock:settimeout(settings.dead)
   local ok, err
   if #payload > 4096 then
-    -- Big screens: two sends instead of copying a quarter megabyte into one string.
     ok, err = conn.sock:send(header)
     if ok then ok, err = conn.sock:send(payload) end
   else
     ok, err = conn.sock:send(header .. payload)
   end
+  if ok and tail then ok, err = conn.sock:send(tail) end
   if not ok then return nil, err end
   return true
 end
@@ -413,6 +417,9 @@ local function ws_connect(host, port, path, timeout)
     return nil, "connect " .. host .. ":" .. port .. ": " .. tostring(err)
   end
   sock:setoption("tcp-nodelay", true)
+  -- Room for a whole state with its screen (~250 KB): with the default buffer every screen send waits for the bridge
+  -- to drain part of it. Older LuaSocket builds lack the option; they only lose that speed.
+  pcall(sock.setoption, sock, "send-buffer-size", 1048576)
   local request = "GET " .. path .. " HTTP/1.1\r\n" ..
     "Host: " .. host .. ":" .. port .. "\r\n" ..
     "Upgrade: websocket\r\nConnection: Upgrade\r\n" ..
@@ -464,6 +471,11 @@ local session = {
   conn = nil,
   ram = { { 0, 0x800 } },
   screen = false,
+  -- the bridge asked for binary "LSST" states (welcome.binaryState) instead of JSON with base64 RAM
+  binary = false,
+  -- welcome.screenFile opened for writing: screens of stepped frames go there instead of over the socket
+  screen_file = nil,
+  screen_file_path = nil,
   -- slot number -> { state = savestate object, screen = gd picture taken with it }
   slots = {},
   -- gd picture of the current frame once taken (or restored by a load); cleared when a frame runs
@@ -497,21 +509,87 @@ local function current_screen()
   return session.screen_now
 end
 
--- Sends the state of the frame about to run (and its screen as a binary "LSSC" frame, format 2 = gd bytes).
-local function send_state(screen)
-  local fc = emu.framecount()
+-- The requested RAM ranges, concatenated (one string without a table when there is one range, the usual case).
+local function read_ram()
+  local ranges = session.ram
+  if #ranges == 1 then
+    local r = ranges[1]
+    return r[2] > 0 and memory.readbyterange(r[1], r[2]) or ""
+  end
   local parts = {}
-  for i, r in ipairs(session.ram) do parts[i] = r[2] > 0 and memory.readbyterange(r[1], r[2]) or "" end
+  for i, r in ipairs(ranges) do parts[i] = r[2] > 0 and memory.readbyterange(r[1], r[2]) or "" end
+  return concat(parts)
+end
+
+-- "LSSC" header of a gd screen (format 2) for frame fc; the size comes from the GD header (big-endian u16s at bytes 3-6).
+local function screen_header(gd, fc)
+  local w, h = byte(gd, 3) * 256 + byte(gd, 4), byte(gd, 5) * 256 + byte(gd, 6)
+  return "LSSC" .. char(1, 2) .. u16(w) .. u16(h) .. u32(fc)
+end
+
+local TWO_32 = 4294967296
+
+local function close_screen_file()
+  if session.screen_file then pcall(session.screen_file.close, session.screen_file) end
+  session.screen_file, session.screen_file_path = nil, nil
+end
+
+-- Opens the file the bridge offered for screens. Only an existing file named lockstep-screen-*.gd is written to, so a
+-- bridge cannot make this script overwrite anything else; on any failure screens simply keep going over the socket.
+local function open_screen_file(path)
+  if path == session.screen_file_path and session.screen_file then return end
+  close_screen_file()
+  if not (path:match("^lockstep%-screen%-%w+%.gd$") or path:match("[/\\]lockstep%-screen%-%w+%.gd$")) then
+    log("warn", "ignoring screen file " .. path .. ": not a lockstep-screen-*.gd file")
+    return
+  end
+  local f, err = io.open(path, "r+b")
+  if not f then
+    log("warn", "cannot open screen file (" .. tostring(err) .. "): screens go over the socket")
+    return
+  end
+  -- Unbuffered: the screen must be in the file before the state that announces it leaves.
+  f:setvbuf("no")
+  session.screen_file, session.screen_file_path = f, path
+end
+
+-- Writes a screen frame to the screen file; false (and socket screens from then on) if that fails.
+local function write_screen_file(gd, fc)
+  local f = session.screen_file
+  local ok, err = f:seek("set", 0)
+  if ok then ok, err = f:write(screen_header(gd, fc), gd) end
+  if ok then return true end
+  log("warn", "writing the screen file failed (" .. tostring(err) .. "): screens go over the socket")
+  close_screen_file()
+  return false
+end
+
+-- Sends the state of the frame about to run. Binary (welcome.binaryState): one "LSST" message with the RAM and, when
+-- asked for, the screen inside; the per-frame path then has no base64 and no JSON. `stepped` (the state answers an
+-- action) lets the screen go to the screen file instead: the bridge reads it before it sends the next action, which is
+-- what makes rewriting the one file safe. Otherwise a JSON state with base64 RAM, and the screen as a binary "LSSC"
+-- frame (format 2 = gd bytes).
+local function send_state(screen, stepped)
+  local fc = emu.framecount()
+  local ram = read_ram()
+  local lag = emu.lagged() == true
+  if session.binary then
+    local gd = screen and current_screen()
+    local in_file = gd and stepped and session.screen_file and write_screen_file(gd, fc)
+    local flags = (lag and 1 or 0) + (in_file and 4 or (screen and 2 or 0))
+    local us = floor(socket.gettime() * 1000000 + 0.5)
+    local hi = floor(us / TWO_32)
+    local head = "LSST" .. char(1, flags, 0, 0) .. u32(fc) .. u32(us - hi * TWO_32) .. u32(hi) .. u32(#ram) .. ram
+    if not gd or in_file then return ws_send(session.conn, 2, head) end
+    return ws_send(session.conn, 2, head .. screen_header(gd, fc), gd)
+  end
   local text = string.format('{"type":"state","frame":%d,"timestamp":%.3f,"ram":"%s","lag":%s,"screen":%s}',
-    fc, now_ms(), base64_encode(concat(parts)), tostring(emu.lagged() == true), tostring(screen))
+    fc, now_ms(), base64_encode(ram), tostring(lag), tostring(screen))
   local ok, err = send_json(text)
   if not ok then return nil, err end
   if screen then
     local gd = current_screen()
-    -- Size from the GD header (big-endian width and height at bytes 3-6).
-    local w, h = byte(gd, 3) * 256 + byte(gd, 4), byte(gd, 5) * 256 + byte(gd, 6)
-    local header = "LSSC" .. char(1, 2) .. u16(w) .. u16(h) .. u32(fc)
-    ok, err = ws_send(session.conn, 2, header .. gd)
+    ok, err = ws_send(session.conn, 2, screen_header(gd, fc), gd)
     if not ok then return nil, err end
   end
   return true
@@ -541,6 +619,8 @@ local function apply_welcome(msg)
     session.ram = r
   end
   if msg.screen ~= nil then session.screen = msg.screen == true end
+  session.binary = msg.binaryState == true
+  if session.binary and type(msg.screenFile) == "string" then open_screen_file(msg.screenFile) else close_screen_file() end
   return true
 end
 
@@ -636,16 +716,34 @@ local function send_or_reconnect(text)
   if not ok then reconnect(err) end
 end
 
-local function state_or_reconnect(screen)
-  local ok, err = send_state(screen)
+local function state_or_reconnect(screen, stepped)
+  local ok, err = send_state(screen, stepped)
   if not ok then reconnect(err) end
 end
+
+-- The state after a frame ran for an action.
+local function stepped_state(screen) state_or_reconnect(screen, true) end
 
 local function send_error(code, message)
   send_or_reconnect(json_encode({ type = "error", code = code, message = message }))
 end
 
 local function is_uint(v, max) return type(v) == "number" and v >= 0 and v == floor(v) and (max == nil or v <= max) end
+
+-- The bridge's actions as JSON.stringify writes them: matched without the general decoder, which costs far more than
+-- the rest of a frame's Lua work. Anything else (other key order, spaces, bad values) takes the general path.
+local ACTION_TEXT = '^{"type":"action","frame":(%d+),"buttons":%[(%d+),(%d+)%],"screen":(%a+)}$'
+
+-- p1, p2, screen when `text` is a well-formed action for the held frame; nil otherwise.
+local function quick_action(text)
+  local f, a, b, scr = text:match(ACTION_TEXT)
+  if not f or tonumber(f) ~= emu.framecount() then return nil end
+  local p1, p2 = tonumber(a), tonumber(b)
+  if p1 > 255 or p2 > 255 then return nil end
+  if scr == "true" then return p1, p2, true end
+  if scr == "false" then return p1, p2, false end
+  return nil
+end
 
 -- Handles one message while waiting for the action of the current frame. Returns buttons p1, p2, screen when the
 -- action for this frame arrived.
@@ -746,6 +844,8 @@ local function wait_action()
     if op then
       session.last_heard = socket.gettime()
       if op == 1 then
+        local p1, p2, screen = quick_action(payload)
+        if p1 then return p1, p2, screen end
         local ok, msg = pcall(json_decode, payload)
         if not ok or type(msg) ~= "table" or type(msg.type) ~= "string" then
           send_error("malformed", "could not read message: " .. tostring(ok and "no type" or msg))
@@ -774,9 +874,9 @@ local function wait_action()
   end
 end
 
--- Runs f protected; a fatal error or a script bug ends the run through stop(). Never wraps frameadvance.
-local function guarded(f)
-  local ok, a, b, c = pcall(f)
+-- Runs f(arg) protected; a fatal error or a script bug ends the run through stop(). Never wraps frameadvance.
+local function guarded(f, arg)
+  local ok, a, b, c = pcall(f, arg)
   if ok then return a, b, c end
   if type(a) == "table" and a.lockstep_fatal then
     if session.conn then ws_close(session.conn, a.code == 0 and 1000 or 1011, "") end
@@ -792,7 +892,7 @@ emu.speedmode("maximum")
 -- The first frameadvance after --loadlua does not emulate; take it now so frame ids mean what they say.
 if launched then emu.frameadvance() end
 
-if guarded(function() connect(true) end) == "stopped" then return end
+if guarded(connect, true) == "stopped" then return end
 
 while true do
   local p1, p2, screen = guarded(wait_action)
@@ -809,5 +909,5 @@ while true do
   end
   -- Time spent emulating (or paused by a user in attach mode) is not silence from the bridge.
   session.last_heard = socket.gettime()
-  if guarded(function() state_or_reconnect(screen) end) == "stopped" then break end
+  if guarded(stepped_state, screen) == "stopped" then break end
 end

@@ -29,9 +29,22 @@ export interface EmulatorHelloMsg {
   emulator: string;
   rom: { name: string; md5: string };
 }
-/** Bridge's answer to a hello: what to send per frame. ram is a list of [start, length] ranges of CPU RAM. */
-export interface EmulatorWelcomeMsg { type: 'welcome'; protocol: number; session: string; ram: Array<[number, number]>; screen: boolean }
-/** State before `frame` runs. ram is base64 of the requested ranges concatenated; a screen, if asked for, follows as a binary frame. */
+/**
+ * Bridge's answer to a hello: what to send per frame. ram is a list of [start, length] ranges of CPU RAM.
+ * Optional speed-ups an emulator that does not know them ignores (it keeps sending JSON states with "LSSC" screens):
+ * binaryState: send every state as one binary "LSST" message (RAM, and the screen, inside; see screenFrame.ts).
+ * screenFile: with binaryState, a file (same machine, named lockstep-screen-*.gd) the emulator may write the screen of a
+ * state that answers an action to, as an "LSSC" frame, instead of sending it; the state's flags say so.
+ */
+export interface EmulatorWelcomeMsg {
+  type: 'welcome'; protocol: number; session: string; ram: Array<[number, number]>; screen: boolean;
+  binaryState?: boolean;
+  screenFile?: string;
+}
+/**
+ * State before `frame` runs. ram is base64 of the requested ranges concatenated; a screen, if asked for, follows as a
+ * binary frame. An emulator whose welcome said binaryState sends the same content as a binary "LSST" message instead.
+ */
 export interface EmulatorStateMsg { type: 'state'; frame: number; timestamp: number; ram: string; lag: boolean; screen: boolean }
 /** Buttons to hold during `frame` on controllers 1 and 2. */
 export interface EmulatorActionMsg { type: 'action'; frame: number; buttons: [number, number]; screen?: boolean }
@@ -118,6 +131,8 @@ export type BridgeToAgent =
 export const CLOSE = {
   normal: 1000,
   protocolError: 1002,
+  /** The peer stopped reading: more than the bridge's unsent-bytes bound queued for it. */
+  notReading: 1008,
   tooBig: 1009,
   badToken: 4001,
   badOrigin: 4003,

@@ -1,4 +1,4 @@
-// Binary screen frames on the bridge links ("LSSC" header + pixels), FCEUX gd screenshots to RGBA, and box downsampling.
+// Binary frames on the bridge links: screens ("LSSC" header + pixels) and emulator states ("LSST"); FCEUX gd screenshots to RGBA; box downsampling.
 import { MAX_MESSAGE_BYTES } from './protocol';
 
 /** rgba: 4 bytes per pixel; gray: 1 byte (luma); gd: an FCEUX `gui.gdscreenshot()` string, 11-byte GD header + ARGB. */
@@ -116,23 +116,160 @@ function readGdHeader(gd: Uint8Array): { width: number; height: number } {
   return { width, height };
 }
 
-/** An FCEUX gd screenshot (A,R,G,B per pixel, A 0 = opaque .. 127 = transparent) to RGBA. */
-export function gdToRgba(gdBytes: Uint8Array): { width: number; height: number; rgba: Uint8Array } {
+/** GD's 7-bit alpha (0 opaque .. 127 transparent) as an 8-bit RGBA alpha. */
+const GD_ALPHA: Uint8Array = Uint8Array.from({ length: 128 }, (_, a) => (a === 0 ? 255 : Math.round(((127 - a) * 255) / 127)));
+/** The same alpha already in the top byte of a little-endian RGBA word. */
+const GD_ALPHA_WORD: Int32Array = Int32Array.from(GD_ALPHA, (a) => a << 24);
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/**
+ * An FCEUX gd screenshot (A,R,G,B per pixel, A 0 = opaque .. 127 = transparent) to RGBA, written into `into` when
+ * given (width*height*4 bytes the caller hands over, e.g. allocated ahead of time), else into a new array.
+ */
+export function gdToRgba(gdBytes: Uint8Array, into?: Uint8Array): { width: number; height: number; rgba: Uint8Array } {
   const { width, height } = readGdHeader(gdBytes);
   const n = width * height;
   const expected = GD_HEADER_BYTES + n * 4;
   if (gdBytes.length !== expected) {
     throw new Error(`GD image ${width}x${height} should be ${expected} bytes, got ${gdBytes.length}`);
   }
-  const rgba = new Uint8Array(n * 4);
-  for (let i = 0, s = GD_HEADER_BYTES, d = 0; i < n; i++, s += 4, d += 4) {
-    const a = gdBytes[s] & 0x7f;
-    rgba[d] = gdBytes[s + 1];
-    rgba[d + 1] = gdBytes[s + 2];
-    rgba[d + 2] = gdBytes[s + 3];
-    rgba[d + 3] = a === 0 ? 255 : Math.round(((127 - a) * 255) / 127);
+  if (into && into.length !== n * 4) throw new Error(`gdToRgba: a ${width}x${height} image needs ${n * 4} RGBA bytes, the target has ${into.length}`);
+  // Every byte is written below, so the zero-fill of a new Uint8Array is wasted work on a quarter megabyte per frame.
+  const rgba = into ?? new Uint8Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n * 4);
+  // This runs for every frame of a lockstep run with screens: one 32-bit store per pixel instead of four byte stores,
+  // and one 32-bit load too when the pixels sit 4-byte aligned (FceuxEmulator reads its screen file that way).
+  const start = gdBytes.byteOffset + GD_HEADER_BYTES;
+  const wordOut = LITTLE_ENDIAN && rgba.byteOffset % 4 === 0;
+  if (wordOut && start % 4 === 0) {
+    // Little-endian A,R,G,B reads as B<<24|G<<16|R<<8|A: a shift right by 8 leaves exactly RGBA's R, G and B.
+    const src = new Int32Array(gdBytes.buffer, start, n);
+    const out = new Int32Array(rgba.buffer, rgba.byteOffset, n);
+    for (let i = 0; i < n; i++) {
+      const v = src[i];
+      out[i] = (v >>> 8) | GD_ALPHA_WORD[v & 0x7f];
+    }
+  } else if (wordOut) {
+    const out = new Int32Array(rgba.buffer, rgba.byteOffset, n);
+    for (let i = 0, s = GD_HEADER_BYTES; i < n; i++, s += 4) {
+      out[i] = gdBytes[s + 1] | (gdBytes[s + 2] << 8) | (gdBytes[s + 3] << 16) | GD_ALPHA_WORD[gdBytes[s] & 0x7f];
+    }
+  } else {
+    for (let i = 0, s = GD_HEADER_BYTES, d = 0; i < n; i++, s += 4, d += 4) {
+      rgba[d] = gdBytes[s + 1];
+      rgba[d + 1] = gdBytes[s + 2];
+      rgba[d + 2] = gdBytes[s + 3];
+      rgba[d + 3] = GD_ALPHA[gdBytes[s] & 0x7f];
+    }
   }
   return { width, height, rgba };
+}
+
+// ---- binary emulator states ("LSST"): the per-frame state of the emulator link without JSON or base64 ----
+
+/** A frame's state as the emulator link carries it in binary (what the JSON `state` message says, plus its screen). */
+export interface StateFrame {
+  /** The frame about to run. */
+  frame: number;
+  /** Emulator wall clock in ms (epoch-based); the wire keeps whole microseconds. */
+  timestamp: number;
+  lag: boolean;
+  /** The welcome's RAM ranges, concatenated. */
+  ram: Uint8Array;
+  /** The screen of `frame`, when screens are on and it travels inside the message. */
+  screen?: ScreenFrame;
+  /** The screen of `frame` was written to the screen file the welcome named (as an "LSSC" frame) instead. */
+  screenInFile?: boolean;
+}
+
+export const STATE_MAGIC = 'LSST';
+export const STATE_FRAME_VERSION = 1;
+/** magic(4) version(1) flags(1) reserved(2) frame(4) timestamp in µs (u64 as low u32, high u32) ram length(4), little-endian. */
+export const STATE_HEADER_BYTES = 24;
+/** flags: bit 0 lag, bit 1 a screen frame follows the RAM inside the same message, bit 2 the screen is in the screen file. */
+const STATE_FLAG_LAG = 1;
+const STATE_FLAG_SCREEN = 2;
+const STATE_FLAG_SCREEN_FILE = 4;
+const STATE_MAGIC_BYTES = [0x4c, 0x53, 0x53, 0x54];
+/** RAM of a state lies in the 16-bit CPU address space. */
+const MAX_STATE_RAM = 0x10000;
+const MAX_TIMESTAMP_US = Number.MAX_SAFE_INTEGER;
+const TWO_32 = 2 ** 32;
+
+/** What a binary message on a bridge link is, by its magic: a state, a screen, or neither. */
+export function binaryFrameKind(bytes: Uint8Array): 'state' | 'screen' | undefined {
+  if (bytes.length < 4 || bytes[0] !== 0x4c || bytes[1] !== 0x53 || bytes[2] !== 0x53) return undefined;
+  if (bytes[3] === STATE_MAGIC_BYTES[3]) return 'state';
+  if (bytes[3] === MAGIC_BYTES[3]) return 'screen';
+  return undefined;
+}
+
+export function encodeStateFrame(s: StateFrame): Uint8Array {
+  if (!Number.isInteger(s.frame) || s.frame < 0 || s.frame > 0xffffffff) {
+    throw new Error(`state frame id must be an integer in 0..4294967295, got ${s.frame}`);
+  }
+  const us = Math.round(s.timestamp * 1000);
+  if (!Number.isFinite(s.timestamp) || us < 0 || us > MAX_TIMESTAMP_US) {
+    throw new Error(`state timestamp must be a non-negative number of ms below 2^53 µs, got ${s.timestamp}`);
+  }
+  if (s.ram.length > MAX_STATE_RAM) throw new Error(`state RAM of ${s.ram.length} bytes exceeds the ${MAX_STATE_RAM}-byte address space`);
+  if (s.screen && s.screen.frame !== s.frame) throw new Error(`state for frame ${s.frame} carries a screen for frame ${s.screen.frame}`);
+  if (s.screen && s.screenInFile) throw new Error(`state for frame ${s.frame} cannot carry its screen both inside and in the screen file`);
+  const screen = s.screen ? encodeScreenFrame(s.screen) : undefined;
+  const size = STATE_HEADER_BYTES + s.ram.length + (screen?.length ?? 0);
+  if (size > MAX_MESSAGE_BYTES) throw new Error(`state frame of ${size} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte message limit`);
+  const out = new Uint8Array(size);
+  const dv = new DataView(out.buffer);
+  out.set(STATE_MAGIC_BYTES, 0);
+  dv.setUint8(4, STATE_FRAME_VERSION);
+  dv.setUint8(5, (s.lag ? STATE_FLAG_LAG : 0) | (screen ? STATE_FLAG_SCREEN : 0) | (s.screenInFile ? STATE_FLAG_SCREEN_FILE : 0));
+  dv.setUint32(8, s.frame, true);
+  dv.setUint32(12, us % TWO_32, true);
+  dv.setUint32(16, Math.floor(us / TWO_32), true);
+  dv.setUint32(20, s.ram.length, true);
+  out.set(s.ram, STATE_HEADER_BYTES);
+  if (screen) out.set(screen, STATE_HEADER_BYTES + s.ram.length);
+  return out;
+}
+
+/** Parses a binary state; `ram` and the screen's pixels are views into `bytes` (no copy). Throws a clear error for anything malformed. */
+export function decodeStateFrame(bytes: Uint8Array): StateFrame {
+  if (bytes.length < STATE_HEADER_BYTES) {
+    throw new Error(`state frame truncated: ${bytes.length} bytes, the header alone is ${STATE_HEADER_BYTES}`);
+  }
+  for (let i = 0; i < 4; i++) {
+    if (bytes[i] !== STATE_MAGIC_BYTES[i]) {
+      const got = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+      throw new Error(`not a state frame: bad magic ${got} (expected "${STATE_MAGIC}")`);
+    }
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = dv.getUint8(4);
+  if (version !== STATE_FRAME_VERSION) throw new Error(`state frame version ${version} not supported (expected ${STATE_FRAME_VERSION})`);
+  const flags = dv.getUint8(5);
+  if ((flags & ~(STATE_FLAG_LAG | STATE_FLAG_SCREEN | STATE_FLAG_SCREEN_FILE)) !== 0 || dv.getUint16(6, true) !== 0) {
+    throw new Error(`state frame has unknown flags ${flags.toString(2)} or a non-zero reserved field`);
+  }
+  if ((flags & STATE_FLAG_SCREEN) && (flags & STATE_FLAG_SCREEN_FILE)) {
+    throw new Error('state frame says its screen is both inside the message and in the screen file');
+  }
+  const frame = dv.getUint32(8, true);
+  const us = dv.getUint32(12, true) + dv.getUint32(16, true) * TWO_32;
+  if (us > MAX_TIMESTAMP_US) throw new Error(`state frame timestamp ${us} µs is beyond 2^53`);
+  const ramLength = dv.getUint32(20, true);
+  if (ramLength > MAX_STATE_RAM) throw new Error(`state frame claims ${ramLength} bytes of RAM, over the ${MAX_STATE_RAM}-byte address space`);
+  const ramEnd = STATE_HEADER_BYTES + ramLength;
+  if (bytes.length < ramEnd) throw new Error(`state frame truncated: ${ramLength} bytes of RAM announced, ${bytes.length - STATE_HEADER_BYTES} present`);
+  const out: StateFrame = { frame, timestamp: us / 1000, lag: (flags & STATE_FLAG_LAG) !== 0, ram: bytes.subarray(STATE_HEADER_BYTES, ramEnd) };
+  if (flags & STATE_FLAG_SCREEN) {
+    if (bytes.length === ramEnd) throw new Error(`state frame ${frame} announces a screen but ends after its RAM`);
+    const screen = decodeScreenFrame(bytes.subarray(ramEnd));
+    if (screen.frame !== frame) throw new Error(`state frame ${frame} carries a screen for frame ${screen.frame}`);
+    out.screen = screen;
+  } else if (bytes.length !== ramEnd) {
+    throw new Error(`state frame size mismatch: ${ramEnd} bytes expected, got ${bytes.length}`);
+  }
+  if (flags & STATE_FLAG_SCREEN_FILE) out.screenInFile = true;
+  return out;
 }
 
 /**

@@ -2,18 +2,27 @@
 import { randomBytes } from 'node:crypto';
 import type { ButtonPair } from '../../core/buttons';
 import { BridgeServer, type BridgeLink } from '../../core/bridgeServer';
-import { CLOSE, PROTOCOL_VERSION, type EmulatorToBridge, type ErrorMsg, type SavestateAckMsg, type WriteRamAckMsg } from '../../core/protocol';
+import { CLOSE, PROTOCOL_VERSION, type EmulatorToBridge, type EmulatorWelcomeMsg, type ErrorMsg, type SavestateAckMsg, type WriteRamAckMsg } from '../../core/protocol';
 import { decodeBase64Ram, encodeBase64, parseEmulatorToBridge } from '../../core/protocolCodec';
-import { decodeScreenFrame, gdToRgba } from '../../core/screenFrame';
+import { binaryFrameKind, decodeScreenFrame, decodeStateFrame, gdToRgba, type ScreenFrame } from '../../core/screenFrame';
 import {
   NES_HEIGHT, NES_WIDTH, RAM_SIZE,
   type EmulatorEvent, type EmulatorFrame, type EmulatorPort, type RomInfo, type SnapshotHandle, type StepOptions,
 } from '../emulatorPort';
 import { readRom } from '../rom';
 import { FceuxProcess, type FceuxExit } from './fceuxProcess';
+import { ScreenFile } from './screenFile';
 import { locateFceux, lockstepLuaPath } from './fceuxLocator';
 
 export type FceuxMode = 'launch' | 'attach';
+
+/**
+ * How lockstep.lua sends each state. json: JSON with base64 RAM, then the screen as a binary "LSSC" message (what a
+ * script that predates the others does anyway). binary: one binary "LSST" message with RAM and screen. file: binary
+ * states, and the screens of stepped frames written to a private temp file instead of the socket (fastest).
+ */
+export type FceuxStateTransport = 'json' | 'binary' | 'file';
+const STATE_TRANSPORTS: readonly FceuxStateTransport[] = ['json', 'binary', 'file'];
 
 /** Timing of lockstep.lua's link to the bridge (passed to the script as LOCKSTEP_* variables in launch mode). */
 export interface FceuxLinkTiming {
@@ -42,6 +51,8 @@ export interface FceuxEmulatorOptions {
   /** lockstep.lua path; defaults to lua/lockstep.lua in the package. */
   luaPath?: string;
   linkTiming?: FceuxLinkTiming;
+  /** Default file; falls back to binary when the temp file cannot be made. */
+  stateTransport?: FceuxStateTransport;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -72,6 +83,10 @@ export class FceuxEmulator implements EmulatorPort {
   readonly kind = 'fceux' as const;
   private readonly mode: FceuxMode;
   private readonly ramRanges: Array<[number, number]>;
+  /** Bytes of RAM every state carries (the ranges' lengths summed). */
+  private readonly ramBytes: number;
+  private readonly transport: FceuxStateTransport;
+  private screenFile?: ScreenFile;
   private readonly stepTimeoutMs: number;
   private readonly session = randomBytes(8).toString('hex');
   private readonly listeners = new Set<(e: EmulatorEvent) => void>();
@@ -90,6 +105,17 @@ export class FceuxEmulator implements EmulatorPort {
   private exchange?: Exchange;
   /** Public calls run one at a time, in order. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Public calls started and not yet settled. */
+  private inFlight = 0;
+  /**
+   * RGBA memory for the next screen, allocated and touched while FCEUX runs the frame: fresh memory costs page faults
+   * and garbage-collector work that would otherwise land between FCEUX's state and the caller's next action.
+   */
+  private spareScreen?: Uint8Array;
+  private spareScheduled = false;
+  /** The last screen read from the screen file is still unconverted, its pixels in the file's read buffer. */
+  private unreadFileScreen = false;
+  private lastFileScreen?: EmulatorFrame;
   private nextSlot = 1;
   private nextPing = 1;
   /** Set by a timeout: answers to the abandoned request may still arrive, so resync before the next one. */
@@ -111,12 +137,22 @@ export class FceuxEmulator implements EmulatorPort {
         throw new Error(`ramRanges[${i}] must be [start, length] inside $0000-$07FF, got ${JSON.stringify([start, length])}`);
       }
     });
+    this.ramBytes = this.ramRanges.reduce((n, [, length]) => n + length, 0);
+    this.transport = options.stateTransport ?? 'file';
+    if (!STATE_TRANSPORTS.includes(this.transport)) {
+      throw new Error(`FCEUX stateTransport must be one of ${STATE_TRANSPORTS.join(', ')}, got ${JSON.stringify(options.stateTransport)}`);
+    }
     this.stepTimeoutMs = options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
   }
 
   /** Process id of the FCEUX this emulator launched (undefined in attach mode or before start). */
   get pid(): number | undefined {
     return this.proc?.pid;
+  }
+
+  /** The file offered to lockstep.lua for screens (transport "file", after start), for diagnostics. */
+  get screenFilePath(): string | undefined {
+    return this.screenFile?.path;
   }
 
   onEvent(listener: (e: EmulatorEvent) => void): () => void {
@@ -150,6 +186,14 @@ export class FceuxEmulator implements EmulatorPort {
       this.bridge = new BridgeServer({ log: (level, message) => this.log(level, message) });
       this.ownsBridge = true;
     }
+    if (this.transport === 'file') {
+      try {
+        // Launch mode: FceuxProcess's exit handling removes it with FCEUX_HOME (one exit hook per FCEUX).
+        this.screenFile = new ScreenFile(this.session, { removeOnExit: this.mode === 'attach' });
+      } catch (e) {
+        this.log('warn', `no screen file (${(e as Error).message}): screens go over the socket`);
+      }
+    }
     const port = await this.bridge.listen();
     this.bridge.setHandler('emulator', (link) => this.onLink(link));
     const timeoutMs = this.options.connectTimeoutMs ?? (this.mode === 'launch' ? DEFAULT_LAUNCH_TIMEOUT_MS : DEFAULT_ATTACH_TIMEOUT_MS);
@@ -171,29 +215,41 @@ export class FceuxEmulator implements EmulatorPort {
     return { rom: info, first: frameOf(ev) };
   }
 
+  /**
+   * When nothing else is in flight the action is sent before step() returns, so a caller can do other work (recording,
+   * hashing) while FCEUX runs the frame.
+   */
   step(buttons: ButtonPair, options: StepOptions = {}): Promise<EmulatorFrame> {
-    return this.serial(async () => {
+    return this.serial(() => {
       const [p1, p2] = buttons;
-      if (!isMask(p1) || !isMask(p2)) throw new Error(`buttons must be two masks 0..255, got ${JSON.stringify(buttons)}`);
-      const held = (await this.ready()).frame;
-      const ev = await this.request(
-        () => this.link?.sendJson({ type: 'action', frame: held, buttons: [p1, p2], screen: options.screen === true }),
-        (e) => {
-          if (e.kind === 'error' && e.msg.code === 'wrong_frame') {
-            throw new Error(`FCEUX refused the action for frame ${held}: ${e.msg.message}`);
-          }
-          if (e.kind !== 'state') return 'wait';
-          // After a reconnect the script repeats the held frame's state: the action was lost with the old link.
-          if (e.frame.frame === held) return e.fresh ? 'resend' : 'wait';
-          return 'done';
-        },
-        this.stepTimeoutMs,
-        () => `FCEUX did not answer the action for frame ${held} within ${this.stepTimeoutMs} ms`,
-      );
-      const frame = frameOf(ev);
-      if (frame.frame !== held + 1) this.log('warn', `FCEUX went from frame ${held} to ${frame.frame} in one step`);
-      return frame;
+      if (!isMask(p1) || !isMask(p2)) return Promise.reject(new Error(`buttons must be two masks 0..255, got ${JSON.stringify(buttons)}`));
+      const held = this.settledHeld();
+      if (held) return this.sendAction(held.frame, p1, p2, options.screen === true);
+      return this.ready().then((h) => this.sendAction(h.frame, p1, p2, options.screen === true));
     });
+  }
+
+  private async sendAction(held: number, p1: number, p2: number, screen: boolean): Promise<EmulatorFrame> {
+    const ev = await this.request(
+      () => {
+        this.link?.sendJson({ type: 'action', frame: held, buttons: [p1, p2], screen });
+        if (screen) this.prepareSpareScreen();
+      },
+      (e) => {
+        if (e.kind === 'error' && e.msg.code === 'wrong_frame') {
+          throw new Error(`FCEUX refused the action for frame ${held}: ${e.msg.message}`);
+        }
+        if (e.kind !== 'state') return 'wait';
+        // After a reconnect the script repeats the held frame's state: the action was lost with the old link.
+        if (e.frame.frame === held) return e.fresh ? 'resend' : 'wait';
+        return 'done';
+      },
+      this.stepTimeoutMs,
+      () => `FCEUX did not answer the action for frame ${held} within ${this.stepTimeoutMs} ms`,
+    );
+    const frame = frameOf(ev);
+    if (frame.frame !== held + 1) this.log('warn', `FCEUX went from frame ${held} to ${frame.frame} in one step`);
+    return frame;
   }
 
   current(options: StepOptions = {}): Promise<EmulatorFrame> {
@@ -308,6 +364,7 @@ export class FceuxEmulator implements EmulatorPort {
       this.bridge.setHandler('emulator', undefined);
       if (this.ownsBridge) await this.bridge.close();
     }
+    this.screenFile?.dispose();
   }
 
   private luaPath(): string {
@@ -333,6 +390,7 @@ export class FceuxEmulator implements EmulatorPort {
     const proc = new FceuxProcess({
       fceuxPath, romPath, luaPath: this.luaPath(), host: '127.0.0.1', port, token: this.bridge!.token, headless, scriptEnv,
       onLine: (_stream, line) => this.onOutputLine(line),
+      onCleanup: () => this.screenFile?.dispose(),
     });
     this.proc = proc;
     void proc.exited.then((exit) => this.onExit(proc, exit));
@@ -388,7 +446,11 @@ export class FceuxEmulator implements EmulatorPort {
         if (this.link === link && !this.closing) this.log('warn', `FCEUX link closed (${code}${reason ? ` ${reason}` : ''}); waiting for it to reconnect`);
       }),
     ];
-    link.sendJson({ type: 'welcome', protocol: PROTOCOL_VERSION, session: this.session, ram: this.ramRanges, screen: this.scriptScreen });
+    // A script that predates binaryState and screenFile ignores them and sends JSON states with socket screens.
+    const welcome: EmulatorWelcomeMsg = { type: 'welcome', protocol: PROTOCOL_VERSION, session: this.session, ram: this.ramRanges, screen: this.scriptScreen };
+    if (this.transport !== 'json') welcome.binaryState = true;
+    if (this.screenFile) welcome.screenFile = this.screenFile.path;
+    link.sendJson(welcome);
   }
 
   private dropLink(): void {
@@ -400,7 +462,8 @@ export class FceuxEmulator implements EmulatorPort {
   private onMessage(link: BridgeLink, data: string | Uint8Array): void {
     if (link !== this.link) return;
     if (typeof data !== 'string') {
-      this.onScreen(data);
+      if (binaryFrameKind(data) === 'state') this.onBinaryState(link, data);
+      else this.onScreen(data);
       return;
     }
     const parsed = parseEmulatorToBridge(data);
@@ -451,6 +514,38 @@ export class FceuxEmulator implements EmulatorPort {
     }
   }
 
+  /** A binary "LSST" state: RAM in the message, the screen (if any) in the message or in the screen file. */
+  private onBinaryState(link: BridgeLink, bytes: Uint8Array): void {
+    let frame: EmulatorFrame;
+    let inFile = false;
+    try {
+      const s = decodeStateFrame(bytes);
+      frame = { frame: s.frame, timestamp: s.timestamp, ram: this.ramFrom(s.ram), lag: s.lag };
+      if (s.screen) this.attachScreen(frame, s.screen);
+      inFile = s.screenInFile === true;
+    } catch (e) {
+      this.log('warn', `bad state from FCEUX: ${(e as Error).message}`);
+      return;
+    }
+    this.awaitingScreen = undefined;
+    if (inFile) {
+      try {
+        // Read now, before anything else is sent: the script rewrites the file only after its next action.
+        if (!this.screenFile) throw new Error('the script used a screen file this bridge never offered');
+        // The read reuses the file's buffer unless a screen nobody has read yet still lives there.
+        if (this.unreadFileScreen) this.screenFile.detach();
+        this.attachScreen(frame, this.screenFile.read(), true);
+      } catch (e) {
+        // The state without its screen would be wrong; the script sends a resync's state with the screen inside.
+        this.log('warn', `bad screen file from FCEUX (${(e as Error).message}); asking for the state again`);
+        this.configureScreen(true);
+        link.sendJson({ type: 'resync_request', timestamp: Date.now(), reason: 'screen file unreadable' });
+        return;
+      }
+    }
+    this.deliverState(frame);
+  }
+
   private onScreen(bytes: Uint8Array): void {
     const frame = this.awaitingScreen;
     this.awaitingScreen = undefined;
@@ -459,16 +554,51 @@ export class FceuxEmulator implements EmulatorPort {
       return;
     }
     try {
-      const s = decodeScreenFrame(bytes);
-      if (s.frame !== frame.frame) throw new Error(`screen is for frame ${s.frame}, state for frame ${frame.frame}`);
-      if (s.width !== NES_WIDTH || s.height !== NES_HEIGHT) throw new Error(`screen is ${s.width}x${s.height}, expected ${NES_WIDTH}x${NES_HEIGHT}`);
-      if (s.format === 'gd') frame.screen = gdToRgba(s.pixels).rgba;
-      else if (s.format === 'rgba') frame.screen = s.pixels.slice();
-      else throw new Error(`screen format ${s.format} is not supported from FCEUX`);
+      this.attachScreen(frame, decodeScreenFrame(bytes));
     } catch (e) {
       this.log('warn', `bad screen from FCEUX: ${(e as Error).message}`);
     }
     this.deliverState(frame);
+  }
+
+  /**
+   * Gives the frame its screen, converted to RGBA when first read: a caller that sends its next action before looking
+   * at the screen (or never looks) gets the conversion off the lockstep round trip. `inFileBuffer`: the pixels are a
+   * view into the screen file's read buffer, which the next read must then leave alone.
+   */
+  private attachScreen(frame: EmulatorFrame, s: ScreenFrame, inFileBuffer = false): void {
+    if (s.frame !== frame.frame) throw new Error(`screen is for frame ${s.frame}, state for frame ${frame.frame}`);
+    if (s.width !== NES_WIDTH || s.height !== NES_HEIGHT) throw new Error(`screen is ${s.width}x${s.height}, expected ${NES_WIDTH}x${NES_HEIGHT}`);
+    if (s.format !== 'gd' && s.format !== 'rgba') throw new Error(`screen format ${s.format} is not supported from FCEUX`);
+    const settle = (rgba: Uint8Array): Uint8Array => {
+      Object.defineProperty(frame, 'screen', { value: rgba, writable: true, enumerable: true, configurable: true });
+      if (inFileBuffer && this.lastFileScreen === frame) this.unreadFileScreen = false;
+      return rgba;
+    };
+    const convert = (): void => {
+      const into = this.spareScreen;
+      this.spareScreen = undefined;
+      if (s.format === 'gd') {
+        settle(gdToRgba(s.pixels, into).rgba);
+      } else {
+        const rgba = into ?? new Uint8Array(s.pixels.length);
+        rgba.set(s.pixels);
+        settle(rgba);
+      }
+    };
+    Object.defineProperty(frame, 'screen', {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        convert();
+        return frame.screen;
+      },
+      set: (v: Uint8Array | undefined) => settle(v as Uint8Array),
+    });
+    if (inFileBuffer) {
+      this.lastFileScreen = frame;
+      this.unreadFileScreen = true;
+    }
   }
 
   private deliverState(frame: EmulatorFrame): void {
@@ -524,10 +654,20 @@ export class FceuxEmulator implements EmulatorPort {
     });
   }
 
+  /** Runs public calls one at a time, in order; an idle emulator starts the call at once rather than a tick later. */
   private serial<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(op, op);
-    this.queue = run.catch(() => undefined);
+    const run = this.inFlight === 0 ? op() : this.queue.then(op, op);
+    this.inFlight++;
+    const settled = () => {
+      this.inFlight--;
+    };
+    this.queue = run.then(settled, settled);
     return run;
+  }
+
+  /** The held frame when ready() would return it at once (no resync pending, nothing failed); undefined otherwise. */
+  private settledHeld(): EmulatorFrame | undefined {
+    return this.closing || this.exitError || this.unsure ? undefined : this.held;
   }
 
   /**
@@ -561,6 +701,18 @@ export class FceuxEmulator implements EmulatorPort {
     return this.held;
   }
 
+  private prepareSpareScreen(): void {
+    if (this.spareScreen || this.spareScheduled) return;
+    this.spareScheduled = true;
+    // After the caller's own work for this step, while FCEUX emulates.
+    setImmediate(() => {
+      this.spareScheduled = false;
+      if (this.spareScreen || this.closing) return;
+      const b = Buffer.allocUnsafeSlow(NES_WIDTH * NES_HEIGHT * 4).fill(0);
+      this.spareScreen = new Uint8Array(b.buffer, b.byteOffset, b.length);
+    }).unref();
+  }
+
   /** Makes states the script sends on its own (resync, load, reset) carry a screen or not. */
   private configureScreen(screen: boolean): void {
     if (screen === this.scriptScreen) return;
@@ -568,9 +720,10 @@ export class FceuxEmulator implements EmulatorPort {
     this.link?.sendJson({ type: 'configure', screen });
   }
 
-  private ramFrom(base64: string): Uint8Array {
-    const bytes = decodeBase64Ram(base64);
-    const expected = this.ramRanges.reduce((n, [, length]) => n + length, 0);
+  /** The states' RAM (the welcome's ranges, concatenated) as a fresh 2 KB work RAM image. */
+  private ramFrom(data: string | Uint8Array): Uint8Array {
+    const bytes = typeof data === 'string' ? decodeBase64Ram(data) : data;
+    const expected = this.ramBytes;
     if (bytes.length !== expected) throw new Error(`RAM has ${bytes.length} bytes, the ranges asked for ${expected}`);
     const ram = new Uint8Array(RAM_SIZE);
     let at = 0;

@@ -25,6 +25,8 @@ export interface FceuxLaunchOptions {
   scriptEnv?: Record<string, string>;
   /** Every output line, as it arrives. */
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** Synchronous cleanup of the caller's files that goes with this FCEUX, also when Node exits without stop(). */
+  onCleanup?: () => void;
 }
 
 export interface FceuxExit {
@@ -76,6 +78,7 @@ export class FceuxProcess {
       // Process exit: no async work possible; FCEUX ignores SIGTERM, so SIGKILL it.
       if (!this.exitInfo) this.child.kill('SIGKILL');
       this.removeHome();
+      options.onCleanup?.();
     };
     process.on('exit', this.exitHook);
     this.collect('stdout');
@@ -130,6 +133,7 @@ export class FceuxProcess {
     }
     process.off('exit', this.exitHook);
     this.removeHome();
+    this.options.onCleanup?.();
     return result;
   }
 

@@ -20,6 +20,8 @@ export interface CliValues {
   config?: string;
   sync?: string[];
   record?: string;
+  snapshots?: string;
+  reference?: string;
   screens?: boolean;
   port?: string;
   token?: string;
@@ -96,6 +98,8 @@ export async function cliSession(values: CliValues, defaults: { frames?: number;
     port: intOption('port', values.port, 0) ?? 0,
     token: values.token,
     captureScreens: values.screens ?? false,
+    snapshotEvery: intOption('snapshots', values.snapshots, 1),
+    reference: values.reference,
     cwd,
   };
   return {

@@ -3,12 +3,14 @@
 import { parseArgs } from 'node:util';
 import { runCommand } from './runCommand';
 import { serveCommand } from './serveCommand';
+import { DIVERGE_USAGE, divergeCommand } from './divergeCommand';
 
 const USAGE = `lockstep — frame-lockstep runs of NES games with AI agents
 
 Usage:
   lockstep run   [options]   run a ROM with agents in lockstep and print a summary
   lockstep serve [options]   run the bridge + emulator for external trainers until stopped
+  lockstep diverge A B       find the first frame where two runs part ways (lockstep diverge --help)
   lockstep help              this text
 
 Options (run and serve):
@@ -26,6 +28,8 @@ Options (run and serve):
   --config PATH           lockstep.yaml (default: ./lockstep.yaml if present)
   --sync KEY=VALUE        override one sync setting (repeatable), e.g. --sync frameTimeoutMs=250
   --record DIR            write episode recordings (JSONL, CSV, FM2, manifest) into DIR
+  --snapshots N           with --record on the embedded emulator: a machine state every N steps (snapshot sidecar)
+  --reference PATH        a recording to compare every frame with: the first difference is a state_divergence desync
   --screens               capture the screen every frame
   --port N                bridge port (0 = any free port; default 0)
   --token TOKEN           bridge session token (default: random)
@@ -37,6 +41,13 @@ export async function main(argv: string[]): Promise<number> {
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(USAGE);
     return command ? 0 : 2;
+  }
+  if (command === 'diverge') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(DIVERGE_USAGE);
+      return 0;
+    }
+    return divergeCommand(rest);
   }
   const { values } = parseArgs({
     args: rest,
@@ -57,6 +68,8 @@ export async function main(argv: string[]): Promise<number> {
       config: { type: 'string' },
       sync: { type: 'string', multiple: true },
       record: { type: 'string' },
+      snapshots: { type: 'string' },
+      reference: { type: 'string' },
       screens: { type: 'boolean' },
       port: { type: 'string' },
       token: { type: 'string' },

@@ -9,6 +9,7 @@ import type { RamMap } from './ramMap';
 import type { FrameRow } from './runtime';
 import type { EmulatorPort, RomInfo } from '../emulators/emulatorPort';
 import { EpisodeRecorder, type EpisodeWriter, type FinishedEpisode } from './episodeRecorder';
+import { encodeSnapshotSidecar, SNAPSHOT_SIDECAR_FORMAT, type SnapshotCheckpoint } from './divergenceCheckpoint';
 
 export type EmulatorKind = EmulatorPort['kind'];
 
@@ -151,6 +152,8 @@ export interface EpisodeManifest {
     exact: boolean;
     externalEdits: string[];
   };
+  /** The snapshot sidecar (machine states every N steps), when the run took them (`lockstep run --snapshots N`). */
+  snapshots?: { file: string; stateFormat: string; steps: number[] };
   writtenAt: string;
 }
 
@@ -182,9 +185,9 @@ export class EpisodeExporter implements EpisodeWriter {
     this.now = options.now ?? (() => new Date());
   }
 
-  paths(episode: number): { jsonl: string; partial: string; csv: string; fm2: string; manifest: string } {
+  paths(episode: number): { jsonl: string; partial: string; csv: string; fm2: string; manifest: string; snapshots: string } {
     const base = join(this.folder, `episode-${String(episode).padStart(4, '0')}`);
-    return { jsonl: `${base}.jsonl`, partial: `${base}.jsonl.partial`, csv: `${base}.csv`, fm2: `${base}.fm2`, manifest: `${base}.json` };
+    return { jsonl: `${base}.jsonl`, partial: `${base}.jsonl.partial`, csv: `${base}.csv`, fm2: `${base}.fm2`, manifest: `${base}.json`, snapshots: `${base}.snapshots.jsonl` };
   }
 
   /** Creates the folder and writes session.json (what was recorded, with what). */
@@ -258,6 +261,21 @@ export class EpisodeExporter implements EpisodeWriter {
       ],
     }));
 
+    // Rows carry a machine state every N steps when the run took them: they go to a sidecar, never into the JSONL.
+    const checkpoints: SnapshotCheckpoint[] = [];
+    let stateFormat = '';
+    rows.forEach((r, i) => {
+      if (!r.checkpoint) return;
+      if (stateFormat && r.checkpoint.format !== stateFormat) throw new Error(`episode ${ep.episode}: machine states in two formats (${stateFormat}, ${r.checkpoint.format})`);
+      stateFormat = r.checkpoint.format;
+      checkpoints.push({ step: i, frame: r.frame, ramHash: r.ramFingerprint ?? null, state: r.checkpoint.state });
+    });
+    if (checkpoints.length > 0) {
+      await this.files.writeAtomic(p.snapshots, encodeSnapshotSidecar({
+        format: SNAPSHOT_SIDECAR_FORMAT, version: 1, episode: ep.episode, emulator: this.options.emulator, stateFormat, romMd5: this.options.rom.md5,
+      }, checkpoints));
+    }
+
     const manifest: EpisodeManifest = {
       format: 'lockstep-episode',
       version: 1,
@@ -277,6 +295,7 @@ export class EpisodeExporter implements EpisodeWriter {
       rom: { name: this.options.rom.name, md5: this.options.rom.md5, md5NoHeader: this.options.rom.md5NoHeader, mapper: this.options.rom.mapper },
       files: { jsonl: basename(p.jsonl), csv: basename(p.csv), fm2: basename(p.fm2) },
       fm2: { lines: frames.length, leadIn, firstInputLine: leadIn, exact, externalEdits: ep.externalEdits },
+      ...(checkpoints.length > 0 ? { snapshots: { file: basename(p.snapshots), stateFormat, steps: checkpoints.map((c) => c.step) } } : {}),
       writtenAt: this.now().toISOString(),
     };
     // The manifest goes last: its presence says every other file of the episode is complete.

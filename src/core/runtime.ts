@@ -11,6 +11,8 @@ import { SyncMetrics } from './metrics';
 import { TypedEmitter } from './typedEmitter';
 import { shortHash } from './ramHash';
 import { RunAheadEngine, type FrameEndKind, type RunAheadEvent, type RunAheadFrame, type RunAheadStats } from './runAhead';
+import { isStateExporter } from './divergenceCheckpoint';
+import type { ReferenceTrack } from './divergenceReference';
 
 export interface FrameRow {
   episode: number;
@@ -33,6 +35,8 @@ export interface FrameRow {
   ramFingerprint?: string;
   /** The same for the screen, when screens were captured. */
   screenFingerprint?: string;
+  /** Machine state the frame started from (StateExporter bytes), every `snapshotEvery` steps: the recording's snapshot sidecar. */
+  checkpoint?: { format: string; state: Uint8Array };
 }
 
 export interface EpisodeEnd extends AgentEpisodeEnd {
@@ -105,6 +109,13 @@ export interface RuntimeOptions {
   recorder?: RowSink;
   /** sync.mode "runahead": frames the emulator may run on predicted input ahead of the agents' answers (default 8). */
   runAheadFrames?: number;
+  /**
+   * Every this many steps (lockstep mode, an emulator that can export its state) a row carries the machine state it
+   * started from, for the recording's snapshot sidecar. 0 or absent: none.
+   */
+  snapshotEvery?: number;
+  /** A recorded run to compare against: the first frame whose fingerprint differs is a state_divergence desync (once per episode). */
+  reference?: ReferenceTrack;
 }
 
 /** Raised when recovery gives up; the run stops, rows recorded so far are kept. */
@@ -168,6 +179,8 @@ export class LockstepRuntime {
   /** Run-ahead: the episode stopEpisode() already ended (its engine is complete; the next advance only moves on). */
   private raStopped: number | null = null;
   private readonly raTotals: RunAheadStats = { rollbacks: 0, replayedFrames: 0, predictedFrames: 0, inputsPastTermination: 0 };
+  /** Where the reference divergence was reported in this episode (one report per episode, again after stepping back before it). */
+  private referenceReported: { episode: number; step: number } | null = null;
 
   constructor(private readonly deps: RuntimeDeps, private readonly options: RuntimeOptions) {
     this.now = deps.now ?? wallNow;
@@ -248,6 +261,7 @@ export class LockstepRuntime {
     if (this.wantsScreens && !first.screen) first = await this.deps.emulator.current({ screen: true });
     this.episodeStart = await this.deps.emulator.saveSnapshot();
     this.enterEpisode(first);
+    this.checkReference(first);
     return first;
   }
 
@@ -496,7 +510,8 @@ export class LockstepRuntime {
           this.buffer.addState({ frame: cur.frame, timestamp: cur.timestamp, state: { ram: cur.ram, vars: this.deps.ramMap.read(cur.ram), lag: cur.lag }, episode: this.episode, desync: [ev.type] });
           break;
         case 'reset_counter':
-          this.detector.reset?.();
+          // The agent's frame count follows the state it is sent again (resync); the detector's counts are the run's
+          // record of desyncs (CLI summary, serve, debugger) and must not be zeroed here.
           break;
         case 'give_up':
           this.fail(new RuntimeFault(`giving up after repeated desyncs: ${plan.reason}`, ev));
@@ -536,6 +551,8 @@ export class LockstepRuntime {
       const res = await this.gate.wait(timeout, signal);
       if (this.fault) throw this.fault;
       if (res.status === 'ready') {
+        // Every agent answered: whoever was being waited for is back, so a later outage gets the full reconnect budget again.
+        if (this.recovery.reconnectAttemptsMade > 0) this.recovery.reconnectResult(true);
         const buttons: [number, number] = [res.buttons[0], res.buttons[1]];
         for (let p = 0; p < 2; p++) {
           if (!this.players.includes(p)) buttons[p] = this.takeManual(p);
@@ -617,6 +634,11 @@ export class LockstepRuntime {
       this.history.push({ snapshot, current: cur, episode: this.episode, step: this.step, lastButtons: [...this.lastButtons], returns: [...this.returns], lastRewards: [...this.lastRewards] });
       while (this.history.length > depth) this.deps.emulator.dropSnapshot(this.history.shift()!.snapshot);
     }
+    const every = this.options.snapshotEvery ?? 0;
+    const emulator = this.deps.emulator;
+    const checkpoint = every > 0 && this.step % every === 0 && isStateExporter(emulator)
+      ? { format: emulator.stateFormat, state: await emulator.exportState() }
+      : undefined;
     const next = await this.deps.emulator.step(buttons, { screen: this.wantsScreens });
     this.lastButtons = buttons;
     const ramMap = this.deps.ramMap;
@@ -647,6 +669,7 @@ export class LockstepRuntime {
       vars: ramMap.read(cur.ram),
       info: {},
       ...fingerprints(cur),
+      ...(checkpoint ? { checkpoint } : {}),
     };
     const overrun = maxSteps !== null ? this.detector.checkEpisode(stepIndex, maxSteps, { now: this.now() }) : null;
     if (overrun) {
@@ -668,11 +691,12 @@ export class LockstepRuntime {
       this.episode++;
       this.clearHistory();
       const fresh = await this.deps.emulator.loadSnapshot(this.episodeStart!, { screen: this.wantsScreens });
-      this.detector.reset?.();
       this.enterEpisode(fresh);
       outcome.frame = fresh.frame;
+      this.checkReference(fresh);
     } else {
       this.setCurrent(next);
+      this.checkReference(next);
     }
     this.events.emit('frame', { row, current: this.cur! });
     return outcome;
@@ -929,9 +953,42 @@ export class LockstepRuntime {
     this.episode++;
     this.clearHistory();
     const fresh = await this.deps.emulator.loadSnapshot(this.episodeStart!, { screen: this.wantsScreens });
-    this.detector.reset?.();
     this.enterEpisode(fresh);
     return { advanced: true, frame: fresh.frame, row, desyncs, episodeEnd: announce ? end : undefined };
+  }
+
+  /**
+   * Compares the held frame with the reference run's same step (lockstep mode): the first step whose RAM fingerprint (or,
+   * for a reference from another emulator, RAM-map variables) differs is reported as state_divergence, once per episode.
+   * Reported on arrival at the frame, so a debugger stops holding the first frame that starts from a different state.
+   */
+  private checkReference(f: EmulatorFrame): void {
+    const ref = this.options.reference;
+    if (!ref || this.runAhead) return;
+    const seen = this.referenceReported;
+    if (seen && seen.episode === this.episode && this.step >= seen.step) return;
+    const want = ref.expected(this.episode, this.step);
+    if (!want) return;
+    let expected: string;
+    let actual: string;
+    let what: string;
+    if (ref.compare === 'ram') {
+      if (!want.ramHash) return;
+      expected = want.ramHash;
+      actual = shortHash(f.ram);
+      what = 'RAM fingerprint';
+    } else {
+      const vars = this.deps.ramMap.read(f.ram);
+      const differ = Object.keys(vars).filter((n) => n in want.vars && want.vars[n] !== vars[n]);
+      if (differ.length === 0) return;
+      expected = differ.map((n) => `${n}=${want.vars[n]}`).join(', ');
+      actual = differ.map((n) => `${n}=${vars[n]}`).join(', ');
+      what = 'RAM-map variables';
+    }
+    const ev = this.detector.checkState(f.frame, expected, actual, { now: this.now(), what: `${what} of reference ${ref.label} (step ${this.step}, its frame ${want.frame})` });
+    if (!ev) return;
+    this.referenceReported = { episode: this.episode, step: this.step };
+    this.handleDesync(ev, null, f);
   }
 
   private makeEpisodeEnd(reason: EpisodeEnd['reason']): EpisodeEnd {

@@ -26,6 +26,8 @@ export interface LockstepLaunchArgs {
   ramMap?: string;
   /** Folder for episode recordings. */
   record?: string;
+  /** A recording to compare every frame with: the first frame whose fingerprint differs stops on state_divergence. */
+  reference?: string;
   /** Frames kept for step back. */
   stepBackDepth?: number;
   /** Capture a screen every frame (screen panels). */
@@ -129,6 +131,7 @@ const COMMON = {
   maxSteps: { type: 'integer', minimum: 1, description: 'Steps per episode before it is truncated.' },
   ramMap: { type: 'string', description: 'RAM map (.rammap.json). Default: <rom>.rammap.json beside the ROM.' },
   record: { type: 'string', description: 'Folder to record episodes into.' },
+  reference: { type: 'string', description: 'A recording (folder or episode-NNNN.json) to compare every frame with: the first frame whose RAM fingerprint differs (RAM-map variables for a recording from the other emulator) stops on the "State divergence" exception breakpoint.' },
   stepBackDepth: { type: 'integer', minimum: 0, maximum: 100000, default: DEFAULT_STEP_BACK_DEPTH, description: 'Frames kept for Step Back / Reverse Continue (0 turns step back off).' },
   captureScreens: { type: 'boolean', default: false, description: 'Capture the screen every frame (for the screen panel), even when no agent asks for screens.' },
   pauseUntilAction: { type: 'boolean', default: false, description: 'Stop whenever the emulator has waited for an agent longer than a moment, so the action can be given by hand.' },
@@ -222,6 +225,7 @@ export function toSessionSpec(raw: unknown, kind: RequestKind): { spec: SessionS
     maxSteps: int('maxSteps', 1, Number.MAX_SAFE_INTEGER) ?? null,
     ramMap: str('ramMap'),
     record: str('record'),
+    reference: str('reference'),
     sync,
     port: int('port', 0, 65535),
     token: str('token'),

@@ -5,6 +5,7 @@ import { registerPanels } from './panels/registerPanels';
 import { LiveRuntimeSource } from './panels/runtimeSource';
 import { registerDemoWorkspaceCommand } from './createDemoWorkspace';
 import { registerReplayMovieCommand } from './replayMovieCommand';
+import { registerDivergenceCommand } from './divergenceCommand';
 
 /**
  * VS Code calls deactivate() without arguments, waits at most 5 s for the promise it returns, and only then lets the
@@ -32,6 +33,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push({ dispose: () => endOnDeactivate.delete(endSessions) });
   context.subscriptions.push(registerDemoWorkspaceCommand(context, log));
   context.subscriptions.push(registerReplayMovieCommand(log));
+  context.subscriptions.push(registerDivergenceCommand(log));
   log.info(`Lockstep ${String(context.extension.packageJSON.version)} activated`);
 }
 

@@ -18,6 +18,8 @@ import { Fm2ReplayAgent } from '../agents/fm2ReplayAgent';
 import { OnnxAgent } from '../agents/onnxAgent';
 import { WebSocketAgent } from '../agents/websocketAgent';
 import { AgentLinkRouter } from '../agents/agentLinkRouter';
+import { DivergenceEmulator } from '../core/divergenceEmulator';
+import { loadReferenceTrack } from '../core/divergenceReference';
 import type { AgentSpec, SessionSpec } from './sessionSpec';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -90,9 +92,14 @@ export async function buildSession(spec: SessionSpec, options: BuildOptions = {}
       log('info', `bridge listening on ws://127.0.0.1:${port} (paths /emulator, /agent)`);
     }
 
+    const snapshotEvery = spec.snapshotEvery ?? 0;
+    if (snapshotEvery > 0 && emulatorKind === 'fceux') log('warn', 'snapshots are taken on the embedded emulator only: this FCEUX recording gets no snapshot sidecar');
+    const reference = spec.reference ? await loadReferenceTrack(abs(spec.reference), emulatorKind) : undefined;
+    if (reference) log('info', `comparing every frame with reference ${spec.reference} (${reference.compare === 'ram' ? 'RAM fingerprints' : 'RAM-map variables: recorded on another emulator'})`);
     const emulator: EmulatorPort = emulatorKind === 'fceux'
       ? new FceuxEmulator({ fceuxPath: spec.fceuxPath, bridge, mode: spec.fceuxMode ?? 'launch', headless: spec.headless ?? true, log })
-      : new EmbeddedEmulator();
+      // Snapshot recordings need the machine state as bytes, which only the in-process emulator can hand out.
+      : snapshotEvery > 0 ? new DivergenceEmulator() : new EmbeddedEmulator();
     closers.push(() => emulator.close());
 
     const router = spec.agents.some((a) => a?.type === 'websocket') && bridge ? new AgentLinkRouter(bridge, log) : undefined;
@@ -109,7 +116,11 @@ export async function buildSession(spec: SessionSpec, options: BuildOptions = {}
 
     const runtime = new LockstepRuntime(
       { emulator, agents, ramMap, sync },
-      { romPath, maxSteps: spec.maxSteps ?? null, captureScreens: spec.captureScreens, stepBackDepth: spec.stepBackDepth ?? 0, recorder: options.recorder },
+      {
+        romPath, maxSteps: spec.maxSteps ?? null, captureScreens: spec.captureScreens, stepBackDepth: spec.stepBackDepth ?? 0, recorder: options.recorder,
+        ...(snapshotEvery > 0 && emulatorKind === 'embedded' ? { snapshotEvery } : {}),
+        ...(reference ? { reference } : {}),
+      },
     );
     terminated = (frame) => runtime.agentTerminated(frame);
     let closed = false;

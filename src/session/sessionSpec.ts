@@ -33,6 +33,10 @@ export interface SessionSpec {
   token?: string;
   captureScreens?: boolean;
   stepBackDepth?: number;
+  /** Embedded emulator: a recording's rows carry the machine state every this many steps (snapshot sidecar); runs jsnes in process. */
+  snapshotEvery?: number;
+  /** A recording (folder, manifest) to compare every frame with: the first differing fingerprint is a state_divergence desync. */
+  reference?: string;
   /** Folder relative paths are resolved against (workspace folder). */
   cwd?: string;
 }

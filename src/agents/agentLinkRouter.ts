@@ -1,6 +1,7 @@
 // Hands each authenticated trainer link on a bridge to the WebSocket agent of the controller it asked for (or the first free one).
 import type { BridgeLink, BridgeServer } from '../core/bridgeServer';
 import { CLOSE } from '../core/protocol';
+import { preview } from '../core/protocolCodec';
 
 /** What the router needs from an agent: is a trainer attached, and take this link. */
 export interface RoutedAgent {
@@ -50,7 +51,7 @@ export class AgentLinkRouter {
     };
     const asked = link.hello.player;
     if (asked !== undefined && asked !== null && asked !== 0 && asked !== 1) {
-      return refuse(CLOSE.malformed, `hello.player must be 0 or 1 (controller 1 or 2), got ${JSON.stringify(asked)}`);
+      return refuse(CLOSE.malformed, `hello.player must be 0 or 1 (controller 1 or 2), got ${preview(asked)}`);
     }
     const controllers = this.agents.flatMap((a, i) => (a ? [`controller ${i + 1}`] : []));
     if (asked === 0 || asked === 1) {

@@ -4,7 +4,8 @@ import type { BridgeLink, BridgeServer } from '../core/bridgeServer';
 import { AgentLinkRouter, type RoutedAgent, type RouterLog } from './agentLinkRouter';
 import { BUTTON_NAMES, isButtonMask, namesToMask } from '../core/buttons';
 import { CLOSE, PROTOCOL_VERSION, type AgentStateMsg, type AgentToBridge, type AgentWelcomeMsg, type BridgeToAgent, type ScreenRequest } from '../core/protocol';
-import { parseAgentToBridge } from '../core/protocolCodec';
+import { inertText, parseAgentToBridge, preview } from '../core/protocolCodec';
+import { LogThrottle } from '../core/logThrottle';
 import { downsample, encodeScreenFrame } from '../core/screenFrame';
 import { NES_HEIGHT, NES_WIDTH } from '../emulators/emulatorPort';
 
@@ -39,13 +40,14 @@ interface Pending {
 /** Validates a hello's screen request; null = no screens. */
 export function parseScreenRequest(value: unknown): { ok: true; screen: ScreenRequest | null } | { ok: false; error: string } {
   if (value === undefined || value === null || value === false) return { ok: true, screen: null };
-  if (typeof value !== 'object' || Array.isArray(value)) return { ok: false, error: `hello.screen must be an object {format, downsample} or null, got ${JSON.stringify(value)}` };
+  // preview, not JSON.stringify: the hello is untrusted and may nest deeper than JSON.stringify's stack allows.
+  if (typeof value !== 'object' || Array.isArray(value)) return { ok: false, error: `hello.screen must be an object {format, downsample} or null, got ${preview(value)}` };
   const o = value as Record<string, unknown>;
   const format = o.format ?? 'rgba';
-  if (format !== 'rgba' && format !== 'gray') return { ok: false, error: `hello.screen.format must be "rgba" or "gray", got ${JSON.stringify(o.format)}` };
+  if (format !== 'rgba' && format !== 'gray') return { ok: false, error: `hello.screen.format must be "rgba" or "gray", got ${preview(o.format)}` };
   const factor = o.downsample ?? 1;
   if (typeof factor !== 'number' || !SCREEN_FACTORS.includes(factor)) {
-    return { ok: false, error: `hello.screen.downsample must be one of ${SCREEN_FACTORS.join(', ')}, got ${JSON.stringify(o.downsample)}` };
+    return { ok: false, error: `hello.screen.downsample must be one of ${SCREEN_FACTORS.join(', ')}, got ${preview(o.downsample)}` };
   }
   return { ok: true, screen: { format, downsample: factor } };
 }
@@ -58,6 +60,8 @@ export class WebSocketAgent implements AgentPort, RoutedAgent {
   clockOffsetMs: number | null = null;
   private readonly router: AgentLinkRouter;
   private readonly log: RouterLog;
+  /** What a trainer can make us log as often as it likes (its error reports, stray actions) is capped per second. */
+  private readonly noisy: LogThrottle;
   private readonly now: () => number;
   private link?: BridgeLink;
   private linkScreen: ScreenRequest | null = null;
@@ -77,6 +81,7 @@ export class WebSocketAgent implements AgentPort, RoutedAgent {
     this.player = options.player;
     this.log = options.log ?? (() => undefined);
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
+    this.noisy = new LogThrottle(this.log, { now: this.now });
     this.router = options.router ?? new AgentLinkRouter(options.bridge, this.log);
     this.router.register(this);
   }
@@ -195,6 +200,7 @@ export class WebSocketAgent implements AgentPort, RoutedAgent {
     if (this.closed) return;
     this.closed = true;
     const link = this.link;
+    this.noisy.flush();
     if (link) {
       this.send({ type: 'quit', code: CLOSE.normal, reason: 'session ended' });
       this.detach();
@@ -228,7 +234,7 @@ export class WebSocketAgent implements AgentPort, RoutedAgent {
     }
     this.link = link;
     this.linkScreen = screen.screen;
-    this.trainerName = typeof link.hello.name === 'string' ? link.hello.name.slice(0, 60) : undefined;
+    this.trainerName = typeof link.hello.name === 'string' ? inertText(link.hello.name, 60) : undefined;
     // Answers from an earlier trainer must not answer the new one's observations.
     this.queued.length = 0;
     this.unlisten = [
@@ -368,12 +374,12 @@ export class WebSocketAgent implements AgentPort, RoutedAgent {
         else this.send({ type: 'error', code: 'nothing_to_resync', message: 'no observation is waiting for an action' });
         return;
       case 'quit':
-        this.log('info', `${this.name}: trainer quit${m.reason ? ` (${m.reason})` : ''}`);
+        this.log('info', `${this.name}: trainer quit${m.reason ? ` (${inertText(m.reason, 200)})` : ''}`);
         this.detach();
         link.close(CLOSE.normal, 'trainer quit');
         return;
       case 'error':
-        this.log('warn', `${this.name}: trainer reported ${m.code}: ${m.message}`);
+        this.noisy.log(`${this.name}: trainer reported`, 'warn', `${this.name}: trainer reported ${inertText(m.code, 60)}: ${inertText(m.message, 200)}`);
         return;
       case 'hello':
         return this.refuse(link, CLOSE.malformed, 'unexpected hello: this link is already welcomed');
@@ -394,7 +400,7 @@ export class WebSocketAgent implements AgentPort, RoutedAgent {
     this.queued.push(action);
     if (this.queued.length > MAX_QUEUED_ACTIONS) {
       const dropped = this.queued.shift()!;
-      this.log('warn', `${this.name}: trainer sent actions nobody asked for; dropped the one for frame ${dropped.frame}`);
+      this.noisy.log(`${this.name}: unsolicited actions`, 'warn', `${this.name}: trainer sent actions nobody asked for; dropped the one for frame ${dropped.frame}`);
     }
   }
 }

@@ -4,6 +4,7 @@ import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { CLOSE, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type Role } from './protocol';
+import { inertText, preview } from './protocolCodec';
 
 export interface BridgeServerOptions {
   /** 0 picks a free port. */
@@ -13,6 +14,8 @@ export interface BridgeServerOptions {
   maxMessageBytes?: number;
   /** How long a new connection has to send its hello. */
   helloTimeoutMs?: number;
+  /** Bytes queued for a peer that does not read before its link is closed (1008); bounds memory per link. */
+  maxUnsentBytes?: number;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -76,6 +79,7 @@ export class BridgeServer {
   private readonly handlers = new Map<Role, LinkHandler>();
   private readonly maxMessageBytes: number;
   private readonly helloTimeoutMs: number;
+  private readonly maxUnsentBytes: number;
   private readonly log: NonNullable<BridgeServerOptions['log']>;
   private listening?: Promise<number>;
 
@@ -83,6 +87,7 @@ export class BridgeServer {
     this.token = options.token ?? randomBytes(24).toString('base64url');
     this.maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.helloTimeoutMs = options.helloTimeoutMs ?? 5000;
+    this.maxUnsentBytes = options.maxUnsentBytes ?? 16 * 1024 * 1024;
     this.log = options.log ?? (() => undefined);
     this.http = createServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' });
@@ -157,18 +162,20 @@ export class BridgeServer {
         if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
         hello = parsed as Record<string, unknown>;
       } catch (e) {
-        return refuse(CLOSE.malformed, `malformed hello: ${(e as Error).message}`);
+        // JSON.parse quotes the input: escape its control characters before it reaches a log line.
+        return refuse(CLOSE.malformed, `malformed hello: ${inertText((e as Error).message)}`);
       }
-      if (hello.type !== 'hello') return refuse(CLOSE.malformed, `first message must be type "hello", got ${JSON.stringify(hello.type)}`);
+      // preview, never JSON.stringify: an unauthenticated peer can nest a value deeper than JSON.stringify's stack allows.
+      if (hello.type !== 'hello') return refuse(CLOSE.malformed, `first message must be type "hello", got ${preview(hello.type)}`);
       if (!tokenMatches(this.token, hello.token ?? queryToken)) return refuse(CLOSE.badToken, 'invalid session token');
-      if (hello.role !== role) return refuse(CLOSE.malformed, `hello role ${JSON.stringify(hello.role)} does not match path /${role}`);
+      if (hello.role !== role) return refuse(CLOSE.malformed, `hello role ${preview(hello.role)} does not match path /${role}`);
       if (hello.protocol !== PROTOCOL_VERSION) {
-        return refuse(CLOSE.badVersion, `protocol version ${JSON.stringify(hello.protocol)} not supported (bridge speaks ${PROTOCOL_VERSION})`);
+        return refuse(CLOSE.badVersion, `protocol version ${preview(hello.protocol)} not supported (bridge speaks ${PROTOCOL_VERSION})`);
       }
       const handler = this.handlers.get(role);
       if (!handler) return refuse(CLOSE.normal, `no ${role} expected in this session`);
       this.log('info', `bridge accepted ${role} link from ${remote}`);
-      handler(makeLink(ws, role, remote, hello));
+      handler(makeLink(ws, role, remote, hello, this.maxUnsentBytes, this.log));
     });
   }
 }
@@ -184,18 +191,29 @@ function rawToBytes(data: RawData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-function makeLink(ws: WebSocket, role: Role, remote: string, hello: Record<string, unknown>): BridgeLink {
+function makeLink(
+  ws: WebSocket, role: Role, remote: string, hello: Record<string, unknown>,
+  maxUnsentBytes: number, log: NonNullable<BridgeServerOptions['log']>,
+): BridgeLink {
   // TCP_NODELAY: one small message per frame each way; Nagle would add delay to every round trip.
   (ws as unknown as { _socket?: { setNoDelay?: (v: boolean) => void } })._socket?.setNoDelay?.(true);
+  // A peer that stops reading (e.g. floods pings and never reads the pongs) would make the queue grow without bound.
+  const overLimit = (): boolean => {
+    if (ws.bufferedAmount <= maxUnsentBytes) return false;
+    const reason = `peer is not reading: ${Math.round(ws.bufferedAmount / 1048576)} MiB unsent`;
+    log('warn', `bridge closing ${role} link ${remote}: ${reason}`);
+    ws.close(CLOSE.notReading, reason);
+    return true;
+  };
   return {
     role,
     remote,
     hello,
     sendJson(msg) {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+      if (ws.readyState === ws.OPEN && !overLimit()) ws.send(JSON.stringify(msg));
     },
     sendBinary(data) {
-      if (ws.readyState === ws.OPEN) ws.send(data, { binary: true });
+      if (ws.readyState === ws.OPEN && !overLimit()) ws.send(data, { binary: true });
     },
     onMessage(listener) {
       const l = (data: RawData, isBinary: boolean) => listener(isBinary ? rawToBytes(data) : rawToString(data));

@@ -108,7 +108,9 @@ export interface LockstepYaml {
 /** A configuration problem, with where it is so an editor can point at it. */
 export class ConfigError extends Error {
   constructor(message: string, readonly file?: string, readonly line?: number, readonly key?: string) {
-    super(message);
+    // Keys and values come from the file: control characters (newlines, terminal escapes) must not reach a log or terminal.
+    // eslint-disable-next-line no-control-regex -- escaping control characters is the point
+    super(message.replace(/[\u0000-\u001f\u007f]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')));
     this.name = 'ConfigError';
   }
 }
@@ -130,7 +132,19 @@ function checkValue(spec: SyncSettingSpec, v: unknown): string | undefined {
 }
 
 function show(v: unknown): string {
-  const s = v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v);
+  let s: string;
+  if (v === undefined) s = 'nothing';
+  else if (typeof v === 'number' && !Number.isFinite(v)) s = String(v); // JSON would say null for .nan and .inf
+  else if (v instanceof Map) s = 'an ordered map (!!omap/!!pairs)';
+  else if (v instanceof Set) s = 'a set (!!set)';
+  else {
+    try {
+      s = JSON.stringify(v) ?? String(v);
+    } catch {
+      // An alias inside its own anchor (`&x [*x]`) makes a cycle.
+      s = Array.isArray(v) ? 'a list that contains itself' : 'a mapping that contains itself';
+    }
+  }
   return s.length > 40 ? s.slice(0, 39) + '…' : s;
 }
 
@@ -202,7 +216,13 @@ export function parseLockstepYaml(text: string, fileName: string): LockstepYaml 
     throw new ConfigError(`${where(fileName, line)}${message}`, fileName, line, keys.join('.'));
   };
 
-  const root: unknown = doc.toJS({ maxAliasCount: 100 });
+  let root: unknown;
+  try {
+    root = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // Unresolved aliases and alias bombs surface here, not in doc.errors.
+    throw new ConfigError(`${where(fileName, undefined)}YAML error: ${(e as Error).message.split('\n')[0]}`, fileName);
+  }
   if (root === null || root === undefined) return { sync: defaultSyncConfig() };
   if (!isPlainObject(root)) fail([], `the top level must be a mapping of keys, got ${show(root)}`);
   const top = root as Record<string, unknown>;
@@ -278,8 +298,11 @@ export function parseLockstepYaml(text: string, fileName: string): LockstepYaml 
   return out;
 }
 
+/** A YAML mapping as toJS gives it: !!omap (Map), !!set (Set) or !!binary are not, or their entries would be silently skipped. */
 function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
 }
 
 function where(fileName: string, line: number | undefined): string {

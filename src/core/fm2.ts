@@ -70,7 +70,9 @@ export function parseFm2(text: string, fileName: string): Fm2Movie {
     } else if (key === 'subtitle') {
       const m = /^(\d+) (.*)$/.exec(value);
       if (!m) fail(lineNo, `subtitle must be "subtitle <frame> <text>", got ${show(line)}`);
-      movie.subtitles.push({ frame: Number(m![1]), text: m![2] });
+      const frame = Number(m![1]);
+      if (!Number.isSafeInteger(frame)) fail(lineNo, `subtitle frame must be a whole number up to ${Number.MAX_SAFE_INTEGER}, got ${show(m![1])}`);
+      movie.subtitles.push({ frame, text: m![2] });
     } else {
       if (key in movie.header) fail(lineNo, `header key "${key}" appears twice`);
       checkHeaderValue(key, value, lineNo, fail);

@@ -34,14 +34,25 @@ export function preview(value: unknown, max = 40): string {
     try {
       s = JSON.stringify(value) ?? String(value);
     } catch {
-      s = String(value);
+      // Too deeply nested (or cyclic) for JSON.stringify; String() of such an array recurses just as deep, so never call it.
+      s = Array.isArray(value) ? 'a deeply nested array' : typeof value === 'object' && value !== null ? 'a deeply nested object' : String(value);
     }
   }
   return s.length > max ? s.slice(0, max - 1) + '…' : s;
 }
 
+/** C0/C1 controls and line separators: escaped wherever peer text reaches a log, a close reason or a terminal. */
+// eslint-disable-next-line no-control-regex -- escaping control characters is the point
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** Untrusted text as one inert line: control characters escaped (\u001b...), cut to `max` characters. */
+export function inertText(text: string, max = MAX_ERROR_CHARS): string {
+  const clean = String(text).replace(CONTROL_CHARS, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  return clean.length > max ? clean.slice(0, max - 1) + '…' : clean;
+}
+
 function cap(text: string): string {
-  return text.length > MAX_ERROR_CHARS ? text.slice(0, MAX_ERROR_CHARS - 1) + '…' : text;
+  return inertText(text, MAX_ERROR_CHARS);
 }
 
 /** Typed accessors over one untrusted object; every failure names `<type>.<field>`. */
@@ -236,9 +247,14 @@ const EMULATOR_TO_BRIDGE: Validators<EmulatorToBridge> = {
 };
 
 const BRIDGE_TO_EMULATOR: Validators<BridgeToEmulator> = {
-  welcome: (f) => ({
-    type: 'welcome', protocol: f.int('protocol', 1, 0xffff), session: f.string('session'), ram: f.ranges('ram'), screen: f.bool('screen'),
-  }),
+  welcome(f) {
+    const m: BridgeToEmulatorOf<'welcome'> = {
+      type: 'welcome', protocol: f.int('protocol', 1, 0xffff), session: f.string('session'), ram: f.ranges('ram'), screen: f.bool('screen'),
+    };
+    if (f.has('binaryState')) m.binaryState = f.bool('binaryState');
+    if (f.has('screenFile')) m.screenFile = f.nonEmptyString('screenFile');
+    return m;
+  },
   action(f) {
     const m: BridgeToEmulatorOf<'action'> = { type: 'action', frame: f.count('frame'), buttons: f.buttonPair('buttons') };
     if (f.has('screen')) m.screen = f.bool('screen');

@@ -182,7 +182,9 @@ export function emptyRamMap(name = 'none'): RamMap {
 /** Parses a .rammap.json text; every error names the file and the field (e.g. `variables[3].address`). */
 export function parseRamMap(text: string, fileName: string): RamMap {
   const fail = (msg: string): never => {
-    throw new Error(`${fileName}: ${msg}`);
+    // Keys, values and JSON.parse's message quote the file: keep control characters out of logs and terminals.
+    // eslint-disable-next-line no-control-regex -- escaping control characters is the point
+    throw new Error(`${fileName}: ${msg}`.replace(/[\u0000-\u001f\u007f]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')));
   };
   let root: unknown;
   try {
@@ -293,7 +295,13 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function show(v: unknown): string {
-  const s = v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v);
+  let s: string;
+  try {
+    s = v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v);
+  } catch {
+    // Nested deeper than JSON.stringify's stack allows (JSON.parse has no such limit).
+    s = Array.isArray(v) ? 'a deeply nested array' : 'a deeply nested object';
+  }
   return s.length > 40 ? s.slice(0, 39) + '…' : s;
 }
 

@@ -100,6 +100,32 @@ describe('bridge server', async () => {
   });
 });
 
+describe('bridge server: a peer that stops reading', () => {
+  test('is closed with 1008 once more than maxUnsentBytes is queued for it, instead of growing memory without bound', async () => {
+    const server = new BridgeServer({ token: 't', maxUnsentBytes: 256 * 1024 });
+    const links: BridgeLink[] = [];
+    server.setHandler('agent', (l) => links.push(l));
+    await server.listen();
+    try {
+      const { ws, closed } = await connect(server.url('agent'), { type: 'hello', role: 'agent', protocol: PROTOCOL_VERSION, token: 't' });
+      const link = await waitFor(() => links[0]);
+      (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const chunk = new Uint8Array(64 * 1024);
+      for (let i = 0; i < 2000 && link.open; i++) {
+        link.sendBinary(chunk);
+        if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+      }
+      assert.equal(link.open, false, 'the link was closed');
+      (ws as unknown as { _socket: { resume(): void } })._socket.resume();
+      const c = await closed;
+      assert.equal(c.code, CLOSE.notReading);
+      assert.match(c.reason, /not reading/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('bridge server helpers', () => {
   test('origin rule: absent, vscode-webview and loopback pages pass; other sites do not', () => {
     for (const o of [undefined, '', 'vscode-webview://abc', 'http://127.0.0.1:3000', 'http://localhost', 'http://[::1]:8080']) assert.equal(originAllowed(o), true, String(o));

@@ -290,6 +290,23 @@ describe('WebSocketAgent', () => {
     assert.equal(agent.clockOffsetMs, 9000 - (5004 + 3));
   });
 
+  test('a trainer flooding error reports gets a few log lines a second, and a count of the rest when the agent closes', async () => {
+    const lines: string[] = [];
+    const clock = 5000;
+    const { agent, connect } = await setup({ now: () => clock, log: (_l, m) => lines.push(m) });
+    const t = connect();
+    await agent.start();
+    await t.nextJson('welcome');
+    for (let i = 0; i < 500; i++) t.send({ type: 'error', code: 'oops', message: `report ${i}` });
+    // A heartbeat after the flood: once it is answered, every report before it has been handled.
+    t.send({ type: 'heartbeat', seq: 1, timestamp: 1 });
+    await t.nextJson('heartbeat_ack');
+    const reports = lines.filter((l) => /trainer reported oops/.test(l));
+    assert.equal(reports.length, 5, reports.join('\n'));
+    await agent.close();
+    assert.ok(lines.some((l) => /\(495 more like ".*trainer reported" left out of the log\)/.test(l)), lines.join('\n'));
+  });
+
   test('heartbeat() is false for a silent trainer and without a trainer', async () => {
     const { agent, connect } = await setup();
     assert.equal(await agent.heartbeat(50), false);

@@ -44,6 +44,8 @@ type LastStop = { kind: 'desync'; event: DesyncEvent; conditionError?: string } 
 
 const THREAD_ID = 1;
 const FRAME_ID = 1;
+/** Frame sheets (the source of the stopped frame) kept for editors still open from earlier stops. */
+const MAX_FRAME_SHEETS = 32;
 const RAM_BYTES = 0x800;
 const START_PROGRESS_ID = 'lockstep.start';
 const YIELD_EVERY_MS = 20;
@@ -53,6 +55,12 @@ export class LockstepDebugSession extends DebugSession {
   private readonly opts: Required<Omit<LockstepDebugSessionOptions, 'onSessionStarted'>> & Pick<LockstepDebugSessionOptions, 'onSessionStarted'>;
   private client: DebugProtocol.InitializeRequestArguments = { adapterID: 'lockstep' };
   private state: State = 'idle';
+  /** Stops so far, and the frame sheet reference handed out for the latest (see stackTraceRequest). */
+  private stopCount = 0;
+  private sheetStop = -1;
+  private sheetRef = 0;
+  private lastStopReason = '';
+  private readonly sheets = new Map<number, string>();
   private built?: BuiltSession;
   private spec?: SessionSpec;
   private breakpoints?: BreakpointSet;
@@ -489,6 +497,8 @@ export class LockstepDebugSession extends DebugSession {
   private stopAt(reason: string, extra: { description?: string; text?: string; hitBreakpointIds?: number[] } = {}): void {
     if (this.state === 'running') this.runningMs += performance.now() - this.runStartedAt;
     this.state = 'stopped';
+    this.stopCount++;
+    this.lastStopReason = extra.description ? `${reason} (${extra.description})` : reason;
     this.stopTicker();
     this.view?.reset();
     if (reason !== 'exception') this.lastStop = undefined;
@@ -745,12 +755,20 @@ export class LockstepDebugSession extends DebugSession {
       response.body = { stackFrames: [], totalFrames: 0 };
       return this.sendResponse(response);
     }
+    // VS Code focuses (and fills the Variables view for) only a frame with a source it can open, and opens it on every
+    // stop. A ROM has no source lines: the source is the frame sheet, a text page of the stopped frame served by
+    // sourceRequest. A new reference per stop makes VS Code fetch the page again instead of showing a cached one.
     const rom = basename(this.built!.romPath);
+    const name = `frame ${cur.frame} (episode ${rt.episodeIndex}, step ${rt.stepIndex})`;
+    if (this.sheetStop !== this.stopCount) {
+      this.sheetStop = this.stopCount;
+      this.sheetRef++;
+    }
     const frame: DebugProtocol.StackFrame = {
       id: FRAME_ID,
-      name: `frame ${cur.frame} (episode ${rt.episodeIndex}, step ${rt.stepIndex})`,
-      source: { name: rom, origin: 'NES ROM (no source)', presentationHint: 'deemphasize' },
-      line: 0,
+      name,
+      source: { name: `${rom} · frame ${cur.frame}`, sourceReference: this.sheetRef, origin: 'Lockstep frame sheet (read-only)' },
+      line: 1,
       column: 0,
       presentationHint: 'normal',
     };
@@ -758,8 +776,23 @@ export class LockstepDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
-  protected override sourceRequest(response: DebugProtocol.SourceResponse): void {
-    this.fail(response, 'A ROM has no source to show; see the Variables view and the memory view.');
+  protected override sourceRequest(response: DebugProtocol.SourceResponse, args: DebugProtocol.SourceArguments): void {
+    const ref = args.source?.sourceReference ?? args.sourceReference;
+    let content = this.sheets.get(ref);
+    const rt = this.built?.runtime;
+    const cur = rt?.current;
+    if (content === undefined && this.view && rt && cur && ref === this.sheetRef && this.state === 'stopped') {
+      const title = `${basename(this.built!.romPath)} · frame ${cur.frame} (episode ${rt.episodeIndex}, step ${rt.stepIndex})`;
+      content = this.view.frameSheet(title, this.lastStopReason);
+      // An editor left open from an earlier stop keeps showing that stop (its tab names the frame), never a later one.
+      this.sheets.set(ref, content);
+      while (this.sheets.size > MAX_FRAME_SHEETS) this.sheets.delete(this.sheets.keys().next().value!);
+    }
+    if (content === undefined) {
+      return this.fail(response, 'A ROM has no source lines, and this frame sheet is no longer kept: see the Variables view and the memory view.');
+    }
+    response.body = { content, mimeType: 'text/markdown' };
+    this.sendResponse(response);
   }
 
   protected override scopesRequest(response: DebugProtocol.ScopesResponse): void {

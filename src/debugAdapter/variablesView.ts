@@ -61,6 +61,25 @@ export class VariablesView {
     ];
   }
 
+  /**
+   * The stopped frame as a text page: the editor VS Code opens on every stop (a ROM has no source lines to show, and a
+   * stack frame without a source would leave the Variables view empty until the frame is clicked).
+   */
+  frameSheet(title: string, stopReason: string): string {
+    const section = (name: string, vars: DebugProtocol.Variable[]) =>
+      [`## ${name}`, ...vars.filter((v) => v.variablesReference === 0 || v.value !== '').map((v) => `  ${v.name} = ${v.value}`), ''];
+    return [
+      `# ${title}`,
+      `stopped: ${stopReason}`,
+      '',
+      ...section('Game (RAM map)', this.game().filter((v) => v.name !== 'ram')),
+      ...section('Sync', this.sync()),
+      ...section('Agents', this.agents()),
+      'Step Frame (Ctrl+Alt+. / Cmd+Alt+.) runs one frame; the Variables view, the memory view and the Lockstep panels show more.',
+      '',
+    ].join('\n');
+  }
+
   variables(ref: number, start?: number, count?: number): DebugProtocol.Variable[] {
     const p = this.handles.get(ref);
     return p ? p(start, count) : [];

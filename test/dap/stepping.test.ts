@@ -26,6 +26,22 @@ describe('DAP: stepping frames', () => {
       const st = await h.dc.stackTraceRequest({ threadId: 1 });
       assert.equal(st.body.stackFrames.length, 1);
       assert.equal(st.body.stackFrames[0].name, `frame ${f0 + 2} (episode 0, step 2)`);
+      // VS Code focuses only a frame whose source it can open: the source is a page describing the stopped frame.
+      const ref = st.body.stackFrames[0].source?.sourceReference ?? 0;
+      assert.ok(ref > 0, 'the frame has a source reference');
+      const page = await h.dc.sourceRequest({ sourceReference: ref, source: st.body.stackFrames[0].source });
+      assert.match(page.body.content, new RegExp(`frame ${f0 + 2} \\(episode 0, step 2\\)`));
+      assert.match(page.body.content, /^stopped: step \(Stepped back to frame \d+\)$/m);
+      assert.match(page.body.content, /^ {2}p1_x = \d+ \(0x[0-9A-F]{2}\)$/m);
+      // The next stop hands out a new page; an editor still open on the old one keeps showing its own frame.
+      await h.dc.nextRequest({ threadId: 1 });
+      await h.next('stopped');
+      const st2 = await h.dc.stackTraceRequest({ threadId: 1 });
+      const ref2 = st2.body.stackFrames[0].source?.sourceReference ?? 0;
+      assert.notEqual(ref2, ref);
+      assert.match((await h.dc.sourceRequest({ sourceReference: ref2 })).body.content, new RegExp(`frame ${f0 + 3} \\(episode 0, step 3\\)`));
+      assert.equal((await h.dc.sourceRequest({ sourceReference: ref })).body.content, page.body.content);
+      await assert.rejects(h.dc.sourceRequest({ sourceReference: ref2 + 1 }), /no longer kept/);
     } finally {
       assert.equal(await h.close(), 0);
     }

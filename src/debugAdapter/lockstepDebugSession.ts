@@ -21,6 +21,7 @@ import {
 import { ExpressionError, formatValue, parseExpression, unknownNames, type Value } from './expression';
 import { toSessionSpec, type RequestKind } from './launchArgs';
 import { INDEXABLE_NAMES, StateScope, knownNames } from './stateScope';
+import { FrameSheetFile, type SheetStore } from './frameSheetFile';
 import { RAM_MEMORY_REFERENCE, VariablesView, memoryReferenceFor, parseMemoryReference } from './variablesView';
 
 /** Builds the run for a launch/attach; the extension and tests pass their own (e.g. with a recorder). */
@@ -36,6 +37,8 @@ export interface LockstepDebugSessionOptions {
   statusIntervalMs?: number;
   /** How long launch waits for configurationDone before running anyway. */
   configurationDoneTimeoutMs?: number;
+  /** Where the frame sheet (the stopped frame's page) is written; default a file in a new temp folder. */
+  sheetStore?: (fileName: string) => SheetStore;
 }
 
 type RunGoal = { kind: 'continue' } | { kind: 'frames'; count: number } | { kind: 'episode' };
@@ -44,8 +47,6 @@ type LastStop = { kind: 'desync'; event: DesyncEvent; conditionError?: string } 
 
 const THREAD_ID = 1;
 const FRAME_ID = 1;
-/** Frame sheets (the source of the stopped frame) kept for editors still open from earlier stops. */
-const MAX_FRAME_SHEETS = 32;
 const RAM_BYTES = 0x800;
 const START_PROGRESS_ID = 'lockstep.start';
 const YIELD_EVERY_MS = 20;
@@ -55,12 +56,8 @@ export class LockstepDebugSession extends DebugSession {
   private readonly opts: Required<Omit<LockstepDebugSessionOptions, 'onSessionStarted'>> & Pick<LockstepDebugSessionOptions, 'onSessionStarted'>;
   private client: DebugProtocol.InitializeRequestArguments = { adapterID: 'lockstep' };
   private state: State = 'idle';
-  /** Stops so far, and the frame sheet reference handed out for the latest (see stackTraceRequest). */
-  private stopCount = 0;
-  private sheetStop = -1;
-  private sheetRef = 0;
-  private lastStopReason = '';
-  private readonly sheets = new Map<number, string>();
+  /** The stopped frame as a text page (see stackTraceRequest), and where it was written for this stop. */
+  private sheet?: { store: SheetStore; path: string; text: string };
   private built?: BuiltSession;
   private spec?: SessionSpec;
   private breakpoints?: BreakpointSet;
@@ -95,6 +92,7 @@ export class LockstepDebugSession extends DebugSession {
       waitNoticeMs: 300,
       statusIntervalMs: 250,
       configurationDoneTimeoutMs: 10_000,
+      sheetStore: (fileName) => new FrameSheetFile(fileName),
       ...options,
     };
     this.configured = new Promise<void>((resolve) => {
@@ -281,6 +279,7 @@ export class LockstepDebugSession extends DebugSession {
       for (const off of this.unsubscribe.splice(0)) off();
       if (this.built) await Promise.race([this.built.close(), sleep(5000)]).catch((e: Error) => this.out(`while closing: ${e.message}`, 'stderr'));
       this.state = 'terminated';
+      this.sheet?.store.dispose();
       this.progressEnd('ended');
     })();
     return this.closing;
@@ -494,13 +493,27 @@ export class LockstepDebugSession extends DebugSession {
     this.stopAt('exception', { description: 'The run stopped', text: e.message });
   }
 
+  /** Rewrites the frame sheet before the stopped event goes out, so VS Code never opens the previous stop's page. */
+  private writeSheet(stopReason: string): void {
+    const rt = this.built?.runtime;
+    const cur = rt?.current;
+    if (!this.view || !rt || !cur) return;
+    const title = `${basename(this.built!.romPath)} · frame ${cur.frame} (episode ${rt.episodeIndex}, step ${rt.stepIndex})`;
+    const text = this.view.frameSheet(title, stopReason);
+    const store = this.sheet?.store ?? this.opts.sheetStore(`${basename(this.built!.romPath)} · stopped frame.md`);
+    try {
+      this.sheet = { store, path: store.write(text), text };
+    } catch (e) {
+      this.out(`could not write the frame sheet: ${(e as Error).message}`, 'stderr');
+    }
+  }
+
   private stopAt(reason: string, extra: { description?: string; text?: string; hitBreakpointIds?: number[] } = {}): void {
     if (this.state === 'running') this.runningMs += performance.now() - this.runStartedAt;
     this.state = 'stopped';
-    this.stopCount++;
-    this.lastStopReason = extra.description ? `${reason} (${extra.description})` : reason;
     this.stopTicker();
     this.view?.reset();
+    this.writeSheet(extra.description ? `${reason} (${extra.description})` : reason);
     if (reason !== 'exception') this.lastStop = undefined;
     const ev = new StoppedEvent(reason, THREAD_ID, extra.text) as DebugProtocol.StoppedEvent;
     ev.body.allThreadsStopped = true;
@@ -756,18 +769,12 @@ export class LockstepDebugSession extends DebugSession {
       return this.sendResponse(response);
     }
     // VS Code focuses (and fills the Variables view for) only a frame with a source it can open, and opens it on every
-    // stop. A ROM has no source lines: the source is the frame sheet, a text page of the stopped frame served by
-    // sourceRequest. A new reference per stop makes VS Code fetch the page again instead of showing a cached one.
-    const rom = basename(this.built!.romPath);
+    // stop. A ROM has no source lines: the source is the frame sheet, the stopped frame as a text page (stopAt writes it).
     const name = `frame ${cur.frame} (episode ${rt.episodeIndex}, step ${rt.stepIndex})`;
-    if (this.sheetStop !== this.stopCount) {
-      this.sheetStop = this.stopCount;
-      this.sheetRef++;
-    }
     const frame: DebugProtocol.StackFrame = {
       id: FRAME_ID,
       name,
-      source: { name: `${rom} · frame ${cur.frame}`, sourceReference: this.sheetRef, origin: 'Lockstep frame sheet (read-only)' },
+      ...(this.sheet ? { source: { name: basename(this.sheet.path), path: this.sheet.path, origin: 'Lockstep frame sheet (rewritten at every stop)' } } : {}),
       line: 1,
       column: 0,
       presentationHint: 'normal',
@@ -776,22 +783,10 @@ export class LockstepDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
-  protected override sourceRequest(response: DebugProtocol.SourceResponse, args: DebugProtocol.SourceArguments): void {
-    const ref = args.source?.sourceReference ?? args.sourceReference;
-    let content = this.sheets.get(ref);
-    const rt = this.built?.runtime;
-    const cur = rt?.current;
-    if (content === undefined && this.view && rt && cur && ref === this.sheetRef && this.state === 'stopped') {
-      const title = `${basename(this.built!.romPath)} · frame ${cur.frame} (episode ${rt.episodeIndex}, step ${rt.stepIndex})`;
-      content = this.view.frameSheet(title, this.lastStopReason);
-      // An editor left open from an earlier stop keeps showing that stop (its tab names the frame), never a later one.
-      this.sheets.set(ref, content);
-      while (this.sheets.size > MAX_FRAME_SHEETS) this.sheets.delete(this.sheets.keys().next().value!);
-    }
-    if (content === undefined) {
-      return this.fail(response, 'A ROM has no source lines, and this frame sheet is no longer kept: see the Variables view and the memory view.');
-    }
-    response.body = { content, mimeType: 'text/markdown' };
+  protected override sourceRequest(response: DebugProtocol.SourceResponse): void {
+    // Clients that ask rather than read the path get the same page.
+    if (!this.sheet) return this.fail(response, 'A ROM has no source lines: see the Variables view and the memory view.');
+    response.body = { content: this.sheet.text, mimeType: 'text/markdown' };
     this.sendResponse(response);
   }
 

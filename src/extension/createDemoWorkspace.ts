@@ -1,6 +1,6 @@
 // The "Lockstep: Create Demo Workspace" command: asks for an empty folder, writes the demo workspace into it and opens it.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { DEMO_TRAINER_PORT, demoWorkspaceFiles, folderProblem, newDemoToken, readDemoAssets, writeDemoWorkspace } from './demoWorkspace';
 
@@ -39,8 +39,8 @@ export const defaultDemoWorkspaceUi: DemoWorkspaceUi = {
     return picked?.[0]?.fsPath;
   },
   async confirmSubfolder(problem, subfolder) {
-    const use = `Create ${subfolder}`;
-    return (await vscode.window.showWarningMessage(problem, { modal: true, detail: `Create the demo in ${subfolder} instead?` }, use)) === use;
+    const use = `Create ${basename(subfolder)} Inside It`;
+    return (await vscode.window.showWarningMessage(problem, { modal: true, detail: `The demo would go to ${subfolder}.` }, use)) === use;
   },
   async openFolder(folder) {
     await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(folder));
@@ -77,8 +77,9 @@ export function registerDemoWorkspaceCommand(
       const problem = folderProblem(folder);
       if (problem) {
         // Given explicitly, the caller meant that folder; picked in the dialog, a subfolder is the likely wish.
+        if (args?.folder !== undefined) throw new Error(problem);
         const sub = freeSubfolder(folder);
-        if (args?.folder !== undefined || !(await ui.confirmSubfolder(problem, sub))) throw new Error(problem);
+        if (!(await ui.confirmSubfolder(problem, sub))) return undefined;
         folder = sub;
       }
       const assets = await readDemoAssets(context.extensionUri.fsPath);

@@ -3,6 +3,7 @@ import { TerminatedEvent } from '@vscode/debugadapter';
 import * as vscode from 'vscode';
 import { LockstepDebugSession, type SessionFactory } from '../debugAdapter/lockstepDebugSession';
 import type { BuiltSession } from '../session/sessionBuilder';
+import type { FrameSheetDocuments } from './frameSheetDocuments';
 
 export type RunListener = (built: BuiltSession, session: vscode.DebugSession) => vscode.Disposable | undefined;
 
@@ -16,7 +17,7 @@ export class LockstepAdapterFactory implements vscode.DebugAdapterDescriptorFact
   private readonly adapters = new Map<string, AdapterEntry>();
   private readonly onEnd: vscode.Disposable;
 
-  constructor(private readonly createSession: SessionFactory, private readonly onRunStarted: RunListener) {
+  constructor(private readonly createSession: SessionFactory, private readonly onRunStarted: RunListener, private readonly sheets?: FrameSheetDocuments) {
     this.onEnd = vscode.debug.onDidTerminateDebugSession((s) => this.end(s.id));
   }
 
@@ -24,6 +25,8 @@ export class LockstepAdapterFactory implements vscode.DebugAdapterDescriptorFact
     const entry: AdapterEntry = {
       adapter: new LockstepDebugSession({
         createSession: this.createSession,
+        // Inline, the frame sheet is a document of ours (refreshed at every stop) rather than a temp file.
+        ...(this.sheets ? { sheetStore: this.sheets.storeFor(session.id) } : {}),
         onSessionStarted: (built) => {
           entry.built = built;
           entry.run = this.onRunStarted(built, session);

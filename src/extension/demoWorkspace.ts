@@ -47,6 +47,7 @@ export const DEMO_PATHS = {
   pythonExample: 'python/random_agent.py',
   pythonClient: 'python/lockstep_client',
   launch: '.vscode/launch.json',
+  settings: '.vscode/settings.json',
   config: 'lockstep.yaml',
   readme: 'README.md',
 } as const;
@@ -74,6 +75,8 @@ export function demoWorkspaceFiles(assets: DemoAssets, options: DemoWorkspaceOpt
     [DEMO_PATHS.onnxModel]: assets.onnxModel,
     [DEMO_PATHS.onnxSidecar]: assets.onnxSidecar,
     [DEMO_PATHS.launch]: launchJson(options),
+    // The README says what to do next; VS Code shows it when the folder opens (the walkthrough stays in the old window).
+    [DEMO_PATHS.settings]: JSON.stringify({ 'workbench.startupEditor': 'readme' }, null, 2) + '\n',
     [DEMO_PATHS.config]: lockstepYaml(),
     [DEMO_PATHS.misbehavingAgent]: frameSkipperAgent(),
     [DEMO_PATHS.readme]: readme(options, assets.python !== undefined),

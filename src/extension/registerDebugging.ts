@@ -8,6 +8,7 @@ import { DebugTrafficLogger } from './debugTrafficLogger';
 import { DEBUG_COMMANDS, registerDebugCommands } from './debugCommands';
 import { LOCKSTEP_DEBUG_TYPE, LockstepSessions } from './lockstepSessions';
 import { LockstepStatusBar } from './lockstepStatusBar';
+import { FRAME_SHEET_SCHEME, FrameSheetDocuments } from './frameSheetDocuments';
 
 export interface DebuggingOptions {
   log: vscode.LogOutputChannel;
@@ -21,14 +22,17 @@ export interface DebuggingOptions {
 
 export function registerDebugging(context: vscode.ExtensionContext, options: DebuggingOptions): LockstepSessions {
   const { log } = options;
+  const sheets = new FrameSheetDocuments();
   const factory = new LockstepAdapterFactory(options.createSession ?? createDefaultSessionFactory(), (built, session) => {
     log.info(`debug session "${session.name}": ${built.romPath} on ${built.emulator.kind}`);
     return options.onRunStarted?.(built, session);
-  });
+  }, sheets);
   const sessions = new LockstepSessions(factory);
   context.subscriptions.push(
     sessions,
     factory,
+    sheets,
+    vscode.workspace.registerTextDocumentContentProvider(FRAME_SHEET_SCHEME, sheets),
     vscode.debug.registerDebugConfigurationProvider(LOCKSTEP_DEBUG_TYPE, new LockstepConfigurationProvider(vscodeGuardHost(context.extensionPath, log))),
     vscode.debug.registerDebugAdapterDescriptorFactory(LOCKSTEP_DEBUG_TYPE, factory),
     vscode.debug.registerDebugAdapterTrackerFactory(LOCKSTEP_DEBUG_TYPE, new DebugTrafficLogger(log)),

@@ -1,13 +1,14 @@
 // DAP tests, stepping: stop on entry, next = exactly one frame, step back, stepFrames, manual actions, pause while waiting, disconnect.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHarness, demoArgs } from './dapHarness';
 
 describe('DAP: stepping frames', () => {
   test('stopOnEntry, then next three times grows the frame by exactly 3; step back takes it to +2', async () => {
+    let sheetPath = '';
     const h = await startHarness();
     try {
       await h.launch(demoArgs('idle.js'));
@@ -26,25 +27,25 @@ describe('DAP: stepping frames', () => {
       const st = await h.dc.stackTraceRequest({ threadId: 1 });
       assert.equal(st.body.stackFrames.length, 1);
       assert.equal(st.body.stackFrames[0].name, `frame ${f0 + 2} (episode 0, step 2)`);
-      // VS Code focuses only a frame whose source it can open: the source is a page describing the stopped frame.
-      const ref = st.body.stackFrames[0].source?.sourceReference ?? 0;
-      assert.ok(ref > 0, 'the frame has a source reference');
-      const page = await h.dc.sourceRequest({ sourceReference: ref, source: st.body.stackFrames[0].source });
-      assert.match(page.body.content, new RegExp(`frame ${f0 + 2} \\(episode 0, step 2\\)`));
-      assert.match(page.body.content, /^stopped: step \(Stepped back to frame \d+\)$/m);
-      assert.match(page.body.content, /^ {2}p1_x = \d+ \(0x[0-9A-F]{2}\)$/m);
-      // The next stop hands out a new page; an editor still open on the old one keeps showing its own frame.
+      // VS Code focuses only a frame whose source it can open: the source is a page describing the stopped frame,
+      // one file rewritten at every stop (one editor tab, reloaded, never a stale page).
+      const sheet = st.body.stackFrames[0].source?.path ?? '';
+      assert.ok(existsSync(sheet), `the frame sheet ${sheet} exists`);
+      const page = readFileSync(sheet, 'utf8');
+      assert.match(page, new RegExp(`frame ${f0 + 2} \\(episode 0, step 2\\)`));
+      assert.match(page, /^stopped: step \(Stepped back to frame \d+\)$/m);
+      assert.match(page, /^ {2}p1_x = \d+ \(0x[0-9A-F]{2}\)$/m);
+      assert.equal((await h.dc.sourceRequest({ sourceReference: 0, source: st.body.stackFrames[0].source })).body.content, page);
       await h.dc.nextRequest({ threadId: 1 });
       await h.next('stopped');
       const st2 = await h.dc.stackTraceRequest({ threadId: 1 });
-      const ref2 = st2.body.stackFrames[0].source?.sourceReference ?? 0;
-      assert.notEqual(ref2, ref);
-      assert.match((await h.dc.sourceRequest({ sourceReference: ref2 })).body.content, new RegExp(`frame ${f0 + 3} \\(episode 0, step 3\\)`));
-      assert.equal((await h.dc.sourceRequest({ sourceReference: ref })).body.content, page.body.content);
-      await assert.rejects(h.dc.sourceRequest({ sourceReference: ref2 + 1 }), /no longer kept/);
+      assert.equal(st2.body.stackFrames[0].source?.path, sheet);
+      assert.match(readFileSync(sheet, 'utf8'), new RegExp(`frame ${f0 + 3} \\(episode 0, step 3\\)\\nstopped: step\\n`));
+      sheetPath = sheet;
     } finally {
       assert.equal(await h.close(), 0);
     }
+    assert.equal(existsSync(sheetPath), false, 'the frame sheet is removed when the session ends');
   });
 
   test('lockstep.stepFrames runs exactly N frames; "frames N" in the console does the same; step back past the ring is a clear error', async () => {

@@ -33,6 +33,8 @@ const REQUIRED = [
   'roms/demo/demo.nes', 'roms/demo/demo.rammap.json', 'lua/lockstep.lua',
   'models/demo-policy.onnx', 'models/demo-policy.lockstep.json',
   'media/icon.png', 'schemas/lockstep.schema.json', 'schemas/rammap.schema.json',
+  // Create Demo Workspace copies the Python example and its client out of the package.
+  'dist/python/random_agent.py', 'dist/python/lockstep_client/__init__.py', 'dist/python/lockstep_client/env.py',
 ];
 /** Things a Marketplace package must never carry, each with the reason shown when it does. */
 const FORBIDDEN: Array<[RegExp, string]> = [
@@ -57,7 +59,8 @@ function manifestFiles(m: Obj): string[] {
   const walk = (node: unknown, key: string) => {
     if (Array.isArray(node)) node.forEach((n) => walk(n, key));
     else if (typeof node === 'object' && node !== null) for (const [k, v] of Object.entries(node)) walk(v, k);
-    else if (['path', 'url', 'program', 'configuration', 'icon', 'iconPath', 'light', 'dark'].includes(key)) add(node);
+    // markdown/svg/image: walkthrough step media.
+    else if (['path', 'url', 'program', 'configuration', 'icon', 'iconPath', 'light', 'dark', 'markdown', 'svg', 'image'].includes(key)) add(node);
   };
   walk(m.contributes, 'contributes');
   return [...out];

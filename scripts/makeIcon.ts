@@ -1,7 +1,7 @@
 // Draws the extension's icon (media/icon.png): two interlocked frames in lockstep above an NES controller, as 64x64 pixel art scaled to 256x256.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { encodePng, type RgbaImage } from './pngWriter';
+import { encodePng, type RgbaImage } from '../src/core/png';
 
 export const ICON_GRID = 64;
 export const ICON_SCALE = 4;

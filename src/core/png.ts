@@ -1,5 +1,5 @@
-// PNG encoding (8-bit RGBA, no interlace) on node:zlib alone, for screens written at run time (divergence reports).
-import { crc32, deflateSync } from 'node:zlib';
+// PNG encoding (8-bit RGBA, no interlace) on node:zlib alone, and the reader for the files it writes: divergence screens, the icon, tests.
+import { crc32, deflateSync, inflateSync } from 'node:zlib';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const COLOR_TYPE_RGBA = 6;
@@ -58,6 +58,39 @@ export function sideBySide(images: readonly RgbaImage[], gap = 8): RgbaImage {
       pixels.set(im.pixels.subarray(y * im.width * 4, (y + 1) * im.width * 4), (y * width + x0) * 4);
     }
     x0 += im.width + gap;
+  }
+  return { width, height, pixels };
+}
+
+/** Reads a PNG written by encodePng (RGBA, filter 0 rows); anything else is an error naming what differs. */
+export function decodePng(png: Uint8Array, fileName = 'PNG'): RgbaImage {
+  const buf = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
+  if (!buf.subarray(0, 8).equals(SIGNATURE)) throw new Error(`${fileName}: not a PNG (bad signature)`);
+  let pos = 8;
+  let width = 0;
+  let height = 0;
+  const idat: Buffer[] = [];
+  while (pos + 8 <= buf.length) {
+    const len = buf.readUInt32BE(pos);
+    const type = buf.toString('latin1', pos + 4, pos + 8);
+    const data = buf.subarray(pos + 8, pos + 8 + len);
+    if ((crc32(buf.subarray(pos + 4, pos + 8 + len)) >>> 0) !== buf.readUInt32BE(pos + 8 + len)) throw new Error(`${fileName}: bad CRC in ${type}`);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      if (data[8] !== 8 || data[9] !== COLOR_TYPE_RGBA || data[12] !== 0) throw new Error(`${fileName}: only 8-bit RGBA non-interlaced PNGs are read`);
+    } else if (type === 'IDAT') {
+      idat.push(data);
+    }
+    pos += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * 4 + 1;
+  if (raw.length !== height * stride) throw new Error(`${fileName}: image data is ${raw.length} bytes, expected ${height * stride}`);
+  const pixels = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    if (raw[y * stride] !== 0) throw new Error(`${fileName}: row ${y} uses PNG filter ${raw[y * stride]}, only 0 is read`);
+    pixels.set(raw.subarray(y * stride + 1, (y + 1) * stride), y * width * 4);
   }
   return { width, height, pixels };
 }

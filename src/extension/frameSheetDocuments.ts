@@ -25,15 +25,18 @@ export class FrameSheetDocuments implements vscode.TextDocumentContentProvider, 
           return key;
         },
         dispose: () => {
-          this.texts.set(key, 'The debug session of this frame sheet has ended.\n');
-          this.changed.fire(uri);
+          // The session is over: its page goes, and so do the tabs showing it (a later session opens its own).
+          this.texts.delete(key);
+          const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs)
+            .filter((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === key);
+          if (tabs.length > 0) void vscode.window.tabGroups.close(tabs, true).then(undefined, () => undefined);
         },
       };
     };
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.texts.get(uri.toString()) ?? 'No Lockstep session has stopped on a frame for this page.\n';
+    return this.texts.get(uri.toString()) ?? 'The Lockstep debug session of this frame sheet has ended.\n';
   }
 
   dispose(): void {

@@ -49,16 +49,25 @@ describe('F5 on the demo ROM in real VS Code (development extension)', { timeout
     assert.deepEqual(messages.filter((m) => /lockstep|lua|rom|agent/i.test(m)), [], `notifications: ${JSON.stringify(messages)}`);
   });
 
-  uiTest('stopping opens no error editor for the ROM (it has no source lines)', async () => {
+  /** The text of the frame sheet, the page VS Code opens for the stopped frame (one tab per session). */
+  const frameSheet = async (u: VsCodeUi): Promise<string> => {
+    const sheets = (await u.tabs()).filter((t) => /stopped frame\.md$/.test(t));
+    assert.equal(sheets.length, 1, `one frame sheet tab, got ${JSON.stringify(await u.tabs())}`);
+    await u.activateTab(sheets[0]);
+    await new Promise((r) => setTimeout(r, 300));
+    // Monaco draws spaces as no-break spaces.
+    return (await u.page.locator('.part.editor').innerText()).replace(/\u00a0/g, ' ');
+  };
+
+  uiTest('stopping opens the frame sheet for the held frame, not an error editor (a ROM has no source lines)', async () => {
     const u = need();
-    // VS Code opens the top frame's source on a stop; for a ROM that must not be an error page.
-    for (const tab of (await u.tabs()).filter((t) => t.endsWith('.nes'))) {
-      await u.activateTab(tab);
-      await new Promise((r) => setTimeout(r, 500));
-      // Monaco draws spaces as no-break spaces.
-      const text = (await u.page.locator('.part.editor').innerText()).replace(/\u00a0/g, ' ');
-      assert.doesNotMatch(text, /Could not load source/, `editor tab ${tab}`);
-    }
+    const frame = await u.waitFor('the status bar frame', () => u.statusFrame());
+    const text = await u.waitFor(`the frame sheet of frame ${frame}`, async () => {
+      const t = await frameSheet(u);
+      return new RegExp(`frame ${frame} \\(episode 0, step 0\\)`).test(t) ? t : undefined;
+    }, 10_000);
+    assert.doesNotMatch(text, /Could not load source/);
+    assert.match(text, /p1_x = \d+ \(0x[0-9A-F]{2}\)/);
   });
 
   uiTest('the Variables view shows the stopped frame\'s Game scope (RAM-map variables) without a click', async () => {
@@ -78,6 +87,8 @@ describe('F5 on the demo ROM in real VS Code (development extension)', { timeout
     const after = await u.waitForStoppedFrame(before);
     assert.equal(after, before + 1);
     await u.waitForPausedState('the session to stop after the step', (s) => /step/i.test(s));
+    // The same tab now shows the new frame: refreshed at every stop, never a page of an earlier one.
+    await u.waitFor(`the frame sheet of frame ${after}`, async () => (new RegExp(`frame ${after} \\(episode 0, step 1\\)\\s+stopped: step`).test(await frameSheet(u)) ? true : undefined), 10_000);
   });
 
   uiTest('Step N Frames… from the command palette advances the frame by N', async () => {

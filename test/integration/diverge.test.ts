@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodePng } from '../../scripts/pngWriter';
+import { decodePng } from '../../src/core/png';
 import { startHarness } from '../dap/dapHarness';
 
 const ROOT = join(__dirname, '..', '..');

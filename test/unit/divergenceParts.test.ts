@@ -14,7 +14,7 @@ import { defaultSyncConfig } from '../../src/core/config';
 import { parseRamMap } from '../../src/core/ramMap';
 import { shortHash } from '../../src/core/ramHash';
 import { InProcessEmulator } from '../../src/emulators/embedded/embeddedEmulator';
-import { decodePng } from '../../scripts/pngWriter';
+import { decodePng } from '../../src/core/png';
 import { divergenceDebugConfiguration, parseDivergenceOutput, stateDocument } from '../../src/extension/divergenceDocuments';
 import type { DivergenceReportJson } from '../../src/core/divergenceReport';
 import { toSessionSpec } from '../../src/debugAdapter/launchArgs';

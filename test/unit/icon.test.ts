@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ICON_GRID, ICON_SCALE, drawIcon } from '../../scripts/makeIcon';
-import { decodePng, encodePng } from '../../scripts/pngWriter';
+import { decodePng, encodePng } from '../../src/core/png';
 
 const ICON = join(resolve(__dirname, '..', '..'), 'media', 'icon.png');
 
@@ -25,7 +25,7 @@ describe('media/icon.png', () => {
   });
 });
 
-describe('pngWriter', () => {
+describe('png (src/core/png.ts)', () => {
   test('round-trips an image and rejects a damaged one', () => {
     const img = { width: 3, height: 2, pixels: Uint8Array.from({ length: 24 }, (_, i) => (i * 37) & 0xff) };
     const png = encodePng(img);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { packageVsix, type PackageResult } from '../../scripts/packageVsix';
 import { extractZip, listZip, type ZipEntry } from '../../scripts/zipReader';
-import { decodePng } from '../../scripts/pngWriter';
+import { decodePng } from '../../src/core/png';
 
 const ROOT = resolve(__dirname, '..', '..');
 /**

@@ -1,5 +1,6 @@
 // Benchmark: real FCEUX free-running (a Lua script that only advances frames) vs FCEUX in lockstep through Lockstep, without and with screens.
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +57,77 @@ function freeRunning(): Promise<number> {
   });
 }
 
+/** Spawns headless FCEUX on `script` (written to a fresh FCEUX_HOME) and resolves the FPS line it prints. */
+function runLua(name: string, lines: string[], env: Record<string, string> = {}): Promise<number> {
+  const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-fceux-'));
+  const script = join(home, `${name}.lua`);
+  writeFileSync(script, lines.join('\n'));
+  return new Promise((resolve, reject) => {
+    const p = spawn(locateFceux(undefined), ['--videoDriver', '1', '--no-config', '1', '--sound', '0', '--loadlua', script, romPath], {
+      env: { ...process.env, ...env, FCEUX_HOME: home, QT_QPA_PLATFORM: 'offscreen', SDL_AUDIODRIVER: 'dummy' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const deadline = setTimeout(() => p.kill('SIGKILL'), 120_000);
+    p.on('exit', () => {
+      clearTimeout(deadline);
+      rmSync(home, { recursive: true, force: true });
+      const m = /FPS ([\d.]+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+      else reject(new Error(`${name}: FCEUX printed no FPS line: ${out.slice(-300)}`));
+    });
+  });
+}
+
+/**
+ * The floor of any lockstep bridge on this machine: per frame the Lua script sends the same bytes a state carries
+ * (2 KB of RAM, and the gd screen when asked) over plain TCP to a server in this process, which answers one short line
+ * that the script waits for before the next frame. No WebSocket, no JSON, no runtime: only FCEUX, LuaSocket, loopback.
+ */
+async function floor(screens: boolean): Promise<number> {
+  const server = createServer((sock: Socket) => {
+    sock.setNoDelay(true);
+    let pending: Buffer = Buffer.alloc(0);
+    sock.on('data', (d: Buffer) => {
+      pending = pending.length ? Buffer.concat([pending, d]) : d;
+      while (pending.length >= 4) {
+        const len = pending.readUInt32LE(0);
+        if (pending.length < 4 + len) break;
+        pending = pending.subarray(4 + len);
+        sock.write('{"type":"action","frame":0,"buttons":[0,0]}\n');
+      }
+    });
+    sock.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    return await runLua('floor', [
+      'local socket = require("socket")',
+      'emu.speedmode("maximum")',
+      'emu.frameadvance()',
+      `local c = assert(socket.connect("127.0.0.1", ${port}))`,
+      'c:setoption("tcp-nodelay", true)',
+      'c:settimeout(10)',
+      'local function u32(n) return string.char(n % 256, math.floor(n / 256) % 256, math.floor(n / 65536) % 256, math.floor(n / 16777216) % 256) end',
+      'local t0 = socket.gettime()',
+      `for i = 1, ${FRAMES} do`,
+      '  local body = memory.readbyterange(0, 2048)',
+      `  ${screens ? 'body = body .. gui.gdscreenshot()' : ''}`,
+      '  assert(c:send(u32(#body) .. body))',
+      '  assert(c:receive("*l"))',
+      '  emu.frameadvance()',
+      'end',
+      'local dt = socket.gettime() - t0',
+      `io.stdout:write(string.format("FPS %.1f\\n", ${FRAMES} / dt)); io.stdout:flush()`,
+      'emu.exit()',
+    ]);
+  } finally {
+    server.close();
+  }
+}
+
 /** FCEUX through the runtime: every frame waits for the action, 2 KB of RAM per state, optionally the screen. */
 async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 'file'): Promise<number> {
   const ramMap = parseRamMap(await readFile(romPath.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
@@ -93,6 +165,8 @@ async function main(): Promise<void> {
     { name: 'FCEUX lockstep, screen every frame', job: () => lockstep(true), runs: [] as number[] },
     { name: 'FceuxEmulator.step alone, no screens', job: () => rawSteps(false), runs: [] as number[] },
     { name: 'FceuxEmulator.step alone, screen every frame', job: () => rawSteps(true), runs: [] as number[] },
+    { name: 'floor: Lua + plain TCP round trip per frame, 2 KB up (no Lockstep code)', job: () => floor(false), runs: [] as number[] },
+    { name: 'floor: the same with the gd screen every frame', job: () => floor(true), runs: [] as number[] },
   ];
   if (COMPARE) {
     rows.push(
@@ -117,6 +191,10 @@ async function main(): Promise<void> {
   console.log('|---|---:|---|');
   console.log(`| lockstep without screens / free-running | ${(fps[1] / fps[0]).toFixed(3)} | >= 0.8 |`);
   console.log(`| lockstep with screens / free-running | ${(fps[2] / fps[0]).toFixed(3)} | >= 0.45 |`);
+  console.log(`| floor without screens / free-running (the best any bridge could do here) | ${(fps[5] / fps[0]).toFixed(3)} | |`);
+  console.log(`| floor with screens / free-running | ${(fps[6] / fps[0]).toFixed(3)} | |`);
+  console.log(`| lockstep / floor, without screens | ${(fps[1] / fps[5]).toFixed(3)} | |`);
+  console.log(`| lockstep / floor, with screens | ${(fps[2] / fps[6]).toFixed(3)} | |`);
 }
 
 main().catch((e: unknown) => {

@@ -530,7 +530,8 @@ export class LockstepRuntime {
   }
 
   private fail(f: RuntimeFault): void {
-    if (this.fault) return;
+    // After close() the agents reject what they were asked (they were closed under it): an ending, not a fault.
+    if (this.fault || this.closed) return;
     this.fault = f;
     this.events.emit('log', { level: 'error', message: f.message });
     this.interrupt?.abort();

@@ -44,6 +44,8 @@ test('serve: listening line, a trainer plays two episodes, SIGTERM gives a stopp
     assert.equal(s.fault, null);
     const code = await new Promise<number | null>((r) => (serve.exitCode !== null ? r(serve.exitCode) : serve.on('exit', r)));
     assert.equal(code, 0, stderr);
+    // A clean stop logs no error (the agent closed under an unanswered observation is an ending, not a failure).
+    assert.doesNotMatch(stderr, /^\[error\]/m, stderr);
   } finally {
     clearTimeout(deadline);
     serve.kill('SIGKILL');

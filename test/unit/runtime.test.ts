@@ -102,6 +102,29 @@ describe('runtime: lockstep', () => {
   });
 });
 
+describe('runtime: closing', () => {
+  test('closing while an agent is asked rejects its act, and that is no fault: no error is logged, none is raised', async () => {
+    let rejectAct: ((e: Error) => void) | undefined;
+    const agent: AgentPort = {
+      name: 'slow',
+      wantsScreen: false,
+      act: () => new Promise((_, reject) => { rejectAct = reject; }),
+      // Like WebSocketAgent: closing rejects the act in flight.
+      close: async () => rejectAct?.(new Error('websocket(controller 1) closed')),
+    };
+    const { rt } = make([agent]);
+    const logs: string[] = [];
+    rt.events.on('log', (e) => { if (e.level === 'error') logs.push(e.message); });
+    await rt.start();
+    const advancing = rt.advance().then(() => 'advanced', (e: Error) => e.message);
+    await sleep(30);
+    rt.interruptWait();
+    await rt.close();
+    await advancing;
+    assert.deepEqual(logs, []);
+  });
+});
+
 describe('runtime: desync detection and recovery (the seed\'s scenarios)', () => {
   test('gap > maxFrameSkip is frame_skip; recovery resyncs and the frame still runs with the right action', async () => {
     let calls = 0;

@@ -19,6 +19,9 @@ const EPISODE_END_REASONS = ['done_flag', 'max_steps', 'agent_terminated', 'stop
 const SCREEN_FORMATS = ['rgba', 'gray'] as const;
 const DOWNSAMPLE_FACTORS = [1, 2, 4, 8] as const;
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Bounds of an object recorded with a row (an action's `info`): nesting levels, and bytes as JSON. */
+export const MAX_INFO_DEPTH = 16;
+export const MAX_INFO_BYTES = 16 * 1024;
 
 /** Thrown inside the parsers and turned into `{ ok: false }` at the boundary. */
 class InvalidMessage extends Error {}
@@ -125,6 +128,24 @@ class Fields {
     const v = this.obj[field];
     if (!isPlainObject(v)) this.fail(field, 'an object', v);
     return v;
+  }
+
+  /**
+   * An object that is recorded with a row (an action's `info`): nested at most MAX_INFO_DEPTH levels and at most
+   * MAX_INFO_BYTES as JSON, so that writing it out (JSON.stringify in the exporter) can neither overflow nor bloat a row.
+   */
+  recordedObject(field: string): Record<string, unknown> {
+    const rec = this.record(field);
+    const stack: Array<[unknown, number]> = [[rec, 1]];
+    while (stack.length > 0) {
+      const [v, depth] = stack.pop()!;
+      if (typeof v !== 'object' || v === null) continue;
+      if (depth > MAX_INFO_DEPTH) this.fail(field, `an object nested at most ${MAX_INFO_DEPTH} levels deep`, rec);
+      for (const child of Object.values(v)) stack.push([child, depth + 1]);
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(rec));
+    if (bytes > MAX_INFO_BYTES) this.fail(field, `at most ${MAX_INFO_BYTES} bytes as JSON (got ${bytes})`, rec);
+    return rec;
   }
 
   numberRecord(field: string): Record<string, number> {
@@ -294,7 +315,7 @@ const AGENT_TO_BRIDGE: Validators<AgentToBridge> = {
   },
   action(f) {
     const m: Extract<AgentToBridge, { type: 'action' }> = { type: 'action', frame: f.count('frame'), buttons: f.buttons('buttons') };
-    if (f.has('info')) m.info = f.record('info');
+    if (f.has('info')) m.info = f.recordedObject('info');
     return m;
   },
   terminate: (f) => ({ type: 'terminate', frame: f.count('frame') }),

@@ -11,6 +11,8 @@ export interface ConfirmedInput {
   held?: boolean;
   manual?: boolean;
   latencyMs?: number | null;
+  /** What the agent sent with the action (recorded in the frame's row under p1/p2). */
+  info?: Record<string, unknown>;
 }
 
 /** What rowFor() gets: one frame that just ran. */
@@ -365,13 +367,14 @@ export class RunAheadEngine {
 
   /** The row with the input facts filled in: held/manual/latency of confirmed inputs; at the boundary, predicted = held. */
   private withInputs(p: PendingFrame, atBoundary: boolean): FrameRow {
-    const row: FrameRow = { ...p.row, held: [false, false], manual: [false, false], agentLatencyMs: [null, null] };
+    const row: FrameRow = { ...p.row, held: [false, false], manual: [false, false], agentLatencyMs: [null, null], info: { ...p.row.info } };
     for (const c of [0, 1] as const) {
       const input = this.o.players.includes(c) ? this.inputs[c].get(p.frame) : undefined;
       if (input && input.buttons === p.buttons[c]) {
         row.held[c] = !!input.held;
         row.manual[c] = !!input.manual;
         row.agentLatencyMs[c] = input.latencyMs ?? null;
+        if (input.info && Object.keys(input.info).length > 0) row.info[`p${c + 1}`] = input.info;
       } else if (this.o.players.includes(c) && atBoundary) {
         row.held[c] = true;
       }

@@ -137,6 +137,8 @@ interface HistoryEntry {
 }
 
 const wallNow = () => performance.timeOrigin + performance.now();
+/** Agent `info` objects kept per controller for frames not yet recorded. */
+const MAX_KEPT_INFO = 1024;
 
 export class LockstepRuntime {
   readonly events = new TypedEmitter<RuntimeEvents>();
@@ -158,6 +160,8 @@ export class LockstepRuntime {
   private lastRewards: [number, number] = [0, 0];
   private lastButtons: [number, number] = [0, 0];
   private lastAction: Array<AgentAction | undefined> = [undefined, undefined];
+  /** Each agent's `info` for the frame it answered (lockstep), recorded in that frame's row; run-ahead keeps it in its engine. */
+  private actionInfo: Array<Map<number, Record<string, unknown>>> = [new Map(), new Map()];
   private readonly inflight: Array<Promise<void> | undefined> = [undefined, undefined];
   private readonly askedAt: number[] = [0, 0];
   private readonly latency: Array<number | null> = [null, null];
@@ -402,6 +406,8 @@ export class LockstepRuntime {
   }
 
   private enterEpisode(first: EmulatorFrame): void {
+    // A new episode starts again from the same frame ids: answers kept for the last one must not reach its rows.
+    for (const m of this.actionInfo) m.clear();
     this.step = 0;
     this.returns = [0, 0];
     this.lastRewards = [0, 0];
@@ -479,11 +485,32 @@ export class LockstepRuntime {
     const r = this.gate.offer(p, action.frame, action.buttons);
     if (r.accepted) {
       this.latency[p] = this.now() - this.askedAt[p];
+      this.keepInfo(p, action);
       return;
     }
     const ev = this.detector.checkFrame(r.expected, r.received, { player: p, now: this.now() });
     if (!ev) return;
     this.handleDesync(ev, p, cur);
+  }
+
+  private keepInfo(p: number, action: AgentAction): void {
+    if (!action.info || Object.keys(action.info).length === 0) return;
+    const m = this.actionInfo[p];
+    m.set(action.frame, action.info);
+    // Bounded: answers for frames that never get a row (a rewound or abandoned frame) must not pile up.
+    while (m.size > MAX_KEPT_INFO) m.delete(m.keys().next().value!);
+  }
+
+  /** The row's info: each agent's `info` for this frame, as `{p1: ..., p2: ...}` (empty when none sent any). */
+  private rowInfo(frame: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (let p = 0; p < 2; p++) {
+      const info = this.actionInfo[p].get(frame);
+      if (info === undefined) continue;
+      out[`p${p + 1}`] = info;
+      this.actionInfo[p].delete(frame);
+    }
+    return out;
   }
 
   private handleDesync(ev: DesyncEvent, p: number | null, cur: EmulatorFrame): RecoveryPlan {
@@ -668,7 +695,7 @@ export class LockstepRuntime {
       wasSpeculative: false,
       agentLatencyMs: latency,
       vars: ramMap.read(cur.ram),
-      info: {},
+      info: this.rowInfo(cur.frame),
       ...fingerprints(cur),
       ...(checkpoint ? { checkpoint } : {}),
     };
@@ -754,6 +781,7 @@ export class LockstepRuntime {
       wasSpeculative: false,
       agentLatencyMs: [null, null],
       vars: ramMap.read(before.ram),
+      // The engine fills in each agent's info once the frame's input is confirmed (rows are built on predictions).
       info: {},
       ...fingerprints(before),
     };
@@ -820,7 +848,7 @@ export class LockstepRuntime {
       return;
     }
     try {
-      const r = eng.supply(p, asked.frame, { buttons: action.buttons, latencyMs: this.now() - asked.at });
+      const r = eng.supply(p, asked.frame, { buttons: action.buttons, latencyMs: this.now() - asked.at, ...(action.info ? { info: action.info } : {}) });
       if (r === 'stale') {
         this.events.emit('log', { level: 'warn', message: `controller ${p + 1}: action for frame ${asked.frame} came after that frame was final (held or promoted); dropped` });
       }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   MAX_ERROR_CHARS, decodeBase64Ram, encode, encodeBase64,
-  parseAgentToBridge, parseBridgeToAgent, parseBridgeToEmulator, parseEmulatorToBridge, type Parsed,
+  parseAgentToBridge, parseBridgeToAgent, parseBridgeToEmulator, parseEmulatorToBridge, type Parsed, MAX_INFO_BYTES, MAX_INFO_DEPTH,
 } from '../../src/core/protocolCodec';
 import type { AgentToBridge, BridgeToAgent, BridgeToEmulator, EmulatorToBridge } from '../../src/core/protocol';
 import { BUTTON } from '../../src/core/buttons';
@@ -100,6 +100,18 @@ describe('protocolCodec: errors name the message type and field', () => {
   test('fractional and unsafe frame ids', () => {
     assert.match(err(parseAgentToBridge('{"type":"action","frame":1.5,"buttons":0}')), /^action\.frame must be a non-negative integer, got 1\.5$/);
     assert.match(err(parseEmulatorToBridge(`{"type":"state","frame":${2 ** 53},"timestamp":1,"ram":"","lag":false,"screen":false}`)), /^state\.frame /);
+  });
+
+  test('an action\'s info is recorded with the row: bounded in depth and size, else refused naming action.info', () => {
+    const ok = parseAgentToBridge('{"type":"action","frame":3,"buttons":0,"info":{"value":0.42,"logits":[1,2,3],"nested":{"a":{"b":1}}}}');
+    assert.ok(ok.ok && ok.msg.type === 'action');
+    assert.deepEqual(ok.ok && ok.msg.type === 'action' ? ok.msg.info : null, { value: 0.42, logits: [1, 2, 3], nested: { a: { b: 1 } } });
+    const deep = (n: number) => '{"type":"action","frame":3,"buttons":0,"info":' + '{"a":'.repeat(n) + '1' + '}'.repeat(n) + '}';
+    assert.ok(parseAgentToBridge(deep(MAX_INFO_DEPTH)).ok, 'as deep as allowed');
+    assert.match(err(parseAgentToBridge(deep(MAX_INFO_DEPTH + 1))), new RegExp(`^action\\.info must be an object nested at most ${MAX_INFO_DEPTH} levels deep`));
+    assert.match(err(parseAgentToBridge(deep(100_000))), /^action\.info must be an object nested at most/);
+    const big = `{"type":"action","frame":3,"buttons":0,"info":{"x":"${'y'.repeat(MAX_INFO_BYTES)}"}}`;
+    assert.match(err(parseAgentToBridge(big)), new RegExp(`^action\\.info must be at most ${MAX_INFO_BYTES} bytes as JSON \\(got ${MAX_INFO_BYTES + 8}\\)`));
   });
 
   test('missing field', () => {

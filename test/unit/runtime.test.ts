@@ -102,6 +102,40 @@ describe('runtime: lockstep', () => {
   });
 });
 
+describe('runtime: what agents send with their actions', () => {
+  test('an action\'s info is recorded in the row of the frame it answered, per controller; frames without one get {}', async () => {
+    const sink = new MemorySink();
+    const { rt } = make([
+      script({ act: (o) => ({ buttons: 0, frame: o.frame, info: o.step % 2 === 0 ? { value: o.step / 10 } : undefined }) }),
+      script({ act: (o) => ({ buttons: 0, frame: o.frame, info: o.step === 1 ? { note: 'two' } : undefined }) }),
+    ], { sink });
+    await rt.start();
+    for (let i = 0; i < 4; i++) await rt.advance();
+    await rt.close();
+    assert.deepEqual(sink.rows.map((r) => r.info), [{ p1: { value: 0 } }, { p2: { note: 'two' } }, { p1: { value: 0.2 } }, {}]);
+  });
+
+  test('run-ahead: the info reaches the row of the frame it answered, and never another episode\'s rows', async () => {
+    const sink = new MemorySink();
+    // Slow and changing its mind every 3 steps: frames run on predicted input, then roll back when the answer differs.
+    const { rt } = make([script({
+      act: async (o) => {
+        await sleep(1);
+        return { buttons: o.step % 3 === 0 ? BUTTON.RIGHT : 0, frame: o.frame, info: { step: o.step, episode: o.episode } };
+      },
+    })], { sync: { mode: 'runahead' }, maxSteps: 20, sink });
+    await rt.start();
+    while (sink.ends.length < 2) await rt.advance();
+    await rt.close();
+    const rows = sink.rows.filter((r) => r.episode < 2);
+    assert.equal(rows.length, 40);
+    // Frames the slow agent never answered ran with held buttons (held: true): they carry no info; every answered one
+    // carries the info of exactly its own step and episode.
+    assert.deepEqual(rows.map((r) => r.info), rows.map((r) => (r.held[0] ? {} : { p1: { step: r.step, episode: r.episode } })));
+    for (const ep of [0, 1]) assert.ok(rows.filter((r) => r.episode === ep && !r.held[0]).length >= 3, 'answered rows in every episode');
+  });
+});
+
 describe('runtime: closing', () => {
   test('closing while an agent is asked rejects its act, and that is no fault: no error is logged, none is raised', async () => {
     let rejectAct: ((e: Error) => void) | undefined;

@@ -27,9 +27,7 @@ function median(xs: number[]): number {
 
 /** FCEUX alone: unthrottled, advancing frames in Lua, timed with the wall clock inside FCEUX. */
 function freeRunning(): Promise<number> {
-  const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-fceux-'));
-  const script = join(home, 'free.lua');
-  writeFileSync(script, [
+  return runLua('free', [
     'local socket = require("socket")',
     'emu.speedmode("maximum")',
     'emu.frameadvance()',
@@ -38,33 +36,17 @@ function freeRunning(): Promise<number> {
     'local dt = socket.gettime() - t0',
     `io.stdout:write(string.format("FPS %.1f\\n", ${FRAMES} / dt)); io.stdout:flush()`,
     'emu.exit()',
-  ].join('\n'));
-  return new Promise((resolve, reject) => {
-    const p = spawn(locateFceux(undefined), ['--videoDriver', '1', '--no-config', '1', '--sound', '0', '--loadlua', script, romPath], {
-      env: { ...process.env, FCEUX_HOME: home, QT_QPA_PLATFORM: 'offscreen', SDL_AUDIODRIVER: 'dummy' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = setTimeout(() => p.kill('SIGKILL'), 120_000);
-    p.on('exit', () => {
-      clearTimeout(deadline);
-      rmSync(home, { recursive: true, force: true });
-      const m = /FPS ([\d.]+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-      else reject(new Error(`free-running FCEUX printed no FPS line: ${out.slice(-300)}`));
-    });
-  });
+  ]);
 }
 
 /** Spawns headless FCEUX on `script` (written to a fresh FCEUX_HOME) and resolves the FPS line it prints. */
-function runLua(name: string, lines: string[], env: Record<string, string> = {}): Promise<number> {
+function runLua(name: string, lines: string[]): Promise<number> {
   const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-fceux-'));
   const script = join(home, `${name}.lua`);
   writeFileSync(script, lines.join('\n'));
   return new Promise((resolve, reject) => {
     const p = spawn(locateFceux(undefined), ['--videoDriver', '1', '--no-config', '1', '--sound', '0', '--loadlua', script, romPath], {
-      env: { ...process.env, ...env, FCEUX_HOME: home, QT_QPA_PLATFORM: 'offscreen', SDL_AUDIODRIVER: 'dummy' },
+      env: { ...process.env, FCEUX_HOME: home, QT_QPA_PLATFORM: 'offscreen', SDL_AUDIODRIVER: 'dummy' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

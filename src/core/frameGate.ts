@@ -134,10 +134,19 @@ export class FrameGate {
     return new Promise<GateResult>((resolve) => {
       const w: Waiter = { frame, resolve, timer: undefined, signal };
       if (timeoutMs <= MAX_TIMER_MS) {
-        w.timer = this.timers.set(() => {
-          w.timer = undefined;
-          if (this.waiters.has(w)) this.settle(w, this.timeoutResult());
-        }, timeoutMs);
+        // libuv's timers run on a millisecond loop clock and can fire up to 1 ms early by this.now(): a timeout is
+        // reported only once the full wait has passed on the gate's own clock (else the rest is waited for).
+        const deadline = this.now() + timeoutMs;
+        const arm = (ms: number) => {
+          w.timer = this.timers.set(() => {
+            w.timer = undefined;
+            if (!this.waiters.has(w)) return;
+            const left = deadline - this.now();
+            if (left > 0) arm(Math.ceil(left));
+            else this.settle(w, this.timeoutResult());
+          }, ms);
+        };
+        arm(timeoutMs);
       }
       if (signal) {
         w.onAbort = () => {

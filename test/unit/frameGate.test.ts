@@ -123,6 +123,23 @@ describe('FrameGate', () => {
     assert.equal(pending.size, 0, 'the second wait\'s timer was cleared when it resolved');
   });
 
+  test('a timer that fires before the full wait has passed on the gate clock waits the rest: never a timeout too early', async () => {
+    const clock = fakeClock();
+    const { timers, pending, fireAll } = manualTimers();
+    const gate = new FrameGate({ players: [0], now: clock.now, timers });
+    gate.open(5);
+    const done = gate.wait(60);
+    clock.advance(59.8);
+    fireAll();
+    assert.equal(gate.pendingWaits, 1, 'still waiting at 59.8 ms');
+    assert.deepEqual([...pending.values()].map((t) => t.ms), [1], 'the rest, rounded up to whole ms');
+    clock.advance(1);
+    fireAll();
+    const r = await done;
+    assert.equal(r.status, 'timeout');
+    assert.ok(r.status === 'timeout' && r.waitedMs >= 60, `waited ${r.status === 'timeout' ? r.waitedMs : '?'} ms`);
+  });
+
   test('a timeout with real timers (a few tens of ms)', async () => {
     const gate = new FrameGate({ players: [0], now: () => performance.now() });
     gate.open(0);

@@ -64,6 +64,8 @@ export class FrameGate {
   private readonly source = new Uint8Array(CONTROLLERS);
   private readonly pressed = new Uint8Array(CONTROLLERS);
   private readonly arrivedAt = new Float64Array(CONTROLLERS);
+  /** What each agent sent with the held frame's action it counts (recorded with the row); none for a person's action. */
+  private readonly info: Array<Record<string, unknown> | undefined> = [undefined, undefined];
   private readonly now: () => number;
   private readonly timers: GateTimers;
   private readonly waiters = new Set<Waiter>();
@@ -96,17 +98,19 @@ export class FrameGate {
     this.openedAt = this.now();
     this.source.fill(NONE);
     this.pressed.fill(0);
+    this.info.fill(undefined);
     this.missingCount = this.players.length;
   }
 
   /** An agent's action; accepted only for the held frame, otherwise handed back as a mismatch for the desync detector. */
-  offer(player: number, frame: number, buttons: number): OfferResult {
+  offer(player: number, frame: number, buttons: number, info?: Record<string, unknown>): OfferResult {
     const held = this.requireHeld('offer');
     this.requirePlayer('offer', player);
     if (frame !== held) return { accepted: false, expected: held, received: frame };
     if (!isButtonMask(buttons)) throw new RangeError(`FrameGate.offer: buttons from controller ${player + 1} must be a mask 0..255, got ${String(buttons)}`);
     if (this.source[player] !== NONE) return ACCEPTED;
     this.take(player, buttons, AGENT);
+    this.info[player] = info;
     return ACCEPTED;
   }
 
@@ -116,6 +120,12 @@ export class FrameGate {
     this.requirePlayer('supply', player);
     if (!isButtonMask(buttons)) throw new RangeError(`FrameGate.supply: buttons for controller ${player + 1} must be a mask 0..255, got ${String(buttons)}`);
     this.take(player, buttons, MANUAL);
+    this.info[player] = undefined;
+  }
+
+  /** The info that came with the agent action counted for the held frame, if any (a person's action has none). */
+  actionInfo(player: number): Record<string, unknown> | undefined {
+    return this.info[player];
   }
 
   /**

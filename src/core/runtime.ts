@@ -137,8 +137,6 @@ interface HistoryEntry {
 }
 
 const wallNow = () => performance.timeOrigin + performance.now();
-/** Agent `info` objects kept per controller for frames not yet recorded. */
-const MAX_KEPT_INFO = 1024;
 
 export class LockstepRuntime {
   readonly events = new TypedEmitter<RuntimeEvents>();
@@ -160,8 +158,6 @@ export class LockstepRuntime {
   private lastRewards: [number, number] = [0, 0];
   private lastButtons: [number, number] = [0, 0];
   private lastAction: Array<AgentAction | undefined> = [undefined, undefined];
-  /** Each agent's `info` for the frame it answered (lockstep), recorded in that frame's row; run-ahead keeps it in its engine. */
-  private actionInfo: Array<Map<number, Record<string, unknown>>> = [new Map(), new Map()];
   private readonly inflight: Array<Promise<void> | undefined> = [undefined, undefined];
   private readonly askedAt: number[] = [0, 0];
   private readonly latency: Array<number | null> = [null, null];
@@ -406,8 +402,6 @@ export class LockstepRuntime {
   }
 
   private enterEpisode(first: EmulatorFrame): void {
-    // A new episode starts again from the same frame ids: answers kept for the last one must not reach its rows.
-    for (const m of this.actionInfo) m.clear();
     this.step = 0;
     this.returns = [0, 0];
     this.lastRewards = [0, 0];
@@ -482,10 +476,9 @@ export class LockstepRuntime {
       if (this.heldFrame === cur.frame && !this.gate.isManual(p)) this.ask(p, cur);
       return;
     }
-    const r = this.gate.offer(p, action.frame, action.buttons);
+    const r = this.gate.offer(p, action.frame, action.buttons, action.info);
     if (r.accepted) {
       this.latency[p] = this.now() - this.askedAt[p];
-      this.keepInfo(p, action);
       return;
     }
     const ev = this.detector.checkFrame(r.expected, r.received, { player: p, now: this.now() });
@@ -493,22 +486,12 @@ export class LockstepRuntime {
     this.handleDesync(ev, p, cur);
   }
 
-  private keepInfo(p: number, action: AgentAction): void {
-    if (!action.info || Object.keys(action.info).length === 0) return;
-    const m = this.actionInfo[p];
-    m.set(action.frame, action.info);
-    // Bounded: answers for frames that never get a row (a rewound or abandoned frame) must not pile up.
-    while (m.size > MAX_KEPT_INFO) m.delete(m.keys().next().value!);
-  }
-
-  /** The row's info: each agent's `info` for this frame, as `{p1: ..., p2: ...}` (empty when none sent any). */
-  private rowInfo(frame: number): Record<string, unknown> {
+  /** The row's info: what each agent sent with the action the gate counted for the held frame, as `{p1, p2}`. */
+  private rowInfo(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (let p = 0; p < 2; p++) {
-      const info = this.actionInfo[p].get(frame);
-      if (info === undefined) continue;
-      out[`p${p + 1}`] = info;
-      this.actionInfo[p].delete(frame);
+    for (const p of this.players) {
+      const info = this.gate.actionInfo(p);
+      if (info && Object.keys(info).length > 0) out[`p${p + 1}`] = info;
     }
     return out;
   }
@@ -695,7 +678,7 @@ export class LockstepRuntime {
       wasSpeculative: false,
       agentLatencyMs: latency,
       vars: ramMap.read(cur.ram),
-      info: this.rowInfo(cur.frame),
+      info: this.rowInfo(),
       ...fingerprints(cur),
       ...(checkpoint ? { checkpoint } : {}),
     };

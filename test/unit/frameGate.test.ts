@@ -123,6 +123,19 @@ describe('FrameGate', () => {
     assert.equal(pending.size, 0, 'the second wait\'s timer was cleared when it resolved');
   });
 
+  test('the info of the counted agent action is kept for the held frame: not a duplicate\'s, not after a person\'s action, not into the next frame', () => {
+    const gate = new FrameGate({ players: [0, 1], now: () => 0 });
+    gate.open(9);
+    gate.offer(0, 9, BUTTON.A, { v: 1 });
+    gate.offer(0, 9, BUTTON.B, { v: 2 });
+    gate.offer(1, 9, 0, { v: 3 });
+    assert.deepEqual([gate.actionInfo(0), gate.actionInfo(1)], [{ v: 1 }, { v: 3 }]);
+    gate.supply(1, BUTTON.LEFT);
+    assert.equal(gate.actionInfo(1), undefined);
+    gate.open(10);
+    assert.equal(gate.actionInfo(0), undefined);
+  });
+
   test('a timer that fires before the full wait has passed on the gate clock waits the rest: never a timeout too early', async () => {
     const clock = fakeClock();
     const { timers, pending, fireAll } = manualTimers();

@@ -4,10 +4,9 @@
 // handles only), so a recorder cannot save them. Here jsnes runs on the caller's thread and a state can be turned into
 // bytes (every data field of the machine, deflated) and restored into another instance of the same ROM.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { MachineClient } from '../emulators/embedded/machineClient';
-import { NesMachine, type MachineSnapshot } from '../emulators/embedded/nesMachine';
+import { InProcessEmulator } from '../emulators/embedded/inProcessEmulator';
+import type { NesMachine, MachineSnapshot } from '../emulators/embedded/nesMachine';
 import type { JsnesTile } from '../emulators/embedded/jsnesInternals';
-import type { MachineReplyBody, MachineRequestBody } from '../emulators/embedded/workerProtocol';
 import type { EmulatorFrame, StepOptions } from '../emulators/emulatorPort';
 import { RAM_SIZE } from '../emulators/emulatorPort';
 import type { StateExporter } from './divergenceCheckpoint';
@@ -16,90 +15,17 @@ import type { StateExporter } from './divergenceCheckpoint';
 export const EMBEDDED_STATE_FORMAT = 'jsnes3-fields-deflate-v1';
 const MAGIC = 0x4c534e31; // "LSN1"
 
-export class DivergenceEmulator extends MachineClient implements StateExporter {
+export class DivergenceEmulator extends InProcessEmulator implements StateExporter {
   readonly stateFormat = EMBEDDED_STATE_FORMAT;
-  private machine: NesMachine | undefined;
-  private readonly snapshots = new Map<number, MachineSnapshot>();
-  private nextSnapshotId = 1;
-
-  constructor(options: { now?: () => number } = {}) {
-    super(options.now);
-  }
 
   async exportState(): Promise<Uint8Array> {
-    return encodeMachineState(this.running().snapshot());
+    return encodeMachineState(this.session.running().snapshot());
   }
 
   async importState(bytes: Uint8Array, options?: StepOptions): Promise<EmulatorFrame> {
-    const m = this.running();
+    const m = this.session.running();
     m.restore(decodeMachineState(bytes, m));
     return this.current(options);
-  }
-
-  protected async request(body: MachineRequestBody): Promise<MachineReplyBody> {
-    if (this.closed) throw new Error(`embedded emulator is closed (${body.type} after close())`);
-    try {
-      return await this.dispatch(body);
-    } catch (err) {
-      return { type: 'error', message: err instanceof Error ? err.message : String(err) };
-    }
-  }
-
-  protected async shutdown(): Promise<void> {
-    this.snapshots.clear();
-    this.emit({ type: 'exit', code: null, reason: 'closed' });
-  }
-
-  private async dispatch(req: MachineRequestBody): Promise<MachineReplyBody> {
-    switch (req.type) {
-      case 'start': {
-        this.machine = await NesMachine.create(req.rom);
-        this.snapshots.clear();
-        return this.frameReply(req.screen);
-      }
-      case 'step':
-        this.running().frame(req.buttons);
-        return this.frameReply(req.screen);
-      case 'current':
-        return this.frameReply(req.screen);
-      case 'writeRam':
-        this.running().writeRam(req.address, req.bytes);
-        return { type: 'done' };
-      case 'save': {
-        const m = this.running();
-        const id = this.nextSnapshotId++;
-        this.snapshots.set(id, m.snapshot());
-        return { type: 'saved', snapshot: id, frame: m.frameCount };
-      }
-      case 'load': {
-        const snap = this.snapshots.get(req.snapshot);
-        if (!snap) throw new Error(`unknown snapshot ${req.snapshot} (dropped, or made before the last start)`);
-        this.running().restore(snap);
-        return this.frameReply(req.screen);
-      }
-      case 'drop':
-        this.snapshots.delete(req.snapshot);
-        return { type: 'done' };
-      case 'reset':
-        this.running().reset();
-        return this.frameReply(req.screen);
-      default: {
-        const _exhaustive: never = req;
-        throw new Error(`unknown request ${JSON.stringify((_exhaustive as { type?: unknown }).type)}`);
-      }
-    }
-  }
-
-  private running(): NesMachine {
-    if (!this.machine) throw new Error('no ROM loaded: call start() first');
-    return this.machine;
-  }
-
-  private frameReply(screen: boolean): MachineReplyBody {
-    const m = this.running();
-    const reply: MachineReplyBody = { type: 'frame', frame: m.frameCount, lag: m.lag, ram: m.ram() };
-    if (screen) reply.screen = m.screenRgba();
-    return reply;
   }
 }
 

@@ -4,7 +4,7 @@ import { MachineSession } from './machineSession';
 import type { MachineReplyBody, MachineRequestBody } from './workerProtocol';
 
 export class InProcessEmulator extends MachineClient {
-  private readonly session = new MachineSession();
+  protected readonly session = new MachineSession();
 
   constructor(options: { now?: () => number } = {}) {
     super(options.now);
@@ -16,6 +16,7 @@ export class InProcessEmulator extends MachineClient {
   }
 
   protected async shutdown(): Promise<void> {
+    this.session.clear();
     this.emit({ type: 'exit', code: null, reason: 'closed' });
   }
 }

@@ -16,6 +16,11 @@ export class MachineSession {
     }
   }
 
+  /** Forgets every snapshot (the emulator closed). */
+  clear(): void {
+    this.snapshots.clear();
+  }
+
   private async dispatch(req: MachineRequestBody): Promise<MachineReplyBody> {
     switch (req.type) {
       case 'start': {
@@ -62,7 +67,8 @@ export class MachineSession {
     }
   }
 
-  private running(): NesMachine {
+  /** The machine of the last start (for callers in the same thread, e.g. exporting its state as bytes). */
+  running(): NesMachine {
     if (!this.machine) throw new Error('no ROM loaded: call start() first');
     return this.machine;
   }

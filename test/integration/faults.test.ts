@@ -19,6 +19,7 @@ import { EmbeddedEmulator } from '../../src/emulators/embedded/embeddedEmulator'
 import { FceuxEmulator } from '../../src/emulators/fceux/fceuxEmulator';
 import type { EmulatorPort } from '../../src/emulators/emulatorPort';
 import type { AgentPort } from '../../src/agents/agentPort';
+import { until, within } from './deadlines';
 
 const ROOT = join(__dirname, '..', '..');
 const PYTHON = '/usr/bin/python3';
@@ -41,23 +42,6 @@ after(async () => {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms); })]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await sleep(10);
-  }
 }
 
 interface Child {

@@ -13,6 +13,7 @@ import { FceuxEmulator } from '../../src/emulators/fceux/fceuxEmulator';
 import { locateFceux, lockstepLuaPath } from '../../src/emulators/fceux/fceuxLocator';
 import { FceuxProcess, type FceuxExit } from '../../src/emulators/fceux/fceuxProcess';
 import { LUA_EXIT } from '../../src/emulators/fceux/luaExitCodes';
+import { until, within } from './deadlines';
 
 const ROM = demoRomPath();
 const P1_X = 0x18;
@@ -37,25 +38,6 @@ function outputOf(proc: FceuxProcess): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
-}
-
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    })]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await sleep(20);
-  }
 }
 
 /** Runs `body` with FCEUX; whatever happens, FCEUX is stopped (deadline, then SIGHUP/SIGKILL) and must be gone. */
@@ -311,7 +293,7 @@ describe('lockstep.lua faults (real FCEUX, headless)', () => {
         const b = await nextPeer();
         const beats = a.received.filter((m) => m.type === 'heartbeat');
         assert.ok(beats.length >= 2, `heartbeats while idle (${beats.length})`);
-        await until(() => a.closed !== undefined, 3000, 'the old link to close');
+        await until(() => a.closed !== undefined, 3000, 'the old link to close', 20);
         b.welcome();
         const again = await b.state();
         assert.equal(again.frame, held.frame);
@@ -352,7 +334,7 @@ describe('lockstep.lua faults (real FCEUX, headless)', () => {
         }
         assert.ok(f.ram[P1_X] > 64, 'the paddle moved');
         await emu.close();
-        await until(() => /bridge said quit/.test(outputOf(proc)), 5000, 'the script to stop');
+        await until(() => /bridge said quit/.test(outputOf(proc)), 5000, 'the script to stop', 20);
         await sleep(300);
         assert.equal(proc.exitStatus, undefined, 'FCEUX itself keeps running after the script stopped');
       });

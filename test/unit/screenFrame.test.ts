@@ -3,16 +3,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  GD_HEADER_BYTES, SCREEN_HEADER_BYTES, decodeScreenFrame, downsample, encodeScreenFrame, gdToRgba, type ScreenFormat,
+  SCREEN_HEADER_BYTES, decodeScreenFrame, downsample, encodeScreenFrame, gdToRgba, type ScreenFormat,
 } from '../../src/core/screenFrame';
-
-/** A GD truecolor image the way FCEUX's gui.gdscreenshot() lays it out. */
-function makeGd(width: number, height: number, argb: (i: number) => [number, number, number, number]): Uint8Array {
-  const out = new Uint8Array(GD_HEADER_BYTES + width * height * 4);
-  out.set([0xff, 0xfe, width >> 8, width & 0xff, height >> 8, height & 0xff, 1, 0xff, 0xff, 0xff, 0xff]);
-  for (let i = 0; i < width * height; i++) out.set(argb(i), GD_HEADER_BYTES + i * 4);
-  return out;
-}
+import { makeGd } from './gdImage';
 
 describe('screenFrame: encode/decode', () => {
   test('header layout is magic, version, format, LE width/height/frame', () => {

@@ -7,13 +7,7 @@ import {
   encodeStateFrame, gdToRgba, type StateFrame,
 } from '../../src/core/screenFrame';
 import { parseBridgeToEmulator } from '../../src/core/protocolCodec';
-
-function makeGd(width: number, height: number, argb: (i: number) => [number, number, number, number]): Uint8Array {
-  const out = new Uint8Array(GD_HEADER_BYTES + width * height * 4);
-  out.set([0xff, 0xfe, width >> 8, width & 0xff, height >> 8, height & 0xff, 1, 0xff, 0xff, 0xff, 0xff]);
-  for (let i = 0; i < width * height; i++) out.set(argb(i), GD_HEADER_BYTES + i * 4);
-  return out;
-}
+import { makeGd } from './gdImage';
 
 /** The conversion rule spelled out per byte, to check the fast paths against. */
 function referenceRgba(gd: Uint8Array): number[] {

@@ -223,9 +223,14 @@ export async function readDemoAssets(extensionRoot: string): Promise<DemoAssets>
       throw new Error(`demo workspace: cannot read ${rel} from the extension folder ${extensionRoot} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
   };
-  const [rom, ramMap, onnxModel, onnxSidecar] = await Promise.all([
+  // All four read at once, but a failure is reported for the first missing file in this order, not whichever read
+  // happened to fail first.
+  const reads = await Promise.allSettled([
     read('roms/demo/demo.nes'), read('roms/demo/demo.rammap.json'), read('models/demo-policy.onnx'), read('models/demo-policy.lockstep.json'),
   ]);
+  const failed = reads.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const [rom, ramMap, onnxModel, onnxSidecar] = reads.map((r) => (r as PromiseFulfilledResult<Buffer>).value);
   const layout = PYTHON_LAYOUTS.find((l) => existsSync(join(extensionRoot, l.example)) && existsSync(join(extensionRoot, l.client)));
   let python: DemoAssets['python'];
   if (layout) {

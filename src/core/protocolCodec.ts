@@ -19,7 +19,7 @@ const EPISODE_END_REASONS = ['done_flag', 'max_steps', 'agent_terminated', 'stop
 const SCREEN_FORMATS = ['rgba', 'gray'] as const;
 const DOWNSAMPLE_FACTORS = [1, 2, 4, 8] as const;
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-/** Bounds of an object recorded with a row (an action's `info`): nesting levels, and bytes as JSON. */
+/** Bounds of a free-form `info` object (an action's, recorded with its row; a state's): nesting levels, and bytes as JSON. */
 export const MAX_INFO_DEPTH = 16;
 export const MAX_INFO_BYTES = 16 * 1024;
 
@@ -131,10 +131,11 @@ class Fields {
   }
 
   /**
-   * An object that is recorded with a row (an action's `info`): nested at most MAX_INFO_DEPTH levels and at most
-   * MAX_INFO_BYTES as JSON, so that writing it out (JSON.stringify in the exporter) can neither overflow nor bloat a row.
+   * A free-form `info` object (an action's, recorded with its row; a state's): nested at most MAX_INFO_DEPTH levels and
+   * at most MAX_INFO_BYTES as JSON, so that writing it out (JSON.stringify, deep comparison) can neither overflow nor
+   * bloat a row.
    */
-  recordedObject(field: string): Record<string, unknown> {
+  infoObject(field: string): Record<string, unknown> {
     const rec = this.record(field);
     const stack: Array<[unknown, number]> = [[rec, 1]];
     while (stack.length > 0) {
@@ -315,7 +316,7 @@ const AGENT_TO_BRIDGE: Validators<AgentToBridge> = {
   },
   action(f) {
     const m: Extract<AgentToBridge, { type: 'action' }> = { type: 'action', frame: f.count('frame'), buttons: f.buttons('buttons') };
-    if (f.has('info')) m.info = f.recordedObject('info');
+    if (f.has('info')) m.info = f.infoObject('info');
     return m;
   },
   terminate: (f) => ({ type: 'terminate', frame: f.count('frame') }),
@@ -334,7 +335,7 @@ const BRIDGE_TO_AGENT: Validators<BridgeToAgent> = {
   state: (f) => ({
     type: 'state', frame: f.count('frame'), step: f.count('step'), episode: f.count('episode'), timestamp: f.finite('timestamp'),
     vars: f.numberRecord('vars'), reward: f.finite('reward'), terminated: f.bool('terminated'), truncated: f.bool('truncated'),
-    info: f.record('info'), screen: f.bool('screen'),
+    info: f.infoObject('info'), screen: f.bool('screen'),
   }),
   episode_end: (f) => {
     const m: EpisodeEndMsg = {

@@ -114,6 +114,12 @@ describe('protocolCodec: errors name the message type and field', () => {
     assert.match(err(parseAgentToBridge(big)), new RegExp(`^action\\.info must be at most ${MAX_INFO_BYTES} bytes as JSON \\(got ${MAX_INFO_BYTES + 8}\\)`));
   });
 
+  test('a state\'s info has the same bounds (a client\'s deep comparison of one 1235 levels deep overflowed the stack)', () => {
+    const state = (info: string) => `{"type":"state","frame":120,"step":120,"episode":0,"timestamp":1.5,"vars":{},"reward":1,"terminated":false,"truncated":false,"info":${info},"screen":false}`;
+    assert.ok(parseBridgeToAgent(state('{"lag":false}')).ok);
+    assert.match(err(parseBridgeToAgent(state('{"a":'.repeat(1235) + '1' + '}'.repeat(1235)))), new RegExp(`^state\\.info must be an object nested at most ${MAX_INFO_DEPTH} levels deep`));
+  });
+
   test('missing field', () => {
     assert.equal(err(parseEmulatorToBridge('{"type":"state","frame":1,"ram":"","lag":false,"screen":false}')), 'state.timestamp must be a finite number, got undefined');
   });

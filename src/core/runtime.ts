@@ -1,5 +1,5 @@
 // The lockstep runtime: one frame at a time, emulator held at frame N until every agent's action for N arrives; detects, recovers, records.
-import type { EmulatorFrame, EmulatorPort, RomInfo, SnapshotHandle } from '../emulators/emulatorPort';
+import { hasScreen, type EmulatorFrame, type EmulatorPort, type RomInfo, type SnapshotHandle } from '../emulators/emulatorPort';
 import type { AgentAction, AgentEpisodeEnd, AgentPort, Observation } from '../agents/agentPort';
 import type { SyncConfig } from './config';
 import type { RamMap } from './ramMap';
@@ -149,6 +149,7 @@ export class LockstepRuntime {
   private readonly players: number[];
   private rom?: RomInfo;
   private cur?: EmulatorFrame;
+  private curVars?: Record<string, number>;
   private episodeStart?: SnapshotHandle;
   private episodeStartFrame = 0;
   private episode = 0;
@@ -258,7 +259,7 @@ export class LockstepRuntime {
     for (let i = 0, n = this.deps.ramMap.warmupFramesFor(this.deps.emulator.kind); i < n; i++) first = await this.deps.emulator.step([0, 0], { screen: this.wantsScreens });
     for (const agent of this.deps.agents) await agent?.start?.(signal);
     // A trainer's screen request is known only once it connected: fetch the first frame's screen then.
-    if (this.wantsScreens && !first.screen) first = await this.deps.emulator.current({ screen: true });
+    if (this.wantsScreens && !hasScreen(first)) first = await this.deps.emulator.current({ screen: true });
     this.episodeStart = await this.deps.emulator.saveSnapshot();
     this.enterEpisode(first);
     this.checkReference(first);
@@ -415,8 +416,15 @@ export class LockstepRuntime {
     this.cur = f;
     this.heldFrame = null;
     const vars = this.deps.ramMap.read(f.ram);
+    this.curVars = vars;
     this.buffer.addState({ frame: f.frame, timestamp: f.timestamp, state: { ram: f.ram, vars, lag: f.lag }, episode: this.episode });
-    if (f.screen) this.buffer.addScreen({ frame: f.frame, timestamp: f.timestamp, screen: f.screen });
+    // The buffer reads the screen when someone looks at it: storing it must not convert it (see hasScreen).
+    if (hasScreen(f)) this.buffer.addScreen({ frame: f.frame, timestamp: f.timestamp, get screen() { return f.screen!; } });
+  }
+
+  /** The RAM-map variables of the held frame, read once when it became current. */
+  private varsOf(f: EmulatorFrame): Record<string, number> {
+    return f === this.cur && this.curVars ? this.curVars : this.deps.ramMap.read(f.ram);
   }
 
   private rewindBuffer(toFrame: number): void {
@@ -428,6 +436,7 @@ export class LockstepRuntime {
   }
 
   private makeObservation(cur: EmulatorFrame, player: 0 | 1, withScreen: boolean): Observation {
+    // A fresh read: an agent may keep or change what it is given.
     const vars = this.deps.ramMap.read(cur.ram);
     return {
       frame: cur.frame,
@@ -650,7 +659,13 @@ export class LockstepRuntime {
     const checkpoint = every > 0 && this.step % every === 0 && isStateExporter(emulator)
       ? { format: emulator.stateFormat, state: await emulator.exportState() }
       : undefined;
-    const next = await this.deps.emulator.step(buttons, { screen: this.wantsScreens });
+    const info = this.rowInfo();
+    const stepping = this.deps.emulator.step(buttons, { screen: this.wantsScreens });
+    // The emulator runs the frame now (FCEUX and the worker in processes or threads of their own): the held frame's
+    // fingerprints (hashing, and converting a screen nothing else needed) are taken meanwhile, off the round trip.
+    const prints = fingerprints(cur);
+    const vars = this.varsOf(cur);
+    const next = await stepping;
     this.lastButtons = buttons;
     const ramMap = this.deps.ramMap;
     const rewards: [number, number] = [ramMap.reward(0, cur.ram, next.ram), ramMap.reward(1, cur.ram, next.ram)];
@@ -677,9 +692,9 @@ export class LockstepRuntime {
       manual,
       wasSpeculative: false,
       agentLatencyMs: latency,
-      vars: ramMap.read(cur.ram),
-      info: this.rowInfo(),
-      ...fingerprints(cur),
+      vars,
+      info,
+      ...prints,
       ...(checkpoint ? { checkpoint } : {}),
     };
     const overrun = maxSteps !== null ? this.detector.checkEpisode(stepIndex, maxSteps, { now: this.now() }) : null;

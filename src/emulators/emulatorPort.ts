@@ -33,6 +33,16 @@ export interface EmulatorFrame {
   lag: boolean;
 }
 
+/**
+ * Whether the frame carries a screen, without reading it: an emulator may hand out a screen that is converted only
+ * when first read (FceuxEmulator does), and a caller that only stores the frame should not pay for that.
+ */
+export function hasScreen(f: EmulatorFrame): boolean {
+  const d = Object.getOwnPropertyDescriptor(f, 'screen');
+  if (!d) return false;
+  return d.get !== undefined || d.value !== undefined;
+}
+
 export interface StepOptions {
   /** Capture the screen for the returned frame. */
   screen?: boolean;

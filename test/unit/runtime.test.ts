@@ -11,7 +11,9 @@ import { ScriptedAgent, type ScriptModule } from '../../src/agents/scriptedAgent
 import { RandomAgent } from '../../src/agents/randomAgent';
 import type { AgentPort } from '../../src/agents/agentPort';
 import { BUTTON } from '../../src/core/buttons';
-import { ramHash } from '../../src/core/ramHash';
+import { ramHash, shortHash } from '../../src/core/ramHash';
+import { hasScreen, type EmulatorFrame, type StepOptions } from '../../src/emulators/emulatorPort';
+import type { ButtonPair } from '../../src/core/buttons';
 import type { DesyncEvent } from '../../src/core/desyncDetector';
 
 const ROOT = join(__dirname, '..', '..');
@@ -99,6 +101,78 @@ describe('runtime: lockstep', () => {
     assert.ok(after.p2_x < before.p2_x, 'controller 2 moved left');
     assert.deepEqual(rt.lastAppliedButtons, [BUTTON.RIGHT, BUTTON.LEFT]);
     await rt.close();
+  });
+});
+
+/**
+ * The embedded emulator with FCEUX's kind of screen: converted when first read. Counts the reads of each frame's screen
+ * and notes, at every step, whether the frame being run had its screen read yet.
+ */
+class LazyScreenEmulator extends InProcessEmulator {
+  reads = new Map<number, number>();
+  readBeforeStep: boolean[] = [];
+  private held?: EmulatorFrame;
+  private lazy(f: EmulatorFrame): EmulatorFrame {
+    const pixels = f.screen;
+    const out: EmulatorFrame = { frame: f.frame, timestamp: f.timestamp, ram: f.ram, lag: f.lag };
+    if (pixels) {
+      Object.defineProperty(out, 'screen', {
+        enumerable: true,
+        get: () => {
+          this.reads.set(f.frame, (this.reads.get(f.frame) ?? 0) + 1);
+          return pixels;
+        },
+      });
+    }
+    this.held = out;
+    return out;
+  }
+  override async start(romPath: string, options?: StepOptions) {
+    const r = await super.start(romPath, options);
+    return { rom: r.rom, first: this.lazy(r.first) };
+  }
+  override step(buttons: ButtonPair, options?: StepOptions): Promise<EmulatorFrame> {
+    if (this.held) this.readBeforeStep.push(this.reads.has(this.held.frame));
+    return super.step(buttons, options).then((f) => this.lazy(f));
+  }
+}
+
+describe('runtime: screens nobody looks at', () => {
+  test('a screen no agent wants is read only for its fingerprint, after the next action went out; the row still has it', async () => {
+    const emu = new LazyScreenEmulator();
+    const sink = new MemorySink();
+    const rt = new LockstepRuntime(
+      { emulator: emu, agents: [new RandomAgent({ seed: 2 })], ramMap: RAM_MAP, sync: defaultSyncConfig() },
+      { romPath: ROM, captureScreens: true, recorder: sink },
+    );
+    await rt.start();
+    emu.readBeforeStep = [];
+    const screens = new Map<number, Uint8Array>();
+    for (let i = 0; i < 30; i++) {
+      const cur = rt.current!;
+      assert.ok(hasScreen(cur), 'the held frame carries a screen');
+      assert.equal(emu.reads.get(cur.frame), undefined, `frame ${cur.frame}: its screen was read before the frame ran`);
+      await rt.advance();
+      screens.set(cur.frame, cur.screen!);
+    }
+    assert.deepEqual(emu.readBeforeStep, Array(30).fill(false), 'no held screen is read before its action is sent');
+    assert.equal(sink.rows.length, 30);
+    for (const row of sink.rows) assert.equal(row.screenFingerprint, shortHash(screens.get(row.frame)!), `frame ${row.frame}`);
+    // The buffer still hands the screen out to whoever asks (panels, step back).
+    const held = rt.current!;
+    assert.equal(rt.buffer.pair(held.frame)?.screen, held.screen);
+    await rt.close();
+  });
+
+  test('hasScreen tells a frame with a screen (plain or converted on first read) from one without, reading nothing', () => {
+    const base = { frame: 1, timestamp: 0, ram: new Uint8Array(2048), lag: false };
+    let reads = 0;
+    const lazy = Object.defineProperty({ ...base }, 'screen', { enumerable: true, get: () => { reads++; return new Uint8Array(4); } });
+    assert.equal(hasScreen(lazy as EmulatorFrame), true);
+    assert.equal(reads, 0);
+    assert.equal(hasScreen({ ...base, screen: new Uint8Array(4) }), true);
+    assert.equal(hasScreen(base), false);
+    assert.equal(hasScreen({ ...base, screen: undefined }), false);
   });
 });
 

@@ -120,6 +120,7 @@ function readGdHeader(gd: Uint8Array): { width: number; height: number } {
 const GD_ALPHA: Uint8Array = Uint8Array.from({ length: 128 }, (_, a) => (a === 0 ? 255 : Math.round(((127 - a) * 255) / 127)));
 /** The same alpha already in the top byte of a little-endian RGBA word. */
 const GD_ALPHA_WORD: Int32Array = Int32Array.from(GD_ALPHA, (a) => a << 24);
+const OPAQUE_WORD = GD_ALPHA_WORD[0];
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /**
@@ -146,7 +147,8 @@ export function gdToRgba(gdBytes: Uint8Array, into?: Uint8Array): { width: numbe
     const out = new Int32Array(rgba.buffer, rgba.byteOffset, n);
     for (let i = 0; i < n; i++) {
       const v = src[i];
-      out[i] = (v >>> 8) | GD_ALPHA_WORD[v & 0x7f];
+      // FCEUX's screenshots are opaque (GD alpha 0): no table lookup for those.
+      out[i] = (v & 0x7f) === 0 ? (v >>> 8) | OPAQUE_WORD : (v >>> 8) | GD_ALPHA_WORD[v & 0x7f];
     }
   } else if (wordOut) {
     const out = new Int32Array(rgba.buffer, rgba.byteOffset, n);

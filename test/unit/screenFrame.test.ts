@@ -90,6 +90,12 @@ describe('screenFrame: gdToRgba', () => {
     assert.equal(width, 2);
     assert.equal(height, 2);
     assert.deepEqual([...rgba], [10, 20, 30, 255, 1, 2, 3, 0, 200, 100, 50, 126, 255, 255, 255, 255]);
+    // The same pixels 4-byte aligned (how FceuxEmulator reads its screen file) take the word-at-a-time path.
+    const gd = makeGd(2, 2, (i) => px[i]);
+    const aligned = new Uint8Array(gd.length + 1).subarray(1);
+    aligned.set(gd);
+    assert.equal((aligned.byteOffset + 11) % 4, 0);
+    assert.deepEqual([...gdToRgba(aligned, new Uint8Array(16)).rgba], [...rgba]);
   });
 
   test('a full FCEUX-sized screenshot (256x240) converts', () => {

@@ -556,14 +556,23 @@ export class LockstepRuntime {
     this.interrupt?.abort();
   }
 
+  /**
+   * The signal that ends the coming wait when the run is interrupted. One controller serves every wait until it is
+   * used (a new one per frame cost more than the rest of the gate's work); an interrupt made between waits is dropped,
+   * as it always was: the next wait gets a fresh controller.
+   */
+  private interruptSignal(): AbortSignal {
+    if (!this.interrupt || this.interrupt.signal.aborted) this.interrupt = new AbortController();
+    return this.interrupt.signal;
+  }
+
   /** Waits at the gate; handles timeouts through the recovery policy. Returns undefined when interrupted. */
   private async awaitActions(cur: EmulatorFrame): Promise<{ buttons: [number, number]; held: [boolean, boolean]; latency: [number | null, number | null] } | undefined> {
     const held: [boolean, boolean] = [false, false];
     if (this.players.length === 0) {
       return { buttons: [this.takeManual(0), this.takeManual(1)], held, latency: [null, null] };
     }
-    this.interrupt = new AbortController();
-    const signal = this.interrupt.signal;
+    const signal = this.interruptSignal();
     let announced = false;
     while (true) {
       if (this.fault) throw this.fault;
@@ -896,8 +905,7 @@ export class LockstepRuntime {
   private async advanceRunAhead(): Promise<FrameOutcome> {
     const desyncs: DesyncEvent[] = [];
     const off = this.events.on('desync', (e) => desyncs.push(e));
-    this.interrupt = new AbortController();
-    const signal = this.interrupt.signal;
+    const signal = this.interruptSignal();
     let announced = false;
     try {
       while (true) {
@@ -1047,11 +1055,16 @@ function describePlan(plan: RecoveryPlan): string {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    // The signal outlives this sleep (it serves later waits too): the listener goes when the sleep ends either way.
+    const onAbort = () => {
       clearTimeout(t);
       resolve();
-    }, { once: true });
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

@@ -2,23 +2,15 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, demoArgs, sleep, type Harness } from './dapHarness';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { processAlive } from '../integration/processAlive';
 
 async function gone(pid: number, withinMs: number): Promise<boolean> {
   const until = Date.now() + withinMs;
   while (Date.now() < until) {
-    if (!alive(pid)) return true;
+    if (!processAlive(pid)) return true;
     await sleep(100, true);
   }
-  return !alive(pid);
+  return !processAlive(pid);
 }
 
 async function launchFceux(h: Harness): Promise<number> {
@@ -26,7 +18,7 @@ async function launchFceux(h: Harness): Promise<number> {
   assert.equal((await h.next('stopped', undefined, 30_000)).body.reason, 'entry');
   const started = h.all('output').map((e) => String(e.body.output)).find((o) => /started FCEUX \(pid \d+\)/.test(o));
   const pid = Number(/pid (\d+)/.exec(started ?? '')?.[1]);
-  assert.ok(pid > 0 && alive(pid), `FCEUX pid from the Debug Console: ${started}`);
+  assert.ok(pid > 0 && processAlive(pid), `FCEUX pid from the Debug Console: ${started}`);
   return pid;
 }
 

@@ -20,6 +20,7 @@ import { FceuxEmulator } from '../../src/emulators/fceux/fceuxEmulator';
 import type { EmulatorPort } from '../../src/emulators/emulatorPort';
 import type { AgentPort } from '../../src/agents/agentPort';
 import { until, within } from './deadlines';
+import { processAlive } from './processAlive';
 
 const ROOT = join(__dirname, '..', '..');
 const PYTHON = '/usr/bin/python3';
@@ -188,15 +189,6 @@ function cmdline(pid: number): string {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
   } catch {
     return '';
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -617,7 +609,7 @@ describe('faults: FCEUX killed mid-run', () => {
     emulator.onEvent((e) => { if (e.type === 'exit') exits.push(e.reason); });
     await within(runtime.start(), 30_000, 'FCEUX start');
     const pid = emulator.pid!;
-    assert.ok(pid > 0 && alive(pid));
+    assert.ok(pid > 0 && processAlive(pid));
     runtime.events.on('frame', () => {
       if (sink.rows.length === 300) process.kill(pid, 'SIGKILL');
     });
@@ -630,7 +622,7 @@ describe('faults: FCEUX killed mid-run', () => {
     sink.assertIntact();
     await runtime.close();
     await bridge.close();
-    assert.equal(alive(pid), false);
+    assert.equal(processAlive(pid), false);
     assert.deepEqual(processesWithPort(port), [], 'no process of this run left');
   });
 
@@ -652,7 +644,7 @@ describe('faults: FCEUX killed mid-run', () => {
     assert.equal(summary.emulator, 'fceux');
     assert.match(summary.fault ?? '', /^FCEUX exited \(signal SIGKILL\)/);
     assert.ok(summary.frames > 0 && summary.rows === summary.frames, `frames ${summary.frames}, rows ${summary.rows}`);
-    assert.equal(alive(fceuxPid!), false);
+    assert.equal(processAlive(fceuxPid!), false);
     assert.deepEqual(processesWithPort(port), [], 'no process of this run left');
   });
 });

@@ -9,6 +9,7 @@ import { BUTTON, type ButtonPair } from '../../src/core/buttons';
 import { demoRomPath } from '../../src/core/packageRoot';
 import type { EmulatorFrame } from '../../src/emulators/emulatorPort';
 import { FceuxEmulator, type FceuxEmulatorOptions } from '../../src/emulators/fceux/fceuxEmulator';
+import { processAlive } from './processAlive';
 
 // Demo ROM RAM map (roms/demo/demo.s): 16-bit NMI counter, paddles, raw controller masks.
 const FRAME_LO = 0x10;
@@ -22,15 +23,6 @@ const PADDLE_MAX_X = 232;
 const PADDLE_SPEED = 2;
 
 const ROM = demoRomPath();
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Polls /proc until every thread of `pid` is in the stopped state (Linux). */
 async function waitAllThreadsStopped(pid: number): Promise<void> {
@@ -61,7 +53,7 @@ async function withFceux<T>(
     return await body(emu, first);
   } finally {
     await emu.close();
-    if (pid !== undefined) assert.equal(isAlive(pid), false, `FCEUX ${pid} still running after close()`);
+    if (pid !== undefined) assert.equal(processAlive(pid), false, `FCEUX ${pid} still running after close()`);
   }
 }
 
@@ -297,7 +289,7 @@ describe('FceuxEmulator (real FCEUX, headless)', () => {
     assert.equal(process.listenerCount('exit'), hooksBefore + 1, 'one exit hook per running FCEUX');
     await Promise.all([emu.close(), emu.close()]);
     await emu.close();
-    assert.equal(isAlive(pid), false);
+    assert.equal(processAlive(pid), false);
     assert.equal(process.listenerCount('exit'), hooksBefore, 'the exit hook is removed on close');
     await assert.rejects(emu.step([0, 0]), /closed/);
   });
@@ -318,8 +310,8 @@ describe('FceuxEmulator (real FCEUX, headless)', () => {
       const pid = Number(/PID (\d+)/.exec(child.stdout)?.[1]);
       assert.ok(pid > 0, `child printed the FCEUX pid: ${child.stdout}`);
       const deadline = Date.now() + 2000;
-      while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      assert.equal(isAlive(pid), false, 'FCEUX was killed by the exit hook');
+      while (processAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(processAlive(pid), false, 'FCEUX was killed by the exit hook');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

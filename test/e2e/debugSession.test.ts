@@ -1,31 +1,27 @@
 // UI test in real VS Code with Lockstep as a development extension: F5 on the demo ROM, Step Frame by its keybinding, Step N Frames, and the three panels showing the session (screenshots).
-import { test, describe, before, after } from 'node:test';
+import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VsCodeUi, keybindingFor } from './vscodeUi';
-import { extensionUnderTest, log, makeDemoWorkspace, screenshotPath, uiDeadline, withFailureShot } from './uiTestEnv';
+import { extensionUnderTest, log, makeDemoWorkspace, screenshotPath, uiDeadline, UiSuite } from './uiTestEnv';
 
 const deadline = uiDeadline();
 const STEP_FRAME_KEY = keybindingFor('lockstep.stepFrame');
 const PANEL_TITLES = ['NES Screen', 'Sync Buffer', 'Sync Metrics'];
 
 describe('F5 on the demo ROM in real VS Code (development extension)', { timeout: Math.max(1000, deadline - Date.now()) }, () => {
-  let ui: VsCodeUi | undefined;
+  const suite = new UiSuite<VsCodeUi>();
+  const { need, test: uiTest } = suite;
   let folder = '';
-  const need = (): VsCodeUi => {
-    if (!ui) throw new Error('the workbench did not start (see the first failure)');
-    return ui;
-  };
-  const uiTest = (name: string, body: () => Promise<void>) => test(name, () => withFailureShot(ui, name, body));
 
   before(async () => {
     folder = await makeDemoWorkspace();
-    ui = await VsCodeUi.start({ folder, extensionDevelopmentPath: extensionUnderTest(), deadline, log });
+    suite.ui = await VsCodeUi.start({ folder, extensionDevelopmentPath: extensionUnderTest(), deadline, log });
   });
 
   after(async () => {
-    await ui?.close();
+    await suite.ui?.close();
     if (folder) rmSync(dirname(folder), { recursive: true, force: true });
   });
 

@@ -1,5 +1,5 @@
 // UI test of the packaged extension: the .vsix installed into a clean code-server, then the walkthrough's path (demo workspace, F5, Step Frame by keybinding, panels, a desync breakpoint from a misbehaving agent), with screenshots.
-import { test, describe, before, after } from 'node:test';
+import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { packageVsix } from '../../scripts/packageVsix';
 import { DEMO_CONFIG_NAMES, DEMO_PATHS, FRAME_SKIPPER_GAP } from '../../src/extension/demoWorkspace';
 import { VsCodeUi, keybindingFor } from './vscodeUi';
-import { REPO_ROOT, VSIX_VAR, log, screenshotPath, uiDeadline, withFailureShot } from './uiTestEnv';
+import { REPO_ROOT, VSIX_VAR, log, screenshotPath, uiDeadline, UiSuite } from './uiTestEnv';
 
 const deadline = uiDeadline();
 const STEP_FRAME_KEY = keybindingFor('lockstep.stepFrame');
@@ -21,15 +21,11 @@ const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'
 const walkthrough = manifest.contributes.walkthroughs[0];
 
 describe('the .vsix installed into a clean code-server, following the walkthrough', { timeout: Math.max(1000, deadline - Date.now()) }, () => {
-  let ui: VsCodeUi | undefined;
+  const suite = new UiSuite<VsCodeUi>();
+  const { need, test: uiTest } = suite;
   let scratch = '';
   let installed = '';
   let demo = '';
-  const need = (): VsCodeUi => {
-    if (!ui) throw new Error('the workbench did not start (see the first failure)');
-    return ui;
-  };
-  const uiTest = (name: string, body: () => Promise<void>) => test(name, () => withFailureShot(ui, name, body));
 
   before(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'lockstep-ui-install-'));
@@ -49,11 +45,11 @@ describe('the .vsix installed into a clean code-server, following the walkthroug
     mkdirSync(start);
     mkdirSync(demo);
     // No extensionDevelopmentPath: a development copy with the same id would hide the installed one.
-    ui = await VsCodeUi.start({ folder: start, extensionsDir, deadline, log });
+    suite.ui = await VsCodeUi.start({ folder: start, extensionsDir, deadline, log });
   });
 
   after(async () => {
-    await ui?.close();
+    await suite.ui?.close();
     if (scratch) rmSync(scratch, { recursive: true, force: true, maxRetries: 3 });
   });
 

@@ -1,4 +1,5 @@
 // What a UI test file gets from scripts/vscode/runUi.ts (deadline, results folder, the built .vsix) and the demo workspace it opens.
+import { test } from 'node:test';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -35,6 +36,19 @@ export async function withFailureShot(ui: { screenshot(file: string): Promise<vo
     await ui?.screenshot(screenshotPath(`fail-${slug}`)).catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * The workbench a UI suite starts in its before hook, and how its tests reach it: each test screenshots the workbench
+ * when it fails, and need() fails the later tests plainly when the workbench never started.
+ */
+export class UiSuite<U extends { screenshot(file: string): Promise<void> }> {
+  ui: U | undefined;
+  readonly need = (): U => {
+    if (!this.ui) throw new Error('the workbench did not start (see the first failure)');
+    return this.ui;
+  };
+  readonly test = (name: string, body: () => Promise<void>): Promise<void> => test(name, () => withFailureShot(this.ui, name, body));
 }
 
 export function screenshotPath(name: string): string {

@@ -13,6 +13,7 @@ import { defaultSyncConfig } from '../src/core/config';
 import { parseRamMap } from '../src/core/ramMap';
 import { RandomAgent } from '../src/agents/randomAgent';
 import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
+import { median, roundRatioCells } from './roundStats';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -20,11 +21,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const COMPARE = process.env.BENCH_COMPARE === '1';
 const root = findPackageRoot(__dirname);
 const romPath = demoRomPath(root);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** CPU time the hypervisor gave to other guests (steal) and all CPU time, in clock ticks, from /proc/stat. */
 function cpuTicks(): { steal: number; total: number } | null {
@@ -188,11 +184,7 @@ async function main(): Promise<void> {
   console.log('|---|---:|---|');
   rows.forEach((r, i) => console.log(`| ${r.name} | ${fps[i].toFixed(0)} | ${r.runs.map((x) => x.toFixed(0)).join(', ')} |`));
   console.log('');
-  /** Per-round ratios of row a to row b: median and range. */
-  const ratio = (a: number, b: number): string => {
-    const per = rows[a].runs.map((x, i) => x / rows[b].runs[i]);
-    return `${median(per).toFixed(3)} | ${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)}`;
-  };
+  const ratio = (a: number, b: number): string => roundRatioCells(rows[a].runs, rows[b].runs);
   console.log('| ratio (median of the per-round ratios) | value | range | target |');
   console.log('|---|---:|---|---|');
   console.log(`| lockstep without screens / free-running | ${ratio(1, 0)} | >= 0.8 |`);

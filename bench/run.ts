@@ -10,17 +10,13 @@ import { parseRamMap } from '../src/core/ramMap';
 import { RandomAgent } from '../src/agents/randomAgent';
 import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
 import { Prng } from '../src/core/prng';
+import { median, roundRatioCells } from './roundStats';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 const root = findPackageRoot(__dirname);
 const romPath = demoRomPath(root);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** Frames/s of jsnes alone on this thread: no ports, no copies beyond the frame itself. */
 async function rawMachine(): Promise<number> {
@@ -82,11 +78,7 @@ async function main(): Promise<void> {
   console.log('|---|---:|---|');
   rows.forEach((r, i) => console.log(`| ${r.name} | ${fps[i].toFixed(0)} | ${r.runs.map((x) => x.toFixed(0)).join(', ')} |`));
   console.log('');
-  // A ratio is taken within each round (the same minutes of a shared machine); the median of those is reported.
-  const ratio = (a: number, b: number): string => {
-    const per = rows[a].runs.map((x, i) => x / rows[b].runs[i]);
-    return `${median(per).toFixed(3)} | ${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)}`;
-  };
+  const ratio = (a: number, b: number): string => roundRatioCells(rows[a].runs, rows[b].runs);
   console.log('| ratio (median of the per-round ratios) | value | range | target |');
   console.log('|---|---:|---|---|');
   console.log(`| lockstep / raw port, in-process | ${ratio(2, 1)} | >= 0.9 |`);

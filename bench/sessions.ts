@@ -11,6 +11,7 @@ import { defaultSyncConfig } from '../src/core/config';
 import { parseRamMap } from '../src/core/ramMap';
 import { RandomAgent } from '../src/agents/randomAgent';
 import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
+import { median } from './roundStats';
 
 const SESSIONS = Number(process.env.SESSIONS ?? 8);
 const FRAMES = Number(process.env.SESSIONS_FRAMES ?? 3000);
@@ -88,11 +89,6 @@ async function inProcesses(n: number): Promise<{ results: Result[]; wallMs: numb
     });
   })));
   return { results, wallMs: performance.now() - t0 };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 async function main(): Promise<void> {

@@ -1,0 +1,15 @@
+// Statistics the benches print: medians of repeated runs, and ratios taken within each interleaved round.
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/**
+ * `a[i] / b[i]` for every round i, as a table cell pair "median | min–max": a ratio taken within a round compares runs
+ * made in the same minutes of a shared machine, so drifts in its speed cancel out.
+ */
+export function roundRatioCells(a: number[], b: number[]): string {
+  const per = a.map((x, i) => x / b[i]);
+  return `${median(per).toFixed(3)} | ${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)}`;
+}

@@ -1,0 +1,27 @@
+// Runs test files with Node's test runner (TypeScript through tsx, spec report) so that a hang fails instead of
+// stalling the run: each file gets at most LOCKSTEP_TEST_FILE_TIMEOUT_MS (default 300000, several times the slowest
+// file), and scripts/hangReporter.mjs names what was still running in a file that ran out of time.
+//
+// Usage: node scripts/runNodeTests.mjs [node --test options] FILE...   (exit code: the test runner's)
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const DEFAULT_FILE_TIMEOUT_MS = 300_000;
+
+const raw = process.env.LOCKSTEP_TEST_FILE_TIMEOUT_MS;
+const timeoutMs = raw === undefined || raw === '' ? DEFAULT_FILE_TIMEOUT_MS : Number(raw);
+if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+  process.stderr.write(`runNodeTests: LOCKSTEP_TEST_FILE_TIMEOUT_MS must be a positive whole number of milliseconds, not ${JSON.stringify(raw)}\n`);
+  process.exit(2);
+}
+const hangReporter = fileURLToPath(new URL('./hangReporter.mjs', import.meta.url));
+const args = [
+  '--import', 'tsx', '--test', `--test-timeout=${timeoutMs}`,
+  '--test-reporter=spec', '--test-reporter-destination=stdout',
+  `--test-reporter=${hangReporter}`, '--test-reporter-destination=stderr',
+  ...process.argv.slice(2),
+];
+const child = spawn(process.execPath, args, { stdio: 'inherit' });
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal ? constants.signals[signal] : 0)));

@@ -14,7 +14,7 @@ marked() {
 
 left=$(marked)
 [[ -z "$left" ]] && exit 0
-echo "sweep: these processes outlived the tests (${entry%%=*}); killing them:"
+echo "sweep: still running with ${entry%%=*} set; killing them:"
 for pid in $left; do
   printf '  %s\n' "$(ps -o pid=,etime=,args= -p "$pid" 2>/dev/null | cut -c1-200)"
 done

@@ -18,7 +18,7 @@ export function positiveIntEnv(name: string, fallback: number): number;
 export function findInstall(): CodeServerInstall;
 export function chromiumPath(): string;
 export function freePort(): Promise<number>;
-export function pidsCarryingMarker(marker: string, options?: { prefix?: boolean }): number[];
+export function pidsCarryingMarker(marker: string, options?: { prefix?: boolean; variable?: string }): number[];
 export function killQuietly(pid: number, signal: NodeJS.Signals): void;
 export function sweep(marker: string, groupLeader: number | undefined, say?: Say): Promise<void>;
 export function waitUntilReaped(pids: number[], timeoutMs: number): Promise<void>;

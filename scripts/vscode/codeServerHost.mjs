@@ -65,9 +65,10 @@ export function freePort() {
  * call setsid (terminals, Chromium's zygotes), so the final sweep looks for the marker in /proc instead of guessing by
  * process name.
  */
-export function pidsCarryingMarker(marker, { prefix = false } = {}) {
-  // With prefix, every marker starting with `marker` matches (a UI run's sessions are `<run>-<uuid>`).
-  const needle = Buffer.from(`${RUN_MARKER_VAR}=${marker}${prefix ? '' : '\0'}`);
+export function pidsCarryingMarker(marker, { prefix = false, variable = RUN_MARKER_VAR } = {}) {
+  // With prefix, every marker starting with `marker` matches (a UI run's sessions are `<run>-<uuid>`). `variable` names
+  // another marker variable (.ci/run's LOCKSTEP_CI_RUN, through scripts/sweepMarked.mjs).
+  const needle = Buffer.from(`${variable}=${marker}${prefix ? '' : '\0'}`);
   const pids = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;

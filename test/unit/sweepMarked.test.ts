@@ -1,4 +1,4 @@
-// scripts/sweepMarked.sh (run by .ci/run after the tests): kills exactly the processes carrying the marker, even detached ones.
+// scripts/sweepMarked.mjs (run by .ci/run after the tests): kills exactly the processes carrying the marker, even detached ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { processAlive } from '../integration/processAlive';
 
-const SCRIPT = join(__dirname, '..', '..', 'scripts', 'sweepMarked.sh');
+const SCRIPT = join(__dirname, '..', '..', 'scripts', 'sweepMarked.mjs');
 
 test('marked processes (one in a session of its own, one ignoring SIGTERM) are listed and killed; an unmarked one and a near-miss are left', async () => {
   const marker = `sweep-test-${randomBytes(4).toString('hex')}`;
@@ -26,7 +26,7 @@ test('marked processes (one in a session of its own, one ignoring SIGTERM) are l
     await new Promise((r) => setTimeout(r, 300));
     const env = { ...process.env };
     delete env.LOCKSTEP_SWEEP_TEST;
-    const r = spawnSync('bash', [SCRIPT, `LOCKSTEP_SWEEP_TEST=${marker}`], { env, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [SCRIPT, `LOCKSTEP_SWEEP_TEST=${marker}`], { env, encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, '');
     assert.match(r.stdout, /^sweep: still running with LOCKSTEP_SWEEP_TEST set; killing them:\n/);
@@ -37,7 +37,7 @@ test('marked processes (one in a session of its own, one ignoring SIGTERM) are l
     assert.equal(processAlive(stubborn), false, 'the process that ignores SIGTERM is still alive');
     assert.equal(processAlive(unmarked), true);
     assert.equal(processAlive(nearMiss), true);
-    const again = spawnSync('bash', [SCRIPT, `LOCKSTEP_SWEEP_TEST=${marker}`], { env, encoding: 'utf8', timeout: 30_000 });
+    const again = spawnSync(process.execPath, [SCRIPT, `LOCKSTEP_SWEEP_TEST=${marker}`], { env, encoding: 'utf8', timeout: 30_000 });
     assert.equal(again.stdout, '', 'a second sweep finds nothing');
   } finally {
     for (const pid of [detached, stubborn, unmarked, nearMiss]) {

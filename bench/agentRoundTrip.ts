@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { BridgeServer } from '../src/core/bridgeServer';
 import { PROTOCOL_VERSION } from '../src/core/protocol';
 import { WebSocketAgent } from '../src/agents/websocketAgent';
-import type { Observation } from '../src/agents/agentPort';
+import type { Observation } from '../src/core/ports';
 import { benchOnnx } from './onnxLatency';
 
 const N = Number(process.env.BENCH_ROUNDTRIPS ?? 3000);

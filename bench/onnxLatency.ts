@@ -1,6 +1,6 @@
 // Benchmark: per-step latency of the in-process ONNX agent (encode + inference + decode) on the shipped demo policy.
 import { join } from 'node:path';
-import type { Observation } from '../src/agents/agentPort';
+import type { Observation } from '../src/core/ports';
 import { LATENCY_WINDOW, OnnxAgent } from '../src/agents/onnxAgent';
 
 const WARMUP = 200;

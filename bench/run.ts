@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { NesMachine } from '../src/emulators/embedded/nesMachine';
 import { EmbeddedEmulator, InProcessEmulator } from '../src/emulators/embedded/embeddedEmulator';
-import type { EmulatorPort } from '../src/emulators/emulatorPort';
+import type { EmulatorPort } from '../src/core/ports';
 import { LockstepRuntime } from '../src/core/runtime';
 import { defaultSyncConfig } from '../src/core/config';
 import { parseRamMap } from '../src/core/ramMap';

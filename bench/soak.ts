@@ -11,7 +11,7 @@ import { parseRamMap, type RamMap } from '../src/core/ramMap';
 import { RandomAgent } from '../src/agents/randomAgent';
 import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
 import { readRom } from '../src/emulators/rom';
-import type { RomInfo } from '../src/emulators/emulatorPort';
+import type { RomInfo } from '../src/core/ports';
 
 const FRAMES = Number(process.env.SOAK_FRAMES ?? 1_000_000);
 const EVERY = Number(process.env.SOAK_EVERY ?? Math.min(100_000, Math.max(1, Math.floor(FRAMES / 10))));

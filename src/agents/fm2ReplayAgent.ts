@@ -1,6 +1,6 @@
 // FM2 replay agent: plays back an FCEUX movie's input for one controller, frame by frame.
 import { readFile } from 'node:fs/promises';
-import type { AgentAction, AgentPort, Observation } from './agentPort';
+import type { AgentAction, AgentPort, EmulatorKind, Observation } from '../core/ports';
 import { parseFm2, type Fm2Movie } from '../core/fm2';
 import { fm2LineForFrame } from '../core/episodeExporter';
 
@@ -15,12 +15,12 @@ export class Fm2ReplayAgent implements AgentPort {
     private readonly player: 0 | 1,
     label = 'movie',
     /** Which emulator's frame ids the observations carry: movie lines are FCEUX frames, and jsnes runs one frame ahead. */
-    private readonly emulator: 'embedded' | 'fceux' = 'fceux',
+    private readonly emulator: EmulatorKind = 'fceux',
   ) {
     this.name = `fm2(${label}, port ${player})`;
   }
 
-  static async load(path: string, player: 0 | 1, emulator: 'embedded' | 'fceux' = 'fceux'): Promise<Fm2ReplayAgent> {
+  static async load(path: string, player: 0 | 1, emulator: EmulatorKind = 'fceux'): Promise<Fm2ReplayAgent> {
     let text: string;
     try {
       text = await readFile(path, 'utf8');

@@ -1,6 +1,6 @@
 // Agent that runs an ONNX policy in-process (onnxruntime-web, wasm, one thread) and keeps its per-step latency.
 import { basename } from 'node:path';
-import type { AgentAction, AgentEpisodeEnd, AgentPort, Observation } from './agentPort';
+import type { AgentAction, AgentEpisodeEnd, AgentPort, Observation } from '../core/ports';
 import { OnnxPolicy, type RamReader } from './onnxPolicy';
 
 export interface OnnxAgentOptions {

@@ -6,14 +6,12 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BUTTON_NAMES, namesToMask } from '../core/buttons';
 import { Prng } from '../core/prng';
-import type { Observation } from './agentPort';
+import type { Observation } from '../core/ports';
+import { NES_HEIGHT, NES_WIDTH, WORK_RAM_SIZE } from '../core/nes';
 
 /** The files onnxruntime-web's wasm backend loads at run time; a bundle must ship both next to it (dist/ort/). */
 export const ORT_WASM_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'] as const;
 
-const SCREEN_W = 256;
-const SCREEN_H = 240;
-const WORK_RAM_SIZE = 0x800;
 const DOWNSAMPLES = [1, 2, 4, 8, 16];
 
 export type InputSpec =
@@ -172,7 +170,7 @@ export function expectedInputShape(input: InputSpec): number[] {
     case 'ram_bytes':
       return [1, input.addresses.length];
     case 'screen':
-      return [1, (input.grayscale ? 1 : 3) * input.frameStack, SCREEN_H / input.downsample, SCREEN_W / input.downsample];
+      return [1, (input.grayscale ? 1 : 3) * input.frameStack, NES_HEIGHT / input.downsample, NES_WIDTH / input.downsample];
     default: {
       const _x: never = input;
       return _x;
@@ -248,7 +246,7 @@ export class ObservationEncoder {
   private encodeScreen(obs: Observation, input: Extract<InputSpec, { kind: 'screen' }>): Float32Array {
     const screen = obs.screen;
     if (!screen) throw new Error(`${this.source}: the model wants screens but observation of frame ${obs.frame} has none`);
-    if (screen.length !== SCREEN_W * SCREEN_H * 4) throw new Error(`screen of frame ${obs.frame} has ${screen.length} bytes, expected ${SCREEN_W * SCREEN_H * 4} (RGBA 256x240)`);
+    if (screen.length !== NES_WIDTH * NES_HEIGHT * 4) throw new Error(`screen of frame ${obs.frame} has ${screen.length} bytes, expected ${NES_WIDTH * NES_HEIGHT * 4} (RGBA 256x240)`);
     const fresh = this.newest < 0 || obs.episode !== this.episode || obs.step === 0;
     // The runtime may show the same frame again (resync); replace it rather than stacking it twice.
     const repeat = !fresh && obs.frame === this.lastFrame;
@@ -269,8 +267,8 @@ export class ObservationEncoder {
 
 /** RGBA 256x240 -> channel-first block averages in [0, 1]. */
 export function downsampleInto(rgba: Uint8Array, factor: number, grayscale: boolean, out: Float32Array): void {
-  const w = SCREEN_W / factor;
-  const h = SCREEN_H / factor;
+  const w = NES_WIDTH / factor;
+  const h = NES_HEIGHT / factor;
   const plane = w * h;
   const norm = 1 / (255 * factor * factor);
   for (let by = 0; by < h; by++) {
@@ -279,7 +277,7 @@ export function downsampleInto(rgba: Uint8Array, factor: number, grayscale: bool
       let g = 0;
       let b = 0;
       for (let y = by * factor; y < (by + 1) * factor; y++) {
-        let p = (y * SCREEN_W + bx * factor) * 4;
+        let p = (y * NES_WIDTH + bx * factor) * 4;
         for (let x = 0; x < factor; x++, p += 4) {
           r += rgba[p];
           g += rgba[p + 1];

@@ -1,5 +1,5 @@
 // Built-in seeded random agent: holds a random button combination for a random number of frames, reproducibly.
-import type { AgentAction, AgentPort, Observation } from './agentPort';
+import type { AgentAction, AgentPort, Observation } from '../core/ports';
 import { Prng } from '../core/prng';
 import { BUTTON } from '../core/buttons';
 

@@ -2,7 +2,7 @@
 import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { AgentAction, AgentEpisodeEnd, AgentPort, Observation } from './agentPort';
+import type { AgentAction, AgentEpisodeEnd, AgentPort, Observation } from '../core/ports';
 import { isButtonMask, namesToMask } from '../core/buttons';
 
 /** What a script's act() may return: a mask, button names, or an object (frame may be given to test desync handling). */

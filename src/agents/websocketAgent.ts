@@ -1,5 +1,5 @@
 // The external-trainer agent: a trainer process connects to the bridge over WebSocket and drives one controller.
-import type { AgentAction, AgentEpisodeEnd, AgentPort, Observation } from './agentPort';
+import type { AgentAction, AgentEpisodeEnd, AgentPort, Observation } from '../core/ports';
 import type { BridgeLink, BridgeServer } from '../core/bridgeServer';
 import { AgentLinkRouter, type RoutedAgent, type RouterLog } from './agentLinkRouter';
 import { BUTTON_NAMES, isButtonMask, namesToMask } from '../core/buttons';
@@ -7,7 +7,7 @@ import { CLOSE, PROTOCOL_VERSION, type AgentStateMsg, type AgentToBridge, type A
 import { inertText, parseAgentToBridge, preview } from '../core/protocolCodec';
 import { LogThrottle } from '../core/logThrottle';
 import { downsample, encodeScreenFrame } from '../core/screenFrame';
-import { NES_HEIGHT, NES_WIDTH } from '../emulators/emulatorPort';
+import { NES_HEIGHT, NES_WIDTH } from '../core/nes';
 
 export interface WebSocketAgentOptions {
   bridge: BridgeServer;

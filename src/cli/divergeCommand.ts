@@ -4,12 +4,12 @@ import { isAbsolute, resolve } from 'node:path';
 import { demoRomPath, findPackageRoot } from '../core/packageRoot';
 import { readRom } from '../emulators/rom';
 import { FceuxEmulator } from '../emulators/fceux/fceuxEmulator';
-import { DivergenceEmulator } from '../core/divergenceEmulator';
+import { PortableStateEmulator, ramOfMachineState } from '../emulators/embedded/portableStateEmulator';
 import { findManifest, loadMovie, loadRecordedEpisode } from '../core/divergenceRecording';
 import { findDivergence, type CompareMode, type DivergenceSource, type SearchMode } from '../core/divergenceFinder';
 import { divergenceReportJson, formatDivergenceText, writeDivergenceReport, type DivergenceFiles } from '../core/divergenceReport';
 import { loadRamMap, ramMapPathFor } from '../session/sessionBuilder';
-import type { EmulatorKind } from '../core/episodeExporter';
+import type { EmulatorKind } from '../core/ports';
 import { intOption } from './cliOptions';
 
 export const DIVERGE_USAGE = `lockstep diverge A B — the first frame where two runs part ways
@@ -97,7 +97,8 @@ async function diverge(argv: string[], json: boolean): Promise<number> {
     romPath,
     romMd5: info.md5,
     ramMap,
-    createEmulator: (kind: EmulatorKind) => (kind === 'fceux' ? new FceuxEmulator({ fceuxPath: values['fceux-path'], headless: true, log }) : new DivergenceEmulator()),
+    createEmulator: (kind: EmulatorKind) => (kind === 'fceux' ? new FceuxEmulator({ fceuxPath: values['fceux-path'], headless: true, log }) : new PortableStateEmulator()),
+    ramOfState: ramOfMachineState,
   }, {
     compare,
     search,

@@ -5,7 +5,7 @@ import { ramHash } from '../core/ramHash';
 import type { DesyncEvent } from '../core/desyncDetector';
 import type { EpisodeEnd } from '../core/runtime';
 import { cliSession, type CliValues } from './cliOptions';
-import { createRecorderFor } from './recorderFor';
+import { createRecorderFor } from '../session/recorderFor';
 
 export interface RunSummary {
   rom: { name: string; md5: string; path: string };

@@ -1,7 +1,7 @@
 // `lockstep serve`: the bridge + emulator headless for external trainers (e.g. one per Ray actor), until the process is stopped.
 import { buildSession, type BuiltSession } from '../session/sessionBuilder';
 import { cliSession, type CliValues } from './cliOptions';
-import { createRecorderFor } from './recorderFor';
+import { createRecorderFor } from '../session/recorderFor';
 
 /**
  * Prints one JSON line `{"event":"listening","url":...,"token":...,"port":...}` on stdout as soon as trainers can connect,

@@ -1,6 +1,7 @@
 // Sync configuration: the defaults, the settings table, lockstep.yaml parsing (seed's nested snake_case or flat camelCase) and validated merging.
 import * as path from 'node:path';
 import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
+import { editDistance } from './editDistance';
 
 export type SyncMode = 'lockstep' | 'runahead';
 export type TimeoutPolicy = 'hold' | 'skip';
@@ -163,16 +164,6 @@ function suggest(given: string, known: readonly string[]): string {
     }
   }
   return best ? ` (did you mean ${best}?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
 }
 
 /** Merges partial overrides (e.g. from a launch configuration) over a base, checking each key and value. */

@@ -1,23 +1,5 @@
-// Machine-state checkpoints of a recording: the optional emulator capability that exports states as bytes, and the snapshot sidecar file format.
-import type { EmulatorFrame, EmulatorPort, StepOptions } from '../emulators/emulatorPort';
-
-/**
- * An emulator whose whole machine state can leave it as bytes and come back (in another instance of the same emulator).
- * Only the in-process embedded emulator used for snapshot recordings and divergence replays has it; EmulatorPort does not.
- */
-export interface StateExporter {
-  /** Names the byte layout; a sidecar written with another format is refused. */
-  readonly stateFormat: string;
-  /** The state of the held frame (before it runs). */
-  exportState(): Promise<Uint8Array>;
-  /** Restores a state made by exportState (same ROM) and returns the held frame. */
-  importState(bytes: Uint8Array, options?: StepOptions): Promise<EmulatorFrame>;
-}
-
-export function isStateExporter(e: EmulatorPort | object): e is EmulatorPort & StateExporter {
-  const x = e as Partial<StateExporter>;
-  return typeof x.exportState === 'function' && typeof x.importState === 'function' && typeof x.stateFormat === 'string';
-}
+// Snapshot sidecar files of a recording: the machine states (from a StateExporter) it can restart from, one JSON line each.
+import type { EmulatorKind } from './ports';
 
 export const SNAPSHOT_SIDECAR_FORMAT = 'lockstep-snapshots';
 
@@ -26,7 +8,7 @@ export interface SnapshotSidecarHeader {
   format: typeof SNAPSHOT_SIDECAR_FORMAT;
   version: 1;
   episode: number;
-  emulator: 'embedded' | 'fceux';
+  emulator: EmulatorKind;
   /** The StateExporter.stateFormat of every state below. */
   stateFormat: string;
   romMd5: string;
@@ -73,7 +55,7 @@ export function parseSnapshotSidecar(text: string, fileName: string): { header: 
   if (typeof h.stateFormat !== 'string' || h.stateFormat === '') fail(1, 'stateFormat must be a non-empty string');
   if (!Number.isSafeInteger(h.episode)) fail(1, `episode must be an integer, got ${JSON.stringify(h.episode)}`);
   const header: SnapshotSidecarHeader = {
-    format: SNAPSHOT_SIDECAR_FORMAT, version: 1, episode: h.episode as number, emulator: h.emulator as 'embedded' | 'fceux',
+    format: SNAPSHOT_SIDECAR_FORMAT, version: 1, episode: h.episode as number, emulator: h.emulator as EmulatorKind,
     stateFormat: h.stateFormat as string, romMd5: typeof h.romMd5 === 'string' ? h.romMd5 : '',
   };
   const checkpoints: SnapshotCheckpoint[] = [];

@@ -2,13 +2,12 @@
 import { maskToFm2, type ButtonPair } from './buttons';
 import { shortHash } from './ramHash';
 import type { RamMap } from './ramMap';
-import { fm2LineForFrame, ramHashNoStack, type EmulatorKind } from './episodeExporter';
-import type { EmulatorFrame, EmulatorPort } from '../emulators/emulatorPort';
-import { RAM_SIZE } from '../emulators/emulatorPort';
+import { fm2LineForFrame, ramHashNoStack } from './episodeExporter';
+import type { EmulatorFrame, EmulatorKind, EmulatorPort } from './ports';
+import { WORK_RAM_SIZE } from './nes';
 import { recordingLines, type MovieInputs, type RecordedEpisode } from './divergenceRecording';
 import { LineReplayer, newReplayCounters, type ReplayCounters } from './divergenceReplay';
 import type { SnapshotCheckpoint } from './divergenceCheckpoint';
-import { ramOfMachineState } from './divergenceEmulator';
 
 /** One side of a comparison. `live` replays the other side's inputs on that emulator. */
 export type DivergenceSource =
@@ -30,6 +29,8 @@ export interface DivergenceEnvironment {
   ramMap: RamMap;
   /** A fresh emulator of that kind for a replay (embedded: one that can import sidecar states). Closed by the finder. */
   createEmulator(kind: EmulatorKind, purpose: string): EmulatorPort;
+  /** The work RAM inside a snapshot sidecar's machine state (the embedded emulator's byte layout), for the bisect search. */
+  ramOfState(state: Uint8Array): Uint8Array;
 }
 
 export interface FindDivergenceOptions {
@@ -394,7 +395,7 @@ class Finder {
     const probe = (i: number): boolean => {
       this.counters.probes++;
       const [p, q] = common[i];
-      return this.differ({ ram: ramOfMachineState(p.state) }, { ram: ramOfMachineState(q.state) }) === true;
+      return this.differ({ ram: this.env.ramOfState(p.state) }, { ram: this.env.ramOfState(q.state) }) === true;
     };
     if (common[0][0].step === 0 && probe(0)) return { step: 0, cause: 'start' };
     // Invariant: checkpoint lo agrees; hi is the first known to differ (common.length: none does).
@@ -628,10 +629,10 @@ class Finder {
     const [x, y] = ram;
     if (x && y) {
       const bytes: ByteDiff[] = [];
-      for (let i = 0; i < RAM_SIZE; i++) {
+      for (let i = 0; i < WORK_RAM_SIZE; i++) {
         if (x[i] !== y[i]) bytes.push({ address: i, name: named(i), a: x[i], b: y[i], stack: stackExpected && i >= 0x100 && i < 0x200 });
       }
-      return { bytes, compared: RAM_SIZE };
+      return { bytes, compared: WORK_RAM_SIZE };
     }
     const bytesOf = (full: Uint8Array | null, vars: Record<string, number> | undefined): Map<number, number> | undefined => {
       if (full) return new Map(Array.from(full, (v, i) => [i, v] as [number, number]));

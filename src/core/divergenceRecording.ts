@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { ButtonPair } from './buttons';
 import { parseFm2 } from './fm2';
 import { parseSnapshotSidecar, type SnapshotCheckpoint, type SnapshotSidecarHeader } from './divergenceCheckpoint';
-import type { EmulatorKind } from './episodeExporter';
+import type { EmulatorKind } from './ports';
 
 /** One recorded frame (a JSONL row): what the frame started from and the buttons it ran with. */
 export interface RecordedStep {

@@ -1,6 +1,6 @@
 // A reference recording for a live run (`reference` launch attribute, `--reference`): the expected fingerprint of every step, per episode.
 import { stat } from 'node:fs/promises';
-import type { EmulatorKind } from './episodeExporter';
+import type { EmulatorKind } from './ports';
 import { episodeManifests, findManifest, loadRecordedEpisode, type RecordedEpisode } from './divergenceRecording';
 
 /** What the reference recorded for one step: the state that step started from. */

@@ -1,8 +1,9 @@
 // Replays a movie's input lines on one emulator for the divergence finder: seek to a step from the nearest saved state, count every frame run.
 import type { ButtonPair } from './buttons';
-import type { EmulatorFrame, EmulatorPort, SnapshotHandle } from '../emulators/emulatorPort';
+import type { EmulatorFrame, EmulatorPort, SnapshotHandle } from './ports';
 import { fm2LineForFrame } from './episodeExporter';
-import { isStateExporter, type SnapshotCheckpoint } from './divergenceCheckpoint';
+import type { SnapshotCheckpoint } from './divergenceCheckpoint';
+import { isStateExporter } from './ports';
 
 /** What the finder spent: reported so a long search can be seen to be cheap (or not). */
 export interface ReplayCounters {

@@ -7,11 +7,10 @@ import { writeFm2 } from './fm2';
 import { ramHash, shortHash } from './ramHash';
 import type { RamMap } from './ramMap';
 import type { FrameRow } from './runtime';
-import type { EmulatorPort, RomInfo } from '../emulators/emulatorPort';
+import type { EmulatorKind, RomInfo } from './ports';
 import { EpisodeRecorder, type EpisodeWriter, type FinishedEpisode } from './episodeRecorder';
 import { encodeSnapshotSidecar, SNAPSHOT_SIDECAR_FORMAT, type SnapshotCheckpoint } from './divergenceCheckpoint';
 
-export type EmulatorKind = EmulatorPort['kind'];
 
 /** File access the exporter needs; injected so tests can watch writes or make them fail. */
 export interface EpisodeFiles {

@@ -1,7 +1,7 @@
 // RAM maps: named variables in NES work RAM, the per-player reward and the done flag, loaded from a game's .rammap.json.
+import { WORK_RAM_SIZE } from './nes';
+import type { EmulatorKind } from './ports';
 
-/** Work RAM is $0000-$07FF. */
-const WORK_RAM_BYTES = 0x800;
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
 export interface RamVariable {
@@ -35,7 +35,7 @@ export interface RamMapData {
    * Frames run with no input after power-on before episode 0 starts (the game's boot, while RAM is still uninitialised);
    * per emulator when they count differently (FCEUX's frame count runs one ahead of jsnes for the same machine state).
    */
-  warmupFrames?: number | Partial<Record<'embedded' | 'fceux', number>>;
+  warmupFrames?: number | Partial<Record<EmulatorKind, number>>;
 }
 
 export class RamMap {
@@ -43,7 +43,7 @@ export class RamMap {
   readonly variables: readonly RamVariable[];
   readonly rewardTerms: readonly RewardTerm[];
   readonly doneConditions: readonly DoneCondition[];
-  private readonly warmup: number | Partial<Record<'embedded' | 'fceux', number>>;
+  private readonly warmup: number | Partial<Record<EmulatorKind, number>>;
   /** Variable names in observation order. */
   readonly names: readonly string[];
   private readonly byName: ReadonlyMap<string, RamVariable>;
@@ -55,7 +55,7 @@ export class RamMap {
     const byName = new Map<string, RamVariable>();
     for (const v of data.variables) {
       if (byName.has(v.name)) throw new Error(`RAM map ${data.name}: duplicate variable name "${v.name}"`);
-      if (v.address < 0 || v.address + v.size > WORK_RAM_BYTES) {
+      if (v.address < 0 || v.address + v.size > WORK_RAM_SIZE) {
         throw new Error(`RAM map ${data.name}: variable ${v.name} at ${hex(v.address)} (size ${v.size}) is outside work RAM $0000-$07FF`);
       }
       byName.set(v.name, v);
@@ -105,7 +105,7 @@ export class RamMap {
   }
 
   /** Boot frames to run before episode 0 on this emulator. */
-  warmupFramesFor(emulator: 'embedded' | 'fceux'): number {
+  warmupFramesFor(emulator: EmulatorKind): number {
     return typeof this.warmup === 'number' ? this.warmup : (this.warmup[emulator] ?? 0);
   }
 
@@ -199,7 +199,7 @@ export function parseRamMap(text: string, fileName: string): RamMap {
     return v as number;
   };
   const rawWarmup = root.warmupFrames ?? 0;
-  let warmupFrames: number | Partial<Record<'embedded' | 'fceux', number>>;
+  let warmupFrames: number | Partial<Record<EmulatorKind, number>>;
   if (isPlainObject(rawWarmup)) {
     allowOnly(rawWarmup, 'warmupFrames.', ['embedded', 'fceux'], fail);
     warmupFrames = {};
@@ -227,8 +227,8 @@ export function parseRamMap(text: string, fileName: string): RamMap {
     const size = raw.size === undefined ? 1 : raw.size;
     if (size !== 1 && size !== 2) fail(`${at}.size must be 1 or 2, got ${show(size)}`);
     const address = parseAddress(raw.address);
-    if (address === undefined || address + (size as number) - 1 > WORK_RAM_BYTES - 1) {
-      fail(`${at}.address must be a number or "0x..." hex string in 0x0000..0x${(WORK_RAM_BYTES - (size as number)).toString(16).toUpperCase().padStart(4, '0')} (size ${size}), got ${show(raw.address)}`);
+    if (address === undefined || address + (size as number) - 1 > WORK_RAM_SIZE - 1) {
+      fail(`${at}.address must be a number or "0x..." hex string in 0x0000..0x${(WORK_RAM_SIZE - (size as number)).toString(16).toUpperCase().padStart(4, '0')} (size ${size}), got ${show(raw.address)}`);
     }
     const signed = raw.signed === undefined ? false : raw.signed;
     if (typeof signed !== 'boolean') fail(`${at}.signed must be true or false, got ${show(signed)}`);

@@ -1,7 +1,7 @@
 // Run-ahead with rollback: runs frames on predicted input while actions are late, snapshots each frame, rolls back and fast-forwards on a misprediction.
 import { isButtonMask } from './buttons';
 import { SyncedTermination, type TerminationReason } from './episodeRecorder';
-import type { EmulatorFrame, EmulatorPort, SnapshotHandle } from '../emulators/emulatorPort';
+import type { EmulatorFrame, EmulatorPort, SnapshotHandle } from './ports';
 import type { FrameRow, RowSink } from './runtime';
 
 /** A controller's confirmed input for one frame. */

@@ -1,6 +1,6 @@
 // The lockstep runtime: one frame at a time, emulator held at frame N until every agent's action for N arrives; detects, recovers, records.
-import { hasScreen, type EmulatorFrame, type EmulatorPort, type RomInfo, type SnapshotHandle } from '../emulators/emulatorPort';
-import type { AgentAction, AgentEpisodeEnd, AgentPort, Observation } from '../agents/agentPort';
+import { hasScreen, type EmulatorFrame, type EmulatorPort, type RomInfo, type SnapshotHandle } from './ports';
+import type { AgentAction, AgentEpisodeEnd, AgentPort, Observation } from './ports';
 import type { SyncConfig } from './config';
 import type { RamMap } from './ramMap';
 import { FrameGate, type GateMode } from './frameGate';
@@ -11,7 +11,7 @@ import { SyncMetrics } from './metrics';
 import { TypedEmitter } from './typedEmitter';
 import { shortHash } from './ramHash';
 import { RunAheadEngine, type FrameEndKind, type RunAheadEvent, type RunAheadFrame, type RunAheadStats } from './runAhead';
-import { isStateExporter } from './divergenceCheckpoint';
+import { isStateExporter } from './ports';
 import type { ReferenceTrack } from './divergenceReference';
 
 export interface FrameRow {

@@ -4,8 +4,8 @@ import { DESYNC_TYPES, type DesyncEvent, type DesyncType } from '../core/desyncD
 import type { RamMap } from '../core/ramMap';
 import { ExpressionError, parseExpression, truthy, unknownNames, type Expression, type ExpressionScope } from './expression';
 import { INDEXABLE_NAMES, knownNames } from './stateScope';
+import { WORK_RAM_SIZE } from '../core/nes';
 
-const RAM_BYTES = 0x800;
 
 export interface DesyncFilterInfo {
   type: DesyncType;
@@ -74,7 +74,7 @@ export function parseDataId(dataId: string): DataTarget | undefined {
   if (!m) return undefined;
   const address = parseInt(m[1], 16);
   const length = Number(m[2]);
-  if (length < 1 || address + length > RAM_BYTES) return undefined;
+  if (length < 1 || address + length > WORK_RAM_SIZE) return undefined;
   return { address, length, label: m[3] || hexAddress(address) };
 }
 

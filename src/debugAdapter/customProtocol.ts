@@ -1,5 +1,6 @@
 // The one typed definition of Lockstep's custom DAP requests and events (all named `lockstep.*`), shared by the adapter, the extension and tests.
 import type { DesyncType } from '../core/desyncDetector';
+import type { EmulatorKind } from '../core/ports';
 
 /** Sent in `lockstep.sessionInfo`; bump when a request or event changes shape. */
 export const LOCKSTEP_DAP_PROTOCOL_VERSION = 1;
@@ -62,7 +63,7 @@ export interface SessionInfo {
   protocolVersion: number;
   session: string;
   rom: { name: string; path: string; md5: string };
-  emulator: 'embedded' | 'fceux';
+  emulator: EmulatorKind;
   agents: [string, string];
   ramMap: { name: string; variables: Array<{ name: string; address: number; size: number }> };
   /** Bridge port when FCEUX or a trainer connects over WebSocket. */

@@ -1,4 +1,5 @@
 // A small, safe expression language for breakpoint conditions and the debug console (`gap > 5`, `ram[0x18] >= 100`): parsed once, evaluated per frame, never eval.
+import { editDistance } from '../core/editDistance';
 
 export type Value = number | boolean | string | null;
 
@@ -119,16 +120,6 @@ function suggestName(given: string, known: readonly string[]): string {
     }
   }
   return best ? ` (did you mean ${best}?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
 }
 
 // ---- tokenizer ----

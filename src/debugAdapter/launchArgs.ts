@@ -1,6 +1,7 @@
 // Launch/attach arguments of the `lockstep` debug type: the TypeScript type, the attribute table package.json must match, and the conversion to a SessionSpec.
 import { SYNC_SETTINGS, defaultSyncConfig, mergeSyncConfig, type SyncConfig } from '../core/config';
 import { parseAgentSpec, type AgentSpec, type SessionSpec } from '../session/sessionSpec';
+import type { EmulatorKind } from '../core/ports';
 
 /** An agent as launch.json gives it: `random`, `random:7`, `scripted:PATH`, `onnx:PATH`, `fm2:PATH`, `websocket`, `none`, or an object. */
 export type AgentSetting = string | AgentSpec;
@@ -8,7 +9,7 @@ export type AgentSetting = string | AgentSpec;
 export interface LockstepLaunchArgs {
   /** ROM file; default: the bundled demo ROM. */
   rom?: string;
-  emulator?: 'embedded' | 'fceux';
+  emulator?: EmulatorKind;
   fceuxPath?: string;
   /** FCEUX only: run without a window. */
   headless?: boolean;
@@ -193,7 +194,7 @@ export function toSessionSpec(raw: unknown, kind: RequestKind): { spec: SessionS
     warnings.push(`launch.json attribute "${k}" is not a Lockstep ${kind} attribute and is ignored${suggest(k, Object.keys(table))}`);
   }
 
-  let emulator: 'embedded' | 'fceux' = 'embedded';
+  let emulator: EmulatorKind = 'embedded';
   if (kind === 'attach') emulator = 'fceux';
   else if (a.emulator !== undefined) {
     if (a.emulator !== 'embedded' && a.emulator !== 'fceux') throw new Error(`${where('emulator')} must be "embedded" or "fceux", got ${show(a.emulator)}`);

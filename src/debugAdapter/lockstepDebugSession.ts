@@ -23,6 +23,7 @@ import { toSessionSpec, type RequestKind } from './launchArgs';
 import { INDEXABLE_NAMES, StateScope, knownNames } from './stateScope';
 import { FrameSheetFile, type SheetStore } from './frameSheetFile';
 import { RAM_MEMORY_REFERENCE, VariablesView, memoryReferenceFor, parseMemoryReference } from './variablesView';
+import { WORK_RAM_SIZE as RAM_BYTES } from '../core/nes';
 
 /** Builds the run for a launch/attach; the extension and tests pass their own (e.g. with a recorder). */
 export type SessionFactory = (spec: SessionSpec, ctx: { log: LogFn }) => Promise<BuiltSession>;
@@ -47,7 +48,6 @@ type LastStop = { kind: 'desync'; event: DesyncEvent; conditionError?: string } 
 
 const THREAD_ID = 1;
 const FRAME_ID = 1;
-const RAM_BYTES = 0x800;
 const START_PROGRESS_ID = 'lockstep.start';
 const YIELD_EVERY_MS = 20;
 const DESYNC_LINES_PER_SECOND = 20;

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { loadWorkspaceConfig, type WorkspaceConfig } from '../core/config';
 import { buildSession, type BuiltSession, type LogFn } from '../session/sessionBuilder';
 import type { SessionSpec } from '../session/sessionSpec';
-import { createRecorderFor } from '../cli/recorderFor';
+import { createRecorderFor } from '../session/recorderFor';
 import type { SessionFactory } from './lockstepDebugSession';
 
 /** Reads a file, or undefined when it does not exist (any other error is reported). */

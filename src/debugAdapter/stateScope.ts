@@ -2,6 +2,7 @@
 import type { DesyncEvent } from '../core/desyncDetector';
 import type { RamMap } from '../core/ramMap';
 import { ExpressionError, type ExpressionScope, type Value } from './expression';
+import { WORK_RAM_SIZE } from '../core/nes';
 
 export interface HeldState {
   frame: number;
@@ -14,7 +15,6 @@ export interface HeldState {
 export const BUILTIN_NAMES = ['frame', 'episode', 'step'] as const;
 export const DESYNC_FIELD_NAMES = ['type', 'expectedFrame', 'receivedFrame', 'gap', 'delayMs', 'clockOffsetMs', 'player', 'controller'] as const;
 export const INDEXABLE_NAMES = ['ram', 'ram16'] as const;
-const RAM_BYTES = 0x800;
 
 export class StateScope implements ExpressionScope {
   constructor(
@@ -53,7 +53,7 @@ export class StateScope implements ExpressionScope {
   index(name: string, i: number): Value | undefined {
     if (name !== 'ram' && name !== 'ram16') return undefined;
     const width = name === 'ram16' ? 2 : 1;
-    if (i < 0 || i + width > RAM_BYTES) {
+    if (i < 0 || i + width > WORK_RAM_SIZE) {
       throw new ExpressionError(`${name}[0x${i.toString(16)}] is outside work RAM $0000-$07FF`);
     }
     const ram = this.state.ram;

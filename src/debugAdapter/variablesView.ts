@@ -7,9 +7,9 @@ import { maskToNames } from '../core/buttons';
 import type { BuiltSession } from '../session/sessionBuilder';
 import { evaluateNameOf } from './stateScope';
 import { hexAddress } from './breakpoints';
+import { WORK_RAM_SIZE } from '../core/nes';
 
 export const RAM_MEMORY_REFERENCE = 'ram';
-const RAM_BYTES = 0x800;
 const ROW_BYTES = 16;
 
 /** `ram` is all of work RAM; `ram@0x0018` starts at that address (what a variable's "View Binary Data" opens). */
@@ -23,7 +23,7 @@ export function parseMemoryReference(ref: string): number | undefined {
   const m = /^ram@0x([0-9a-f]{1,4})$/i.exec(ref);
   if (!m) return undefined;
   const a = parseInt(m[1], 16);
-  return a < RAM_BYTES ? a : undefined;
+  return a < WORK_RAM_SIZE ? a : undefined;
 }
 
 export interface ViewSource {
@@ -113,7 +113,7 @@ export class VariablesView {
   }
 
   private ram(): Uint8Array {
-    return this.src.built.runtime.current?.ram ?? new Uint8Array(RAM_BYTES);
+    return this.src.built.runtime.current?.ram ?? new Uint8Array(WORK_RAM_SIZE);
   }
 
   private game(): DebugProtocol.Variable[] {
@@ -121,9 +121,9 @@ export class VariablesView {
     const out = this.src.built.ramMap.variables.map((v) => this.describeRamVariable(v, ram));
     out.push({
       name: 'ram',
-      value: `2 KB work RAM ${hexAddress(0)}-${hexAddress(RAM_BYTES - 1)}`,
+      value: `2 KB work RAM ${hexAddress(0)}-${hexAddress(WORK_RAM_SIZE - 1)}`,
       variablesReference: this.ramRef(),
-      indexedVariables: RAM_BYTES / ROW_BYTES,
+      indexedVariables: WORK_RAM_SIZE / ROW_BYTES,
       memoryReference: RAM_MEMORY_REFERENCE,
       evaluateName: 'ram',
       presentationHint: { kind: 'data', attributes: ['readOnly'] },
@@ -131,10 +131,10 @@ export class VariablesView {
     return out;
   }
 
-  private ramRows(start = 0, count = RAM_BYTES / ROW_BYTES): DebugProtocol.Variable[] {
+  private ramRows(start = 0, count = WORK_RAM_SIZE / ROW_BYTES): DebugProtocol.Variable[] {
     const ram = this.ram();
     const out: DebugProtocol.Variable[] = [];
-    const last = Math.min(RAM_BYTES / ROW_BYTES, start + count);
+    const last = Math.min(WORK_RAM_SIZE / ROW_BYTES, start + count);
     for (let r = start; r < last; r++) {
       const a = r * ROW_BYTES;
       out.push({

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { RomInfo } from './emulatorPort';
+import type { RomInfo } from '../core/ports';
 
 /** Mappers jsnes 3.0.0 implements (its mapper table); anything else throws inside jsnes. */
 export const EMBEDDED_MAPPERS: readonly number[] = [

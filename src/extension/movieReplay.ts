@@ -2,6 +2,7 @@
 import { basename, dirname, join } from 'node:path';
 import { fm2ChecksumToMd5, type Fm2Movie } from '../core/fm2';
 import type { LockstepDebugConfiguration } from './romConfiguration';
+import type { EmulatorKind } from '../core/ports';
 
 export interface ReplayPlan {
   config: LockstepDebugConfiguration;
@@ -23,7 +24,7 @@ export function planReplay(opts: {
   movie: Fm2Movie;
   romPath: string;
   romMd5NoHeader: string;
-  emulator: 'embedded' | 'fceux';
+  emulator: EmulatorKind;
   cwd?: string;
 }): ReplayPlan {
   const { moviePath, movie, romPath } = opts;

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { parseFm2 } from '../core/fm2';
 import { readRom } from '../emulators/rom';
 import { planReplay, romCandidates } from './movieReplay';
+import type { EmulatorKind } from '../core/ports';
 
 export function registerReplayMovieCommand(log: Pick<vscode.LogOutputChannel, 'info' | 'error'>): vscode.Disposable {
   return vscode.commands.registerCommand('lockstep.replayMovie', async (uri?: vscode.Uri) => {
@@ -29,7 +30,7 @@ export function registerReplayMovieCommand(log: Pick<vscode.LogOutputChannel, 'i
       if (!emulator) return;
       const { info } = await readRom(romPath);
       const folder = vscode.workspace.getWorkspaceFolder(movieUri);
-      const plan = planReplay({ moviePath, movie, romPath, romMd5NoHeader: info.md5NoHeader, emulator: emulator.label as 'embedded' | 'fceux', cwd: folder?.uri.fsPath });
+      const plan = planReplay({ moviePath, movie, romPath, romMd5NoHeader: info.md5NoHeader, emulator: emulator.label as EmulatorKind, cwd: folder?.uri.fsPath });
       if (plan.warning) {
         const go = await vscode.window.showWarningMessage(plan.warning, { modal: true }, 'Replay anyway');
         if (go !== 'Replay anyway') return;

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve, basename } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { AgentPort } from '../agents/agentPort';
-import type { EmulatorPort } from '../emulators/emulatorPort';
+import type { AgentPort, EmulatorKind } from '../core/ports';
+import type { EmulatorPort } from '../core/ports';
 import { LockstepRuntime, type RowSink } from '../core/runtime';
 import { defaultSyncConfig, mergeSyncConfig, type SyncConfig } from '../core/config';
 import { emptyRamMap, parseRamMap, type RamMap } from '../core/ramMap';
@@ -18,7 +18,7 @@ import { Fm2ReplayAgent } from '../agents/fm2ReplayAgent';
 import { OnnxAgent } from '../agents/onnxAgent';
 import { WebSocketAgent } from '../agents/websocketAgent';
 import { AgentLinkRouter } from '../agents/agentLinkRouter';
-import { DivergenceEmulator } from '../core/divergenceEmulator';
+import { PortableStateEmulator } from '../emulators/embedded/portableStateEmulator';
 import { loadReferenceTrack } from '../core/divergenceReference';
 import type { AgentSpec, SessionSpec } from './sessionSpec';
 
@@ -99,7 +99,7 @@ export async function buildSession(spec: SessionSpec, options: BuildOptions = {}
     const emulator: EmulatorPort = emulatorKind === 'fceux'
       ? new FceuxEmulator({ fceuxPath: spec.fceuxPath, bridge, mode: spec.fceuxMode ?? 'launch', headless: spec.headless ?? true, log })
       // Snapshot recordings need the machine state as bytes, which only the in-process emulator can hand out.
-      : snapshotEvery > 0 ? new DivergenceEmulator() : new EmbeddedEmulator();
+      : snapshotEvery > 0 ? new PortableStateEmulator() : new EmbeddedEmulator();
     closers.push(() => emulator.close());
 
     const router = spec.agents.some((a) => a?.type === 'websocket') && bridge ? new AgentLinkRouter(bridge, log) : undefined;
@@ -153,7 +153,7 @@ interface AgentContext {
   maxSteps: number | null;
   log: LogFn;
   onTerminate: (frame: number) => void;
-  emulator: 'embedded' | 'fceux';
+  emulator: EmulatorKind;
 }
 
 async function createAgent(spec: AgentSpec, ctx: AgentContext): Promise<AgentPort> {

@@ -1,5 +1,6 @@
 // What a run is made of (ROM, emulator, one agent per controller, sync settings): the one description shared by the CLI, the debug adapter and `lockstep serve`.
 import type { SyncConfig } from '../core/config';
+import type { EmulatorKind } from '../core/ports';
 
 export type AgentSpec =
   | { type: 'random'; seed?: number }
@@ -12,7 +13,7 @@ export type AgentSpec =
 export interface SessionSpec {
   /** ROM path; default: the bundled demo ROM. */
   rom?: string;
-  emulator?: 'embedded' | 'fceux';
+  emulator?: EmulatorKind;
   fceuxPath?: string;
   /** FCEUX only: launch it (default) or wait for a user-started FCEUX running lua/lockstep.lua. */
   fceuxMode?: 'launch' | 'attach';

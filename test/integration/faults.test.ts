@@ -17,8 +17,8 @@ import { parseRamMap } from '../../src/core/ramMap';
 import { defaultSyncConfig, mergeSyncConfig, type SyncConfig } from '../../src/core/config';
 import { EmbeddedEmulator } from '../../src/emulators/embedded/embeddedEmulator';
 import { FceuxEmulator } from '../../src/emulators/fceux/fceuxEmulator';
-import type { EmulatorPort } from '../../src/emulators/emulatorPort';
-import type { AgentPort } from '../../src/agents/agentPort';
+import type { EmulatorPort } from '../../src/core/ports';
+import type { AgentPort } from '../../src/core/ports';
 import { until, within } from './deadlines';
 import { processAlive } from './processAlive';
 

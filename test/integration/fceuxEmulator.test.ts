@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUTTON, type ButtonPair } from '../../src/core/buttons';
 import { demoRomPath } from '../../src/core/packageRoot';
-import type { EmulatorFrame } from '../../src/emulators/emulatorPort';
+import type { EmulatorFrame } from '../../src/core/ports';
 import { FceuxEmulator, type FceuxEmulatorOptions } from '../../src/emulators/fceux/fceuxEmulator';
 import { processAlive } from './processAlive';
 

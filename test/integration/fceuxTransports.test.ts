@@ -10,7 +10,7 @@ import { BridgeServer, type BridgeLink } from '../../src/core/bridgeServer';
 import { BUTTON, type ButtonPair } from '../../src/core/buttons';
 import { demoRomPath } from '../../src/core/packageRoot';
 import { binaryFrameKind, decodeScreenFrame, decodeStateFrame, GD_HEADER_BYTES, SCREEN_HEADER_BYTES, type StateFrame } from '../../src/core/screenFrame';
-import type { EmulatorFrame } from '../../src/emulators/emulatorPort';
+import type { EmulatorFrame } from '../../src/core/ports';
 import { FceuxEmulator, type FceuxStateTransport } from '../../src/emulators/fceux/fceuxEmulator';
 import { locateFceux, lockstepLuaPath } from '../../src/emulators/fceux/fceuxLocator';
 import { FceuxProcess } from '../../src/emulators/fceux/fceuxProcess';

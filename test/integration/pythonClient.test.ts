@@ -8,7 +8,7 @@ import { BridgeServer } from '../../src/core/bridgeServer';
 import { CLOSE, PROTOCOL_VERSION } from '../../src/core/protocol';
 import { WebSocketAgent } from '../../src/agents/websocketAgent';
 import { AgentLinkRouter } from '../../src/agents/agentLinkRouter';
-import type { AgentAction, Observation } from '../../src/agents/agentPort';
+import type { AgentAction, Observation } from '../../src/core/ports';
 import { readFileSync } from 'node:fs';
 import { LockstepRuntime, type EpisodeEnd, type FrameRow, type RowSink } from '../../src/core/runtime';
 import { parseRamMap } from '../../src/core/ramMap';

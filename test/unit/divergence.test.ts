@@ -9,12 +9,12 @@ import { createEpisodeRecorder, type EpisodeManifest } from '../../src/core/epis
 import { defaultSyncConfig } from '../../src/core/config';
 import { parseRamMap, type RamMap } from '../../src/core/ramMap';
 import { readRom } from '../../src/emulators/rom';
-import { DivergenceEmulator } from '../../src/core/divergenceEmulator';
+import { PortableStateEmulator, ramOfMachineState } from '../../src/emulators/embedded/portableStateEmulator';
 import { findManifest, loadRecordedEpisode } from '../../src/core/divergenceRecording';
 import { findDivergence, type DivergenceEnvironment, type DivergenceSource } from '../../src/core/divergenceFinder';
 import { loadReferenceTrack } from '../../src/core/divergenceReference';
 import type { ReferenceTrack } from '../../src/core/divergenceReference';
-import type { AgentPort } from '../../src/agents/agentPort';
+import type { AgentPort } from '../../src/core/ports';
 import type { DesyncEvent } from '../../src/core/desyncDetector';
 
 const ROOT = join(__dirname, '..', '..');
@@ -45,7 +45,7 @@ async function record(dir: string, o: RecordOptions = {}): Promise<{ folder: str
   const input = o.input ?? baseInput;
   const agent: AgentPort = { name: 'scripted', wantsScreen: false, act: async (obs) => ({ frame: obs.frame, buttons: input(obs.frame) }), close: async () => undefined };
   const runtime = new LockstepRuntime(
-    { emulator: new DivergenceEmulator(), agents: [agent, undefined], ramMap: RAM_MAP, sync: defaultSyncConfig() },
+    { emulator: new PortableStateEmulator(), agents: [agent, undefined], ramMap: RAM_MAP, sync: defaultSyncConfig() },
     { romPath: ROM, maxSteps: o.steps ?? STEPS, recorder, snapshotEvery: o.snapshotEvery, reference: o.reference },
   );
   const desyncs: DesyncEvent[] = [];
@@ -72,7 +72,7 @@ async function source(path: string): Promise<DivergenceSource> {
 
 async function env(): Promise<DivergenceEnvironment> {
   const { info } = await readRom(ROM);
-  return { romPath: ROM, romMd5: info.md5, ramMap: RAM_MAP, createEmulator: () => new DivergenceEmulator() };
+  return { romPath: ROM, romMd5: info.md5, ramMap: RAM_MAP, createEmulator: () => new PortableStateEmulator(), ramOfState: ramOfMachineState };
 }
 
 /** A copy of a recording without its snapshot sidecar (what a run without --snapshots writes). */

@@ -3,8 +3,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DivergenceEmulator, ramOfMachineState } from '../../src/core/divergenceEmulator';
-import { encodeSnapshotSidecar, isStateExporter, parseSnapshotSidecar, SNAPSHOT_SIDECAR_FORMAT } from '../../src/core/divergenceCheckpoint';
+import { PortableStateEmulator, ramOfMachineState } from '../../src/emulators/embedded/portableStateEmulator';
+import { encodeSnapshotSidecar, parseSnapshotSidecar, SNAPSHOT_SIDECAR_FORMAT } from '../../src/core/divergenceCheckpoint';
+import { isStateExporter } from '../../src/core/ports';
 import { encodePng, sideBySide } from '../../src/core/png';
 import { differenceImage } from '../../src/core/divergenceReport';
 import { referenceTrackOf } from '../../src/core/divergenceReference';
@@ -18,7 +19,7 @@ import { decodePng } from '../../src/core/png';
 import { divergenceDebugConfiguration, parseDivergenceOutput, stateDocument } from '../../src/extension/divergenceDocuments';
 import type { DivergenceReportJson } from '../../src/core/divergenceReport';
 import { toSessionSpec } from '../../src/debugAdapter/launchArgs';
-import type { AgentPort } from '../../src/agents/agentPort';
+import type { AgentPort } from '../../src/core/ports';
 import type { DesyncEvent } from '../../src/core/desyncDetector';
 
 const ROOT = join(__dirname, '..', '..');
@@ -28,8 +29,8 @@ const input = (i: number) => [0x80, 0x41, 0x40, 0x01][(i >> 3) & 3];
 
 describe('portable machine states', () => {
   test('a state exported at frame 300 and imported into another emulator replays the next 200 frames identically (RAM and screens)', async () => {
-    const a = new DivergenceEmulator();
-    const b = new DivergenceEmulator();
+    const a = new PortableStateEmulator();
+    const b = new PortableStateEmulator();
     try {
       await a.start(ROM);
       await b.start(ROM);

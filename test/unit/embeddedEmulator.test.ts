@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { ButtonPair } from '../../src/core/buttons';
 import { shortHash } from '../../src/core/ramHash';
-import type { EmulatorEvent, EmulatorPort } from '../../src/emulators/emulatorPort';
+import type { EmulatorEvent, EmulatorPort } from '../../src/core/ports';
 import { EmbeddedEmulator, InProcessEmulator } from '../../src/emulators/embedded/embeddedEmulator';
 
 const DEMO = join(__dirname, '../../roms/demo/demo.nes');

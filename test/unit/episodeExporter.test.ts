@@ -9,7 +9,7 @@ import { EpisodeRecorder } from '../../src/core/episodeRecorder';
 import { md5ToFm2Checksum, parseFm2 } from '../../src/core/fm2';
 import { ramHash } from '../../src/core/ramHash';
 import type { EpisodeEnd, FrameRow } from '../../src/core/runtime';
-import type { RomInfo } from '../../src/emulators/emulatorPort';
+import type { RomInfo } from '../../src/core/ports';
 
 const ROM: RomInfo = { name: 'demo.nes', md5: '0123456789abcdef0123456789abcdef', md5NoHeader: 'fedcba9876543210fedcba9876543210', mapper: 0, prgBanks: 1, chrBanks: 1 };
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Observation } from '../../src/agents/agentPort';
+import type { Observation } from '../../src/core/ports';
 import { LATENCY_WINDOW, OnnxAgent } from '../../src/agents/onnxAgent';
 import { OnnxPolicy, sidecarPathFor } from '../../src/agents/onnxPolicy';
 import { BUTTON } from '../../src/core/buttons';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Observation } from '../../src/agents/agentPort';
+import type { Observation } from '../../src/core/ports';
 import {
   ActionDecoder, ObservationEncoder, OnnxPolicy, ORT_WASM_FILES, checkModelIo, downsampleInto, expectedInputShape,
   parseSidecar, resolveWasmDir, sidecarPathFor, type OutputSpec,

@@ -15,8 +15,8 @@ import { ramHash } from '../../src/core/ramHash';
 import { BUTTON } from '../../src/core/buttons';
 import { RandomAgent } from '../../src/agents/randomAgent';
 import { ScriptedAgent } from '../../src/agents/scriptedAgent';
-import type { AgentAction, AgentPort, Observation } from '../../src/agents/agentPort';
-import type { EmulatorPort, RomInfo } from '../../src/emulators/emulatorPort';
+import type { AgentAction, AgentPort, Observation } from '../../src/core/ports';
+import type { EmulatorPort, RomInfo } from '../../src/core/ports';
 
 const ROOT = join(__dirname, '..', '..');
 const ROM = join(ROOT, 'roms', 'demo', 'demo.nes');

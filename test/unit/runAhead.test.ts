@@ -11,9 +11,9 @@ import { ramHash } from '../../src/core/ramHash';
 import { BUTTON } from '../../src/core/buttons';
 import { LockstepRuntime, type EpisodeEnd, type FrameRow } from '../../src/core/runtime';
 import { defaultSyncConfig, mergeSyncConfig, type SyncConfig } from '../../src/core/config';
-import type { AgentAction, AgentPort, Observation } from '../../src/agents/agentPort';
+import type { AgentAction, AgentPort, Observation } from '../../src/core/ports';
 import type { DesyncEvent } from '../../src/core/desyncDetector';
-import type { EmulatorFrame, EmulatorPort } from '../../src/emulators/emulatorPort';
+import type { EmulatorFrame, EmulatorPort } from '../../src/core/ports';
 
 const ROOT = join(__dirname, '..', '..');
 const ROM = join(ROOT, 'roms', 'demo', 'demo.nes');

@@ -9,10 +9,10 @@ import { defaultSyncConfig, mergeSyncConfig, type SyncConfig } from '../../src/c
 import { parseRamMap } from '../../src/core/ramMap';
 import { ScriptedAgent, type ScriptModule } from '../../src/agents/scriptedAgent';
 import { RandomAgent } from '../../src/agents/randomAgent';
-import type { AgentPort } from '../../src/agents/agentPort';
+import type { AgentPort } from '../../src/core/ports';
 import { BUTTON } from '../../src/core/buttons';
 import { ramHash, shortHash } from '../../src/core/ramHash';
-import { hasScreen, type EmulatorFrame, type StepOptions } from '../../src/emulators/emulatorPort';
+import { hasScreen, type EmulatorFrame, type StepOptions } from '../../src/core/ports';
 import type { ButtonPair } from '../../src/core/buttons';
 import type { DesyncEvent } from '../../src/core/desyncDetector';
 

@@ -9,7 +9,7 @@ import { decodeScreenFrame } from '../../src/core/screenFrame';
 import { WebSocketAgent, parseScreenRequest, type WebSocketAgentOptions } from '../../src/agents/websocketAgent';
 import { AgentLinkRouter } from '../../src/agents/agentLinkRouter';
 import { fitCloseReason } from '../../src/core/bridgeServer';
-import type { Observation } from '../../src/agents/agentPort';
+import type { Observation } from '../../src/core/ports';
 
 const TOKEN = 'unit-test-token';
 const DEADLINE_MS = 3000;

@@ -6,7 +6,7 @@ import { InProcessEmulator } from '../../src/emulators/embedded/embeddedEmulator
 import { defaultSyncConfig, mergeSyncConfig, type SyncConfig } from '../../src/core/config';
 import { parseRamMap } from '../../src/core/ramMap';
 import { BUTTON } from '../../src/core/buttons';
-import type { AgentAction, AgentPort, Observation } from '../../src/agents/agentPort';
+import type { AgentAction, AgentPort, Observation } from '../../src/core/ports';
 import { SessionDirectory } from '../../src/extension/panels/sessionDirectory';
 import type { PanelServices, SaveRequest } from '../../src/extension/panels/panelController';
 import { ROOT } from './harness';

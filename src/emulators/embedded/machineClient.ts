@@ -8,7 +8,7 @@ import type {
   RomInfo,
   SnapshotHandle,
   StepOptions,
-} from '../emulatorPort';
+} from '../../core/ports';
 import { assertMapperSupported, readRom } from '../rom';
 import type { MachineReplyBody, MachineRequestBody } from './workerProtocol';
 

@@ -1,6 +1,6 @@
 // One jsnes console in the current thread: run a frame with buttons held, read RAM and screen, save and restore state.
 import { isButtonMask, type ButtonPair } from '../../core/buttons';
-import { NES_HEIGHT, NES_WIDTH, RAM_SIZE } from '../emulatorPort';
+import { NES_HEIGHT, NES_WIDTH, WORK_RAM_SIZE } from '../../core/nes';
 import type { JsnesConstructor, JsnesNes } from './jsnesInternals';
 import { captureMachine, restoreMachine, type MachineSnapshot } from './machineSnapshot';
 
@@ -61,11 +61,11 @@ export class NesMachine {
 
   /** Copy of the 2 KB work RAM. */
   ram(): Uint8Array {
-    return this.nes.cpu.mem.slice(0, RAM_SIZE);
+    return this.nes.cpu.mem.slice(0, WORK_RAM_SIZE);
   }
 
   writeRam(address: number, bytes: Uint8Array): void {
-    if (!Number.isInteger(address) || address < 0 || address + bytes.length > RAM_SIZE) {
+    if (!Number.isInteger(address) || address < 0 || address + bytes.length > WORK_RAM_SIZE) {
       throw new Error(
         `writeRam: ${bytes.length} byte(s) at address ${address} fall outside work RAM $0000-$07FF`,
       );

@@ -5,10 +5,8 @@ import { BridgeServer, type BridgeLink } from '../../core/bridgeServer';
 import { CLOSE, PROTOCOL_VERSION, type EmulatorToBridge, type EmulatorWelcomeMsg, type ErrorMsg, type SavestateAckMsg, type WriteRamAckMsg } from '../../core/protocol';
 import { decodeBase64Ram, encodeBase64, parseEmulatorToBridge } from '../../core/protocolCodec';
 import { binaryFrameKind, decodeScreenFrame, decodeStateFrame, gdToRgba, type ScreenFrame } from '../../core/screenFrame';
-import {
-  NES_HEIGHT, NES_WIDTH, RAM_SIZE,
-  type EmulatorEvent, type EmulatorFrame, type EmulatorPort, type RomInfo, type SnapshotHandle, type StepOptions,
-} from '../emulatorPort';
+import type { EmulatorEvent, EmulatorFrame, EmulatorPort, RomInfo, SnapshotHandle, StepOptions } from '../../core/ports';
+import { NES_HEIGHT, NES_WIDTH, WORK_RAM_SIZE } from '../../core/nes';
 import { readRom } from '../rom';
 import { FceuxProcess, type FceuxExit } from './fceuxProcess';
 import { ScreenFile } from './screenFile';
@@ -131,9 +129,9 @@ export class FceuxEmulator implements EmulatorPort {
     if (this.mode !== 'launch' && this.mode !== 'attach') {
       throw new Error(`FCEUX mode must be "launch" or "attach", got ${JSON.stringify(options.mode)}`);
     }
-    this.ramRanges = options.ramRanges ?? [[0, RAM_SIZE]];
+    this.ramRanges = options.ramRanges ?? [[0, WORK_RAM_SIZE]];
     this.ramRanges.forEach(([start, length], i) => {
-      if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 1 || start + length > RAM_SIZE) {
+      if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 1 || start + length > WORK_RAM_SIZE) {
         throw new Error(`ramRanges[${i}] must be [start, length] inside $0000-$07FF, got ${JSON.stringify([start, length])}`);
       }
     });
@@ -725,7 +723,7 @@ export class FceuxEmulator implements EmulatorPort {
     const bytes = typeof data === 'string' ? decodeBase64Ram(data) : data;
     const expected = this.ramBytes;
     if (bytes.length !== expected) throw new Error(`RAM has ${bytes.length} bytes, the ranges asked for ${expected}`);
-    const ram = new Uint8Array(RAM_SIZE);
+    const ram = new Uint8Array(WORK_RAM_SIZE);
     let at = 0;
     for (const [start, length] of this.ramRanges) {
       ram.set(bytes.subarray(at, at + length), start);

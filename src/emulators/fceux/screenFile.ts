@@ -3,7 +3,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GD_HEADER_BYTES, SCREEN_HEADER_BYTES, decodeScreenFrame, type ScreenFrame } from '../../core/screenFrame';
-import { NES_HEIGHT, NES_WIDTH } from '../emulatorPort';
+import { NES_HEIGHT, NES_WIDTH } from '../../core/nes';
 
 /** Linux's RAM-backed folder: a file rewritten every frame there never waits for disk writeback. */
 const SHM = '/dev/shm';

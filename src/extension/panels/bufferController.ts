@@ -1,5 +1,5 @@
 // Buffer panel host logic: the sync buffer's states as table rows (throttled, flow-controlled) and one state in full on request.
-import { NES_HEIGHT, NES_WIDTH } from '../../emulators/emulatorPort';
+import { NES_HEIGHT, NES_WIDTH } from '../../core/nes';
 import type { BufferedState } from '../../core/syncBuffer';
 import type { LockstepRuntime, RuntimeStateBuffered } from '../../core/runtime';
 import type { BufferDetail, BufferRow, HostMessage, WebviewMessage } from '../../webview/protocol';

@@ -1,6 +1,6 @@
 // Screen panel host logic: streams the runtime's current frame (screen, frame id, buttons, paired sync quality) under flow control.
-import type { EmulatorFrame } from '../../emulators/emulatorPort';
-import { NES_HEIGHT, NES_WIDTH } from '../../emulators/emulatorPort';
+import type { EmulatorFrame } from '../../core/ports';
+import { NES_HEIGHT, NES_WIDTH } from '../../core/nes';
 import type { LockstepRuntime } from '../../core/runtime';
 import type { HostMessage, ScreenUpdate, WebviewMessage } from '../../webview/protocol';
 import { PanelController, ownBytes, type PanelChannel, type PanelServices, type StreamSettings } from './panelController';

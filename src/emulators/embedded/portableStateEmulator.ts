@@ -4,18 +4,17 @@
 // handles only), so a recorder cannot save them. Here jsnes runs on the caller's thread and a state can be turned into
 // bytes (every data field of the machine, deflated) and restored into another instance of the same ROM.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { InProcessEmulator } from '../emulators/embedded/inProcessEmulator';
-import type { NesMachine, MachineSnapshot } from '../emulators/embedded/nesMachine';
-import type { JsnesTile } from '../emulators/embedded/jsnesInternals';
-import type { EmulatorFrame, StepOptions } from '../emulators/emulatorPort';
-import { RAM_SIZE } from '../emulators/emulatorPort';
-import type { StateExporter } from './divergenceCheckpoint';
+import { InProcessEmulator } from './inProcessEmulator';
+import type { NesMachine, MachineSnapshot } from './nesMachine';
+import type { JsnesTile } from './jsnesInternals';
+import type { EmulatorFrame, StateExporter, StepOptions } from '../../core/ports';
+import { WORK_RAM_SIZE } from '../../core/nes';
 
 /** Names the byte layout below (jsnes 3 machine fields, deflated); a change of layout changes it. */
 export const EMBEDDED_STATE_FORMAT = 'jsnes3-fields-deflate-v1';
 const MAGIC = 0x4c534e31; // "LSN1"
 
-export class DivergenceEmulator extends InProcessEmulator implements StateExporter {
+export class PortableStateEmulator extends InProcessEmulator implements StateExporter {
   readonly stateFormat = EMBEDDED_STATE_FORMAT;
 
   async exportState(): Promise<Uint8Array> {
@@ -107,7 +106,7 @@ export function ramOfMachineState(bytes: Uint8Array): Uint8Array {
     for (let i = 0; i + 1 < cpu.length; i += 2) {
       if (cpu[i] === 'mem') {
         const mem = decoder(blob)(cpu[i + 1]);
-        if (mem instanceof Uint8Array && mem.length >= RAM_SIZE) return mem.slice(0, RAM_SIZE);
+        if (mem instanceof Uint8Array && mem.length >= WORK_RAM_SIZE) return mem.slice(0, WORK_RAM_SIZE);
       }
     }
   }

@@ -5,8 +5,8 @@ import type { LockstepRuntime, RowSink } from '../core/runtime';
 import { createEpisodeRecorder } from '../core/episodeExporter';
 import { demoRomPath, findPackageRoot } from '../core/packageRoot';
 import { readRom } from '../emulators/rom';
-import { loadRamMap, ramMapPathFor } from '../session/sessionBuilder';
-import { describeAgentSpec, type SessionSpec } from '../session/sessionSpec';
+import { loadRamMap, ramMapPathFor } from './sessionBuilder';
+import { describeAgentSpec, type SessionSpec } from './sessionSpec';
 
 export interface CliRecorder {
   sink: RowSink;

@@ -1,0 +1,149 @@
+// What the core needs from the outside: the emulator and agent ports, the frames and actions they exchange, and the optional state export.
+import type { ButtonPair } from './buttons';
+
+/** Which emulator backend a port, a recording or a RAM map's warm-up is for. */
+export type EmulatorKind = 'embedded' | 'fceux';
+
+export interface RomInfo {
+  /** File name (no folder) the ROM was loaded from, or a label. */
+  name: string;
+  /** Hex MD5 of the whole file, and of the ROM without its 16-byte iNES header (what FM2 romChecksum uses). */
+  md5: string;
+  md5NoHeader: string;
+  mapper: number;
+  prgBanks: number;
+  chrBanks: number;
+}
+
+/**
+ * What the emulator shows at the start of a frame: the machine after frame-1 ran, before `frame` runs.
+ * An agent acting on this observation supplies the buttons for `frame`.
+ */
+export interface EmulatorFrame {
+  /** Frame id (FCEUX: emu.framecount(); embedded: frames run since power-on or the last snapshot's id). */
+  frame: number;
+  /** Wall clock in ms (epoch-based, fractional) when the emulator produced this state. */
+  timestamp: number;
+  /** Copy of the 2 KB work RAM ($0000-$07FF). */
+  ram: Uint8Array;
+  /** Copy of the screen as RGBA, 256x240x4 bytes, when screens were asked for. */
+  screen?: Uint8Array;
+  /** True when the previous frame did not poll the controllers (FCEUX lag flag). */
+  lag: boolean;
+}
+
+/**
+ * Whether the frame carries a screen, without reading it: an emulator may hand out a screen that is converted only
+ * when first read (FceuxEmulator does), and a caller that only stores the frame should not pay for that.
+ */
+export function hasScreen(f: EmulatorFrame): boolean {
+  const d = Object.getOwnPropertyDescriptor(f, 'screen');
+  if (!d) return false;
+  return d.get !== undefined || d.value !== undefined;
+}
+
+export interface StepOptions {
+  /** Capture the screen for the returned frame. */
+  screen?: boolean;
+}
+
+/** Opaque handle to a saved machine state; only valid for the port that made it. */
+export interface SnapshotHandle {
+  readonly id: number;
+  readonly frame: number;
+}
+
+export type EmulatorEvent =
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'exit'; code: number | null; reason: string };
+
+/** The one interface every emulator backend (embedded jsnes worker, real FCEUX) implements. */
+export interface EmulatorPort {
+  readonly kind: EmulatorKind;
+  /** Starts the emulator with a ROM file and returns the first observable frame. Rejects with a clear error for a bad ROM. */
+  start(romPath: string, options?: StepOptions): Promise<{ rom: RomInfo; first: EmulatorFrame }>;
+  /** Runs the current frame with these buttons held on both controllers and returns the next frame's state. */
+  step(buttons: ButtonPair, options?: StepOptions): Promise<EmulatorFrame>;
+  /** The current frame's state again (resync), without advancing. */
+  current(options?: StepOptions): Promise<EmulatorFrame>;
+  writeRam(address: number, bytes: Uint8Array): Promise<void>;
+  saveSnapshot(): Promise<SnapshotHandle>;
+  /** Restores a snapshot: RAM, screen, frame id all return to it. Returns the restored frame's state. */
+  loadSnapshot(handle: SnapshotHandle, options?: StepOptions): Promise<EmulatorFrame>;
+  /** Forgets a snapshot so its memory can be reclaimed. */
+  dropSnapshot(handle: SnapshotHandle): void;
+  /** Power-cycle the console (new episode from a clean machine). */
+  reset(options?: StepOptions): Promise<EmulatorFrame>;
+  onEvent(listener: (e: EmulatorEvent) => void): () => void;
+  /** Ends the emulator for good (kills processes, stops workers). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What an agent sees for one frame: the state before `frame` runs. */
+export interface Observation {
+  frame: number;
+  /** Step index inside the episode (0-based), i.e. the dataset row this frame becomes. */
+  step: number;
+  episode: number;
+  /** Which controller this agent drives (0 = controller 1). */
+  player: 0 | 1;
+  timestamp: number;
+  ram: Uint8Array;
+  /** RAM-map variables by name. */
+  vars: Record<string, number>;
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  info: Record<string, unknown>;
+  /** RGBA 256x240 when the agent asked for screens. */
+  screen?: Uint8Array;
+}
+
+/** An agent's answer: the buttons for a frame, tagged with the frame id it believes it is answering. */
+export interface AgentAction {
+  frame: number;
+  buttons: number;
+  /** Free-form info the agent wants recorded (e.g. value estimate). */
+  info?: Record<string, unknown>;
+}
+
+export interface AgentEpisodeEnd {
+  episode: number;
+  terminationFrame: number;
+  rows: number;
+  reason: 'done_flag' | 'max_steps' | 'agent_terminated' | 'stopped';
+  /** Rewards of the episode's last transition per controller (an observation carries the reward that led to it; the last one has no observation). */
+  lastRewards?: [number, number];
+}
+
+/** The one interface every agent (external trainer, ONNX policy, random, scripted, FM2 replay) implements. */
+export interface AgentPort {
+  readonly name: string;
+  /** True when the agent wants screens in its observations. */
+  readonly wantsScreen: boolean;
+  /** Called once before the first observation; may wait (e.g. for a trainer to connect). */
+  start?(signal?: AbortSignal): Promise<void>;
+  act(obs: Observation, signal?: AbortSignal): Promise<AgentAction>;
+  episodeEnd?(end: AgentEpisodeEnd): void | Promise<void>;
+  /** Agents behind a link (a trainer over WebSocket) answer a heartbeat: true when acknowledged within timeoutMs. */
+  heartbeat?(timeoutMs: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * An emulator whose whole machine state can leave it as bytes and come back (in another instance of the same emulator).
+ * Only the in-process embedded emulator used for snapshot recordings and divergence replays has it; EmulatorPort does not.
+ */
+export interface StateExporter {
+  /** Names the byte layout; a sidecar written with another format is refused. */
+  readonly stateFormat: string;
+  /** The state of the held frame (before it runs). */
+  exportState(): Promise<Uint8Array>;
+  /** Restores a state made by exportState (same ROM) and returns the held frame. */
+  importState(bytes: Uint8Array, options?: StepOptions): Promise<EmulatorFrame>;
+}
+
+export function isStateExporter(e: EmulatorPort | object): e is EmulatorPort & StateExporter {
+  const x = e as Partial<StateExporter>;
+  return typeof x.exportState === 'function' && typeof x.importState === 'function' && typeof x.stateFormat === 'string';
+}

@@ -2,8 +2,8 @@
 import { cpus } from 'node:os';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
-import { BridgeServer } from '../src/core/bridgeServer';
-import { PROTOCOL_VERSION } from '../src/core/protocol';
+import { BridgeServer } from '../src/bridge/bridgeServer';
+import { PROTOCOL_VERSION } from '../src/bridge/protocol';
 import { WebSocketAgent } from '../src/agents/websocketAgent';
 import type { Observation } from '../src/core/ports';
 import { benchOnnx } from './onnxLatency';

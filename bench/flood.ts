@@ -5,12 +5,13 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import WebSocket from 'ws';
-import { BridgeServer } from '../src/core/bridgeServer';
-import { PROTOCOL_VERSION } from '../src/core/protocol';
+import { BridgeServer } from '../src/bridge/bridgeServer';
+import { PROTOCOL_VERSION } from '../src/bridge/protocol';
 import { WebSocketAgent } from '../src/agents/websocketAgent';
-import { LockstepRuntime, type FrameRow, type RowSink } from '../src/core/runtime';
-import { defaultSyncConfig, type SyncConfig } from '../src/core/config';
-import { parseRamMap } from '../src/core/ramMap';
+import { LockstepRuntime } from '../src/core/runtime/runtime';
+import type { FrameRow, RowSink } from '../src/core/runtime/rows';
+import { defaultSyncConfig, type SyncConfig } from '../src/core/config/config';
+import { parseRamMap } from '../src/core/config/ramMap';
 import { EmbeddedEmulator } from '../src/emulators/embedded/embeddedEmulator';
 import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
 

@@ -5,9 +5,10 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { EmbeddedEmulator } from '../src/emulators/embedded/embeddedEmulator';
-import { LockstepRuntime, type EpisodeEnd, type FrameRow, type RowSink } from '../src/core/runtime';
-import { defaultSyncConfig } from '../src/core/config';
-import { parseRamMap, type RamMap } from '../src/core/ramMap';
+import { LockstepRuntime } from '../src/core/runtime/runtime';
+import type { EpisodeEnd, FrameRow, RowSink } from '../src/core/runtime/rows';
+import { defaultSyncConfig } from '../src/core/config/config';
+import { parseRamMap, type RamMap } from '../src/core/config/ramMap';
 import { RandomAgent } from '../src/agents/randomAgent';
 import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
 import { readRom } from '../src/emulators/rom';
@@ -74,7 +75,7 @@ class CountingSink implements RowSink {
   }
 }
 
-/** The real recorder when this build has one (src/core/episodeRecorder.ts or episodeExporter.ts exporting createEpisodeRecorder). */
+/** The real recorder when this build has one (src/core/episodes/episodeWriter.ts exporting createEpisodeRecorder). */
 interface RecorderLike extends RowSink {
   stopOpenEpisode?(frame: number, ram: Uint8Array): Promise<boolean>;
   close?(): Promise<void>;
@@ -83,9 +84,9 @@ type CreateRecorder = (folder: string, options: { rom: RomInfo; ramMap?: RamMap;
   Promise<{ recorder: RecorderLike; folder: string }>;
 
 async function findRecorder(): Promise<{ create: CreateRecorder; from: string } | undefined> {
-  for (const name of ['episodeRecorder', 'episodeExporter']) {
+  for (const name of ['episodes/episodeWriter']) {
     // A computed path: the module may not exist in every build, and the type-check must not depend on it.
-    const path = join('..', 'src', 'core', name);
+    const path = join('..', 'src', 'core', ...name.split('/'));
     try {
       const mod = (await import(path)) as { createEpisodeRecorder?: CreateRecorder };
       if (typeof mod.createEpisodeRecorder === 'function') return { create: mod.createEpisodeRecorder, from: `src/core/${name}.ts` };

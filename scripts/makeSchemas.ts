@@ -1,7 +1,7 @@
 // Writes schemas/lockstep.schema.json (from SYNC_SETTINGS, so editor validation cannot drift from the parser) and schemas/rammap.schema.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SYNC_SETTINGS, type SyncSection, type SyncSettingSpec } from '../src/core/config';
+import { SYNC_SETTINGS, type SyncSection, type SyncSettingSpec } from '../src/core/config/config';
 
 export type JsonSchema = { [key: string]: unknown };
 
@@ -14,7 +14,7 @@ const SECTION_TEXT: Record<SyncSection, string> = {
 };
 /** Work RAM is $0000-$07FF; the parser's bound for addresses. */
 const LAST_RAM_ADDRESS = 0x7ff;
-/** The parser's bound for warmupFrames (src/core/ramMap.ts). */
+/** The parser's bound for warmupFrames (src/core/config/ramMap.ts). */
 const MAX_WARMUP_FRAMES = 100_000;
 
 /** The JSON-schema body of one sync setting: type, range or values, default and description. */

@@ -1,7 +1,7 @@
 // Hands each authenticated trainer link on a bridge to the WebSocket agent of the controller it asked for (or the first free one).
-import type { BridgeLink, BridgeServer } from '../core/bridgeServer';
-import { CLOSE } from '../core/protocol';
-import { preview } from '../core/protocolCodec';
+import type { BridgeLink, BridgeServer } from '../bridge/bridgeServer';
+import { CLOSE } from '../bridge/protocol';
+import { preview } from '../bridge/protocolCodec';
 
 /** What the router needs from an agent: is a trainer attached, and take this link. */
 export interface RoutedAgent {

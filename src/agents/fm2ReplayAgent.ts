@@ -1,8 +1,8 @@
 // FM2 replay agent: plays back an FCEUX movie's input for one controller, frame by frame.
 import { readFile } from 'node:fs/promises';
 import type { AgentAction, AgentPort, EmulatorKind, Observation } from '../core/ports';
-import { parseFm2, type Fm2Movie } from '../core/fm2';
-import { fm2LineForFrame } from '../core/episodeExporter';
+import { parseFm2, type Fm2Movie } from '../core/episodes/fm2';
+import { fm2LineForFrame } from '../core/episodes/fm2';
 
 export class Fm2ReplayAgent implements AgentPort {
   readonly name: string;

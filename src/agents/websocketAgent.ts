@@ -1,12 +1,12 @@
 // The external-trainer agent: a trainer process connects to the bridge over WebSocket and drives one controller.
 import type { AgentAction, AgentEpisodeEnd, AgentPort, Observation } from '../core/ports';
-import type { BridgeLink, BridgeServer } from '../core/bridgeServer';
+import type { BridgeLink, BridgeServer } from '../bridge/bridgeServer';
 import { AgentLinkRouter, type RoutedAgent, type RouterLog } from './agentLinkRouter';
 import { BUTTON_NAMES, isButtonMask, namesToMask } from '../core/buttons';
-import { CLOSE, PROTOCOL_VERSION, type AgentStateMsg, type AgentToBridge, type AgentWelcomeMsg, type BridgeToAgent, type ScreenRequest } from '../core/protocol';
-import { inertText, parseAgentToBridge, preview } from '../core/protocolCodec';
-import { LogThrottle } from '../core/logThrottle';
-import { downsample, encodeScreenFrame } from '../core/screenFrame';
+import { CLOSE, PROTOCOL_VERSION, type AgentStateMsg, type AgentToBridge, type AgentWelcomeMsg, type BridgeToAgent, type ScreenRequest } from '../bridge/protocol';
+import { inertText, parseAgentToBridge, preview } from '../bridge/protocolCodec';
+import { LogThrottle } from '../core/sync/logThrottle';
+import { downsample, encodeScreenFrame } from '../bridge/screenFrame';
 import { NES_HEIGHT, NES_WIDTH } from '../core/nes';
 
 export interface WebSocketAgentOptions {

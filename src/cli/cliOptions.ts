@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseLockstepYaml, type SyncConfig } from '../core/config';
+import { parseLockstepYaml, type SyncConfig } from '../core/config/config';
 import { parseAgentSpec, type SessionSpec } from '../session/sessionSpec';
 
 export interface CliValues {

@@ -1,9 +1,9 @@
 // `lockstep run`: runs frames in lockstep, shows progress on a terminal, and prints a summary (one JSON object as the last line with --json).
 import { buildSession, type BuiltSession } from '../session/sessionBuilder';
 import { describeAgentSpec } from '../session/sessionSpec';
-import { ramHash } from '../core/ramHash';
-import type { DesyncEvent } from '../core/desyncDetector';
-import type { EpisodeEnd } from '../core/runtime';
+import { ramHash } from '../core/episodes/ramHash';
+import type { DesyncEvent } from '../core/sync/desyncDetector';
+import type { EpisodeEnd } from '../core/runtime/rows';
 import { cliSession, type CliValues } from './cliOptions';
 import { createRecorderFor } from '../session/recorderFor';
 

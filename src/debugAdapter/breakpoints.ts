@@ -1,7 +1,7 @@
 // Lockstep's breakpoints: desync filters (exception breakpoints), frame/RAM conditions (function breakpoints) and RAM-change watches (data breakpoints).
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { DESYNC_TYPES, type DesyncEvent, type DesyncType } from '../core/desyncDetector';
-import type { RamMap } from '../core/ramMap';
+import { DESYNC_TYPES, type DesyncEvent, type DesyncType } from '../core/sync/desyncDetector';
+import type { RamMap } from '../core/config/ramMap';
 import { ExpressionError, parseExpression, truthy, unknownNames, type Expression, type ExpressionScope } from './expression';
 import { INDEXABLE_NAMES, knownNames } from './stateScope';
 import { WORK_RAM_SIZE } from '../core/nes';

@@ -1,5 +1,5 @@
 // The one typed definition of Lockstep's custom DAP requests and events (all named `lockstep.*`), shared by the adapter, the extension and tests.
-import type { DesyncType } from '../core/desyncDetector';
+import type { DesyncType } from '../core/sync/desyncDetector';
 import type { EmulatorKind } from '../core/ports';
 
 /** Sent in `lockstep.sessionInfo`; bump when a request or event changes shape. */

@@ -1,5 +1,5 @@
 // Launch/attach arguments of the `lockstep` debug type: the TypeScript type, the attribute table package.json must match, and the conversion to a SessionSpec.
-import { SYNC_SETTINGS, defaultSyncConfig, mergeSyncConfig, type SyncConfig } from '../core/config';
+import { SYNC_SETTINGS, defaultSyncConfig, mergeSyncConfig, type SyncConfig } from '../core/config/config';
 import { parseAgentSpec, type AgentSpec, type SessionSpec } from '../session/sessionSpec';
 import type { EmulatorKind } from '../core/ports';
 

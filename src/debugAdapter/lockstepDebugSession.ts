@@ -5,10 +5,11 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { basename } from 'node:path';
-import type { DesyncEvent, DesyncType } from '../core/desyncDetector';
-import type { EpisodeEnd, FrameOutcome, FrameRow, LockstepRuntime } from '../core/runtime';
+import type { DesyncEvent, DesyncType } from '../core/sync/desyncDetector';
+import type { FrameOutcome, LockstepRuntime } from '../core/runtime/runtime';
+import type { EpisodeEnd, FrameRow } from '../core/runtime/rows';
 import { maskToNames, namesToMask } from '../core/buttons';
-import type { RamVariable } from '../core/ramMap';
+import type { RamVariable } from '../core/config/ramMap';
 import type { BuiltSession, LogFn } from '../session/sessionBuilder';
 import { describeAgentSpec, type SessionSpec } from '../session/sessionSpec';
 import { lockstepLuaPath } from '../emulators/fceux/fceuxLocator';

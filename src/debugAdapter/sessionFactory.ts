@@ -1,6 +1,6 @@
 // The SessionFactory the standalone adapter and the extension use: lockstep.yaml beside the launch's cwd, an episode recorder for `record`, then buildSession.
 import { readFile } from 'node:fs/promises';
-import { loadWorkspaceConfig, type WorkspaceConfig } from '../core/config';
+import { loadWorkspaceConfig, type WorkspaceConfig } from '../core/config/config';
 import { buildSession, type BuiltSession, type LogFn } from '../session/sessionBuilder';
 import type { SessionSpec } from '../session/sessionSpec';
 import { createRecorderFor } from '../session/recorderFor';

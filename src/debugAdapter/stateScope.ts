@@ -1,6 +1,6 @@
 // What names mean in conditions and the debug console: the held frame (frame, episode, step, ram[...], RAM-map names) and, for desync breakpoints, the event's fields.
-import type { DesyncEvent } from '../core/desyncDetector';
-import type { RamMap } from '../core/ramMap';
+import type { DesyncEvent } from '../core/sync/desyncDetector';
+import type { RamMap } from '../core/config/ramMap';
 import { ExpressionError, type ExpressionScope, type Value } from './expression';
 import { WORK_RAM_SIZE } from '../core/nes';
 

@@ -1,8 +1,8 @@
 // The Variables view of a stopped session: scopes Game (RAM map + raw RAM), Sync, Buffer, Agents and Metrics, built lazily per stop.
 import { Handles } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { FrameRow } from '../core/runtime';
-import type { RamVariable } from '../core/ramMap';
+import type { FrameRow } from '../core/runtime/rows';
+import type { RamVariable } from '../core/config/ramMap';
 import { maskToNames } from '../core/buttons';
 import type { BuiltSession } from '../session/sessionBuilder';
 import { evaluateNameOf } from './stateScope';

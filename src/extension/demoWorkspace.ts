@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { SYNC_SETTINGS, type SyncSection } from '../core/config';
+import { SYNC_SETTINGS, type SyncSection } from '../core/config/config';
 
 /** What the demo copies out of the installed extension (or a checkout). */
 export interface DemoAssets {

@@ -6,9 +6,9 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoRomPath, findPackageRoot } from '../core/packageRoot';
-import { findManifest } from '../core/divergenceRecording';
+import { findManifest } from '../core/episodes/episodeReader';
 import { readRom } from '../emulators/rom';
-import type { DivergenceReportJson } from '../core/divergenceReport';
+import type { DivergenceReportJson } from '../core/divergence/divergenceReport';
 import { divergenceDebugConfiguration, divergenceRomCandidates, parseDivergenceOutput, stateDocument, type DivergenceSide } from './divergenceDocuments';
 
 const COMMAND = 'lockstep.findDivergence';

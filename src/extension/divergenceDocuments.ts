@@ -1,6 +1,6 @@
 // "Find Divergence" without VS Code: reading the CLI's JSON, the two state documents the diff view compares, the debug launch stopped at the diverging frame.
 import { basename, dirname, join } from 'node:path';
-import { DIVERGENCE_REPORT_FORMAT, type DivergenceReportJson } from '../core/divergenceReport';
+import { DIVERGENCE_REPORT_FORMAT, type DivergenceReportJson } from '../core/divergence/divergenceReport';
 import type { LockstepDebugConfiguration } from './romConfiguration';
 
 export type DivergenceSide = 'a' | 'b';

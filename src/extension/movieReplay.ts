@@ -1,6 +1,6 @@
 // "Replay Movie": pure planning of a debug launch that replays an FCEUX .fm2 movie (which ROM, which ports, checksum check); no vscode.
 import { basename, dirname, join } from 'node:path';
-import { fm2ChecksumToMd5, type Fm2Movie } from '../core/fm2';
+import { fm2ChecksumToMd5, type Fm2Movie } from '../core/episodes/fm2';
 import type { LockstepDebugConfiguration } from './romConfiguration';
 import type { EmulatorKind } from '../core/ports';
 

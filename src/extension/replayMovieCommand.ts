@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { parseFm2 } from '../core/fm2';
+import { parseFm2 } from '../core/episodes/fm2';
 import { readRom } from '../emulators/rom';
 import { planReplay, romCandidates } from './movieReplay';
 import type { EmulatorKind } from '../core/ports';

@@ -1,8 +1,9 @@
 // Chooses the episode recorder for a CLI run's --record folder: episode files (JSONL, CSV, FM2, manifest) written as the run goes.
 import { readdir } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import type { LockstepRuntime, RowSink } from '../core/runtime';
-import { createEpisodeRecorder } from '../core/episodeExporter';
+import type { LockstepRuntime } from '../core/runtime/runtime';
+import type { RowSink } from '../core/runtime/rows';
+import { createEpisodeRecorder } from '../core/episodes/episodeWriter';
 import { demoRomPath, findPackageRoot } from '../core/packageRoot';
 import { readRom } from '../emulators/rom';
 import { loadRamMap, ramMapPathFor } from './sessionBuilder';

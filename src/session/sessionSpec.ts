@@ -1,5 +1,5 @@
 // What a run is made of (ROM, emulator, one agent per controller, sync settings): the one description shared by the CLI, the debug adapter and `lockstep serve`.
-import type { SyncConfig } from '../core/config';
+import type { SyncConfig } from '../core/config/config';
 import type { EmulatorKind } from '../core/ports';
 
 export type AgentSpec =

@@ -3,7 +3,7 @@ import './elements';
 import { append, byId, clear, h, imageDataOf } from './dom';
 import { clockTime, formatMs, hex, hexDump } from './format';
 import { SessionBar, startPanel } from './panelShell';
-import type { BufferDetail, BufferRow, RamVarInfo, SessionInfo } from './protocol';
+import type { BufferDetail, BufferRow, RamVarInfo, SessionInfo } from './panelMessages';
 import { PanelApi, isRecord } from './vscodeApi';
 
 interface BufferState {

@@ -8,7 +8,7 @@ import { byId, h } from './dom';
 import { formatMs, percent } from './format';
 import { histogram } from './histogram';
 import { SessionBar, startPanel } from './panelShell';
-import type { DesyncMark, MetricsPoint, MetricsSummary, MetricsUpdate, SessionInfo } from './protocol';
+import type { DesyncMark, MetricsPoint, MetricsSummary, MetricsUpdate, SessionInfo } from './panelMessages';
 import { PanelApi, isRecord } from './vscodeApi';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, BarController, BarElement, ScatterController, Tooltip, Legend);

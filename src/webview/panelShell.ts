@@ -1,6 +1,6 @@
 // What every panel webview shares: the ready/hello handshake with its version check, and the session bar (ROM, live/ended).
 import { h } from './dom';
-import { PANEL_PROTOCOL_VERSION, type HostMessage, type PanelKind, type SessionInfo } from './protocol';
+import { PANEL_PROTOCOL_VERSION, type HostMessage, type PanelKind, type SessionInfo } from './panelMessages';
 import type { PanelApi } from './vscodeApi';
 
 export interface ShellHandlers {

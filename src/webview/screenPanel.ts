@@ -3,7 +3,7 @@ import './elements';
 import { byId, h, imageDataOf } from './dom';
 import { formatButtons, formatMs, hex } from './format';
 import { SessionBar, startPanel } from './panelShell';
-import type { ScreenUpdate, SessionInfo } from './protocol';
+import type { ScreenUpdate, SessionInfo } from './panelMessages';
 import { screenScale } from './screenScale';
 import { PanelApi, isRecord } from './vscodeApi';
 

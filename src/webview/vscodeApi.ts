@@ -1,5 +1,5 @@
 // Typed access to the webview's VS Code API: post protocol messages, keep the panel's UI state across reloads.
-import type { WebviewMessage } from './protocol';
+import type { WebviewMessage } from './panelMessages';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;

@@ -6,10 +6,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { BridgeServer, type BridgeLink } from '../../src/core/bridgeServer';
+import { BridgeServer, type BridgeLink } from '../../src/bridge/bridgeServer';
 import { BUTTON, type ButtonPair } from '../../src/core/buttons';
 import { demoRomPath } from '../../src/core/packageRoot';
-import { binaryFrameKind, decodeScreenFrame, decodeStateFrame, GD_HEADER_BYTES, SCREEN_HEADER_BYTES, type StateFrame } from '../../src/core/screenFrame';
+import { binaryFrameKind, decodeScreenFrame, decodeStateFrame, GD_HEADER_BYTES, SCREEN_HEADER_BYTES, type StateFrame } from '../../src/bridge/screenFrame';
 import type { EmulatorFrame } from '../../src/core/ports';
 import { FceuxEmulator, type FceuxStateTransport } from '../../src/emulators/fceux/fceuxEmulator';
 import { locateFceux, lockstepLuaPath } from '../../src/emulators/fceux/fceuxLocator';

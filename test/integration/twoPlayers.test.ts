@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { buildSession } from '../../src/session/sessionBuilder';
-import type { EpisodeEnd, FrameRow } from '../../src/core/runtime';
+import type { EpisodeEnd, FrameRow } from '../../src/core/runtime/rows';
 
 const ROOT = join(__dirname, '..', '..');
 const PYTHON = '/usr/bin/python3';

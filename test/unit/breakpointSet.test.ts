@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BreakpointSet, dataIdFor, parseDataId } from '../../src/debugAdapter/breakpoints';
 import { StateScope } from '../../src/debugAdapter/stateScope';
-import { parseRamMap } from '../../src/core/ramMap';
-import type { DesyncEvent } from '../../src/core/desyncDetector';
+import { parseRamMap } from '../../src/core/config/ramMap';
+import type { DesyncEvent } from '../../src/core/sync/desyncDetector';
 
 const RAM_MAP = parseRamMap(readFileSync(join(__dirname, '..', '..', 'roms', 'demo', 'demo.rammap.json'), 'utf8'), 'demo.rammap.json');
 const at = (frame: number, ram = new Uint8Array(0x800)) => new StateScope(RAM_MAP, { frame, episode: 0, step: frame, ram });

@@ -2,8 +2,8 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { BridgeServer, originAllowed, tokenMatches, fitCloseReason, type BridgeLink } from '../../src/core/bridgeServer';
-import { CLOSE, PROTOCOL_VERSION } from '../../src/core/protocol';
+import { BridgeServer, originAllowed, tokenMatches, fitCloseReason, type BridgeLink } from '../../src/bridge/bridgeServer';
+import { CLOSE, PROTOCOL_VERSION } from '../../src/bridge/protocol';
 
 interface Closed { code: number; reason: string }
 

@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ClockSync } from '../../src/core/clockSync';
+import { ClockSync } from '../../src/core/sync/clockSync';
 
 /** A round trip sent at local time t0 to a peer whose clock reads local + theta, with `up` and `down` one-way delays. */
 function sample(t0: number, theta: number, up: number, down: number): [number, number, number] {

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
 import {
   ConfigError, SYNC_SETTINGS, defaultSyncConfig, loadWorkspaceConfig, mergeSyncConfig, parseLockstepYaml, type SyncConfig,
-} from '../../src/core/config';
+} from '../../src/core/config/config';
 
 const SEED_YAML = `synchronization:
   frame_timeout_ms: 100

@@ -9,13 +9,13 @@ import {
   readDemoAssets, writeDemoWorkspace, type DemoAssets, type DemoFiles,
 } from '../../src/extension/demoWorkspace';
 import { toSessionSpec } from '../../src/debugAdapter/launchArgs';
-import { SYNC_SETTINGS, defaultSyncConfig, parseLockstepYaml } from '../../src/core/config';
-import { parseRamMap } from '../../src/core/ramMap';
+import { SYNC_SETTINGS, defaultSyncConfig, parseLockstepYaml } from '../../src/core/config/config';
+import { parseRamMap } from '../../src/core/config/ramMap';
 import { ScriptedAgent } from '../../src/agents/scriptedAgent';
 import { OnnxAgent } from '../../src/agents/onnxAgent';
 import { InProcessEmulator } from '../../src/emulators/embedded/embeddedEmulator';
-import { LockstepRuntime } from '../../src/core/runtime';
-import type { DesyncEvent } from '../../src/core/desyncDetector';
+import { LockstepRuntime } from '../../src/core/runtime/runtime';
+import type { DesyncEvent } from '../../src/core/sync/desyncDetector';
 
 const ROOT = join(__dirname, '..', '..');
 const OPTIONS = { port: 8765, token: 'demo-test-token-1' };

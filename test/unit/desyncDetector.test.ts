@@ -1,7 +1,7 @@
 // Unit tests for DesyncDetector: the seed's gap classification, timeouts, clock drift, episode overruns, counts and messages.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { DESYNC_TYPES, DesyncDetector } from '../../src/core/desyncDetector';
+import { DESYNC_TYPES, DesyncDetector } from '../../src/core/sync/desyncDetector';
 
 const seedConfig = { maxFrameSkip: 2, frameTimeoutMs: 100, clockDriftThresholdMs: 50 };
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { ButtonPair } from '../../src/core/buttons';
-import { shortHash } from '../../src/core/ramHash';
+import { shortHash } from '../../src/core/episodes/ramHash';
 import type { EmulatorEvent, EmulatorPort } from '../../src/core/ports';
 import { EmbeddedEmulator, InProcessEmulator } from '../../src/emulators/embedded/embeddedEmulator';
 

@@ -4,11 +4,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, existsSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEpisodeRecorder, EpisodeExporter, fm2LineForFrame, nodeEpisodeFiles, type EpisodeFiles, type EpisodeManifest } from '../../src/core/episodeExporter';
-import { EpisodeRecorder } from '../../src/core/episodeRecorder';
-import { md5ToFm2Checksum, parseFm2 } from '../../src/core/fm2';
-import { ramHash } from '../../src/core/ramHash';
-import type { EpisodeEnd, FrameRow } from '../../src/core/runtime';
+import { createEpisodeRecorder, EpisodeExporter, nodeEpisodeFiles, type EpisodeFiles, type EpisodeManifest } from '../../src/core/episodes/episodeWriter';
+import { fm2LineForFrame } from '../../src/core/episodes/fm2';
+import { EpisodeRecorder } from '../../src/core/episodes/episodeRecorder';
+import { md5ToFm2Checksum, parseFm2 } from '../../src/core/episodes/fm2';
+import { ramHash } from '../../src/core/episodes/ramHash';
+import type { EpisodeEnd, FrameRow } from '../../src/core/runtime/rows';
 import type { RomInfo } from '../../src/core/ports';
 
 const ROM: RomInfo = { name: 'demo.nes', md5: '0123456789abcdef0123456789abcdef', md5NoHeader: 'fedcba9876543210fedcba9876543210', mapper: 0, prgBanks: 1, chrBanks: 1 };

@@ -1,8 +1,8 @@
 // Tests for the episode recorder: speculative vs confirmed rows, promotion below the synced termination, journal flushing, step back, failures.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { EpisodeRecorder, SyncedTermination, type EpisodeWriter, type FinishedEpisode } from '../../src/core/episodeRecorder';
-import type { EpisodeEnd, FrameRow } from '../../src/core/runtime';
+import { EpisodeRecorder, SyncedTermination, type EpisodeWriter, type FinishedEpisode } from '../../src/core/episodes/episodeRecorder';
+import type { EpisodeEnd, FrameRow } from '../../src/core/runtime/rows';
 
 function row(frame: number, over: Partial<FrameRow> = {}, start = 0, episode = 0): FrameRow {
   return {

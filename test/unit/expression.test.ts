@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { ExpressionError, formatValue, parseExpression, truthy, unknownNames, type ExpressionScope, type Value } from '../../src/debugAdapter/expression';
 import { StateScope, knownNames, INDEXABLE_NAMES } from '../../src/debugAdapter/stateScope';
-import { parseRamMap } from '../../src/core/ramMap';
-import type { DesyncEvent } from '../../src/core/desyncDetector';
+import { parseRamMap } from '../../src/core/config/ramMap';
+import type { DesyncEvent } from '../../src/core/sync/desyncDetector';
 
 const RAM_MAP = parseRamMap(readFileSync(join(__dirname, '..', '..', 'roms', 'demo', 'demo.rammap.json'), 'utf8'), 'demo.rammap.json');
 

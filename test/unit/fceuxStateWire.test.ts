@@ -3,9 +3,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSync, writeSync, closeSync } from 'node:fs';
 import { WebSocket } from 'ws';
-import { BridgeServer } from '../../src/core/bridgeServer';
+import { BridgeServer } from '../../src/bridge/bridgeServer';
 import { demoRomPath } from '../../src/core/packageRoot';
-import { GD_HEADER_BYTES, encodeScreenFrame, encodeStateFrame, gdToRgba } from '../../src/core/screenFrame';
+import { GD_HEADER_BYTES, encodeScreenFrame, encodeStateFrame, gdToRgba } from '../../src/bridge/screenFrame';
 import { FceuxEmulator, type FceuxStateTransport } from '../../src/emulators/fceux/fceuxEmulator';
 
 type Msg = Record<string, unknown> & { type: string };

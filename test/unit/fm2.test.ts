@@ -3,7 +3,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { fm2ChecksumToMd5, md5ToFm2Checksum, parseFm2, writeFm2, type Fm2Frame } from '../../src/core/fm2';
+import { fm2ChecksumToMd5, md5ToFm2Checksum, parseFm2, writeFm2, type Fm2Frame } from '../../src/core/episodes/fm2';
 import { BUTTON } from '../../src/core/buttons';
 
 const MOVIE = [

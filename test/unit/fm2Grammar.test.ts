@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFm2 } from '../../src/core/fm2';
+import { writeFm2 } from '../../src/core/episodes/fm2';
 import { BUTTON } from '../../src/core/buttons';
 
 const ROOT = join(__dirname, '..', '..');

@@ -1,7 +1,7 @@
 // Unit tests for FrameGate: holding a frame until every player's action arrives, mismatches, manual supply, timeouts and aborts.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { FrameGate, type GateTimers } from '../../src/core/frameGate';
+import { FrameGate, type GateTimers } from '../../src/core/sync/frameGate';
 import { BUTTON } from '../../src/core/buttons';
 
 function fakeClock(start = 1000) {

@@ -7,15 +7,15 @@ import fc from 'fast-check';
 import {
   MAX_ERROR_CHARS, encode, parseAgentToBridge, parseBridgeToAgent, parseBridgeToEmulator, parseEmulatorToBridge, preview,
   type Parsed,
-} from '../../src/core/protocolCodec';
-import { MAX_MESSAGE_BYTES } from '../../src/core/protocol';
+} from '../../src/bridge/protocolCodec';
+import { MAX_MESSAGE_BYTES } from '../../src/bridge/protocol';
 import {
   GD_HEADER_BYTES, SCREEN_HEADER_BYTES, STATE_HEADER_BYTES, binaryFrameKind, decodeScreenFrame, decodeStateFrame, downsample,
   encodeScreenFrame, encodeStateFrame, gdToRgba, type StateFrame,
-} from '../../src/core/screenFrame';
-import { parseFm2, writeFm2 } from '../../src/core/fm2';
-import { parseRamMap } from '../../src/core/ramMap';
-import { ConfigError, SYNC_SETTINGS, defaultSyncConfig, mergeSyncConfig, parseLockstepYaml, type SyncConfig } from '../../src/core/config';
+} from '../../src/bridge/screenFrame';
+import { parseFm2, writeFm2 } from '../../src/core/episodes/fm2';
+import { parseRamMap } from '../../src/core/config/ramMap';
+import { ConfigError, SYNC_SETTINGS, defaultSyncConfig, mergeSyncConfig, parseLockstepYaml, type SyncConfig } from '../../src/core/config/config';
 import { parseRom } from '../../src/emulators/rom';
 
 const ROOT = join(__dirname, '..', '..');

@@ -1,5 +1,5 @@
 // Test images in the layout FCEUX's gui.gdscreenshot() returns (GD 2.0 truecolor: 11-byte header, then ARGB per pixel).
-import { GD_HEADER_BYTES } from '../../src/core/screenFrame';
+import { GD_HEADER_BYTES } from '../../src/bridge/screenFrame';
 
 export function makeGd(width: number, height: number, argb: (i: number) => [number, number, number, number]): Uint8Array {
   const out = new Uint8Array(GD_HEADER_BYTES + width * height * 4);

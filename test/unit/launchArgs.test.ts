@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ATTACH_ATTRIBUTES, DEFAULT_STEP_BACK_DEPTH, LAUNCH_ATTRIBUTES, toSessionSpec, type AttributeSchema } from '../../src/debugAdapter/launchArgs';
-import { SYNC_SETTINGS } from '../../src/core/config';
+import { SYNC_SETTINGS } from '../../src/core/config/config';
 
 const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
 const debuggerContribution = pkg.contributes.debuggers.find((d: { type: string }) => d.type === 'lockstep');

@@ -1,7 +1,7 @@
 // LogThrottle: a flooding source gets a few lines per window and one count of what was left out, nothing queued.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { LogThrottle, type LogLevel } from '../../src/core/logThrottle';
+import { LogThrottle, type LogLevel } from '../../src/core/sync/logThrottle';
 
 function recorder() {
   const lines: Array<[LogLevel, string]> = [];

@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SyncMetrics } from '../../src/core/metrics';
+import { SyncMetrics } from '../../src/core/sync/metrics';
 
 /** Nearest-rank percentile computed the slow, obvious way. */
 function bruteRank(values: number[], p: number): number {

@@ -1,7 +1,7 @@
 // Planning a movie replay: ROM candidates, the launch configuration (one or two ports), and the checksum warning.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFm2, writeFm2 } from '../../src/core/fm2';
+import { parseFm2, writeFm2 } from '../../src/core/episodes/fm2';
 import { planReplay, romCandidates } from '../../src/extension/movieReplay';
 import { BUTTON } from '../../src/core/buttons';
 

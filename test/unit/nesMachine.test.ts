@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ButtonPair } from '../../src/core/buttons';
-import { shortHash } from '../../src/core/ramHash';
+import { shortHash } from '../../src/core/episodes/ramHash';
 import { NesMachine } from '../../src/emulators/embedded/nesMachine';
 import { EMBEDDED_MAPPERS } from '../../src/emulators/rom';
 

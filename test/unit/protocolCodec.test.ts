@@ -5,8 +5,8 @@ import fc from 'fast-check';
 import {
   MAX_ERROR_CHARS, decodeBase64Ram, encode, encodeBase64,
   parseAgentToBridge, parseBridgeToAgent, parseBridgeToEmulator, parseEmulatorToBridge, type Parsed, MAX_INFO_BYTES, MAX_INFO_DEPTH,
-} from '../../src/core/protocolCodec';
-import type { AgentToBridge, BridgeToAgent, BridgeToEmulator, EmulatorToBridge } from '../../src/core/protocol';
+} from '../../src/bridge/protocolCodec';
+import type { AgentToBridge, BridgeToAgent, BridgeToEmulator, EmulatorToBridge } from '../../src/bridge/protocol';
 import { BUTTON } from '../../src/core/buttons';
 
 const shared = [

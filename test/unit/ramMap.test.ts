@@ -3,7 +3,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { RamMap, emptyRamMap, parseRamMap } from '../../src/core/ramMap';
+import { RamMap, emptyRamMap, parseRamMap } from '../../src/core/config/ramMap';
 
 const DEMO = JSON.stringify({
   name: 'demo',

@@ -1,8 +1,8 @@
 // Unit tests for RecoveryPolicy: plans per desync type, heartbeat and reconnect backoff, and give-up inside the sliding window.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecoveryPolicy } from '../../src/core/recovery';
-import type { DesyncEvent, DesyncType } from '../../src/core/desyncDetector';
+import { RecoveryPolicy } from '../../src/core/sync/recovery';
+import type { DesyncEvent, DesyncType } from '../../src/core/sync/desyncDetector';
 
 const seedConfig = { maxDesyncCount: 5, reconnectAttempts: 3, reconnectDelayMs: 1000 };
 

@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RingBuffer } from '../../src/core/ringBuffer';
+import { RingBuffer } from '../../src/core/sync/ringBuffer';
 
 describe('RingBuffer', () => {
   test('keeps the newest `capacity` items and returns what it evicts', () => {

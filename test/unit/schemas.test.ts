@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
-import { SYNC_SETTINGS, defaultSyncConfig, parseLockstepYaml, type SyncSettingSpec } from '../../src/core/config';
-import { parseRamMap } from '../../src/core/ramMap';
+import { SYNC_SETTINGS, defaultSyncConfig, parseLockstepYaml, type SyncSettingSpec } from '../../src/core/config/config';
+import { parseRamMap } from '../../src/core/config/ramMap';
 import { SCHEMA_FILES, schemaText } from '../../scripts/makeSchemas';
 import { schemaErrors } from './schemaCheck';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, openSync, statSync, writeSync, closeSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname } from 'node:path';
-import { GD_HEADER_BYTES, encodeScreenFrame, gdToRgba } from '../../src/core/screenFrame';
+import { GD_HEADER_BYTES, encodeScreenFrame, gdToRgba } from '../../src/bridge/screenFrame';
 import { ScreenFile } from '../../src/emulators/fceux/screenFile';
 
 function gd(width: number, height: number, seed: number): Uint8Array {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   SCREEN_HEADER_BYTES, decodeScreenFrame, downsample, encodeScreenFrame, gdToRgba, type ScreenFormat,
-} from '../../src/core/screenFrame';
+} from '../../src/bridge/screenFrame';
 import { makeGd } from './gdImage';
 
 describe('screenFrame: encode/decode', () => {

@@ -5,8 +5,8 @@ import fc from 'fast-check';
 import {
   GD_HEADER_BYTES, STATE_HEADER_BYTES, binaryFrameKind, decodeStateFrame, encodeScreenFrame,
   encodeStateFrame, gdToRgba, type StateFrame,
-} from '../../src/core/screenFrame';
-import { parseBridgeToEmulator } from '../../src/core/protocolCodec';
+} from '../../src/bridge/screenFrame';
+import { parseBridgeToEmulator } from '../../src/bridge/protocolCodec';
 import { makeGd } from './gdImage';
 
 /** The conversion rule spelled out per byte, to check the fast paths against. */

@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SyncBuffer } from '../../src/core/syncBuffer';
+import { SyncBuffer } from '../../src/core/sync/syncBuffer';
 
 describe('SyncBuffer', () => {
   test('pairs the state with the nearest-timestamp screen and reports the gap as sync quality', () => {

@@ -2,13 +2,13 @@
 import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { BridgeServer } from '../../src/core/bridgeServer';
-import { CLOSE, PROTOCOL_VERSION } from '../../src/core/protocol';
+import { BridgeServer } from '../../src/bridge/bridgeServer';
+import { CLOSE, PROTOCOL_VERSION } from '../../src/bridge/protocol';
 import { BUTTON } from '../../src/core/buttons';
-import { decodeScreenFrame } from '../../src/core/screenFrame';
+import { decodeScreenFrame } from '../../src/bridge/screenFrame';
 import { WebSocketAgent, parseScreenRequest, type WebSocketAgentOptions } from '../../src/agents/websocketAgent';
 import { AgentLinkRouter } from '../../src/agents/agentLinkRouter';
-import { fitCloseReason } from '../../src/core/bridgeServer';
+import { fitCloseReason } from '../../src/bridge/bridgeServer';
 import type { Observation } from '../../src/core/ports';
 
 const TOKEN = 'unit-test-token';

@@ -1,7 +1,7 @@
 // Host-side panel controllers in plain Node over a fake webview channel: handshake, sessions coming and going, visibility, saving, bad input.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { PANEL_PROTOCOL_VERSION, type HostMessage } from '../../src/webview/protocol';
+import { PANEL_PROTOCOL_VERSION, type HostMessage } from '../../src/webview/panelMessages';
 import type { PanelChannel } from '../../src/extension/panels/panelController';
 import { LiveRuntimeSource, type DisposableLike } from '../../src/extension/panels/runtimeSource';
 import { ScreenController } from '../../src/extension/panels/screenController';

@@ -6,7 +6,7 @@ import { join, normalize, sep, extname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { HostMessage, PanelKind } from '../../src/webview/protocol';
+import type { HostMessage, PanelKind } from '../../src/webview/panelMessages';
 import { PANEL_SCRIPTS, panelHtml } from '../../src/extension/panels/panelHtml';
 import type { PanelChannel } from '../../src/extension/panels/panelController';
 import type { DisposableLike } from '../../src/extension/panels/runtimeSource';

@@ -1,10 +1,10 @@
 // Real sessions for the panel tests: the demo ROM on the in-process emulator, agents that hold buttons or desync on purpose.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LockstepRuntime } from '../../src/core/runtime';
+import { LockstepRuntime } from '../../src/core/runtime/runtime';
 import { InProcessEmulator } from '../../src/emulators/embedded/embeddedEmulator';
-import { defaultSyncConfig, mergeSyncConfig, type SyncConfig } from '../../src/core/config';
-import { parseRamMap } from '../../src/core/ramMap';
+import { defaultSyncConfig, mergeSyncConfig, type SyncConfig } from '../../src/core/config/config';
+import { parseRamMap } from '../../src/core/config/ramMap';
 import { BUTTON } from '../../src/core/buttons';
 import type { AgentAction, AgentPort, Observation } from '../../src/core/ports';
 import { SessionDirectory } from '../../src/extension/panels/sessionDirectory';

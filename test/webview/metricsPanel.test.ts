@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { LiveRuntimeSource } from '../../src/extension/panels/runtimeSource';
 import { MetricsController } from '../../src/extension/panels/metricsController';
 import { METRICS_CSV_HEADER } from '../../src/extension/panels/metricsCsv';
-import { PANEL_PROTOCOL_VERSION } from '../../src/webview/protocol';
+import { PANEL_PROTOCOL_VERSION } from '../../src/webview/panelMessages';
 import { PanelPage, PanelServer, launchBrowser } from './harness';
 import { RAM_MAP, liveRuntime, makeServices } from './liveSession';
 

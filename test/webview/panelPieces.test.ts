@@ -1,7 +1,7 @@
 // Unit tests of the panels' pure pieces: message validation, HTML/CSP, metrics CSV, histogram bins, integer scaling, formatting.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseWebviewMessage, PANEL_PROTOCOL_VERSION, MAX_PNG_BYTES } from '../../src/webview/protocol';
+import { parseWebviewMessage, PANEL_PROTOCOL_VERSION, MAX_PNG_BYTES } from '../../src/webview/panelMessages';
 import { contentSecurityPolicy, panelHtml } from '../../src/extension/panels/panelHtml';
 import { METRICS_CSV_HEADER, metricsCsv } from '../../src/extension/panels/metricsCsv';
 import { histogram } from '../../src/webview/histogram';

@@ -2,7 +2,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Module from 'node:module';
-import { PANEL_PROTOCOL_VERSION } from '../../src/webview/protocol';
+import { PANEL_PROTOCOL_VERSION } from '../../src/webview/panelMessages';
 import { LiveRuntimeSource } from '../../src/extension/panels/runtimeSource';
 import { createFakeVscode, FakeUri, type FakePanel } from './fakeVscode';
 import { RAM_MAP, liveRuntime } from './liveSession';

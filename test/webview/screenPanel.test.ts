@@ -2,7 +2,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { PANEL_PROTOCOL_VERSION, type SessionInfo } from '../../src/webview/protocol';
+import { PANEL_PROTOCOL_VERSION, type SessionInfo } from '../../src/webview/panelMessages';
 import { BUTTON } from '../../src/core/buttons';
 import { LiveRuntimeSource } from '../../src/extension/panels/runtimeSource';
 import { ScreenController } from '../../src/extension/panels/screenController';

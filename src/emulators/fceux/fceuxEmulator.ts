@@ -1,10 +1,10 @@
 // EmulatorPort over a real FCEUX running lua/lockstep.lua: launches (or waits for) FCEUX and drives it frame by frame through the bridge.
 import { randomBytes } from 'node:crypto';
 import type { ButtonPair } from '../../core/buttons';
-import { BridgeServer, type BridgeLink } from '../../core/bridgeServer';
-import { CLOSE, PROTOCOL_VERSION, type EmulatorToBridge, type EmulatorWelcomeMsg, type ErrorMsg, type SavestateAckMsg, type WriteRamAckMsg } from '../../core/protocol';
-import { decodeBase64Ram, encodeBase64, parseEmulatorToBridge } from '../../core/protocolCodec';
-import { binaryFrameKind, decodeScreenFrame, decodeStateFrame, gdToRgba, type ScreenFrame } from '../../core/screenFrame';
+import { BridgeServer, type BridgeLink } from '../../bridge/bridgeServer';
+import { CLOSE, PROTOCOL_VERSION, type EmulatorToBridge, type EmulatorWelcomeMsg, type ErrorMsg, type SavestateAckMsg, type WriteRamAckMsg } from '../../bridge/protocol';
+import { decodeBase64Ram, encodeBase64, parseEmulatorToBridge } from '../../bridge/protocolCodec';
+import { binaryFrameKind, decodeScreenFrame, decodeStateFrame, gdToRgba, type ScreenFrame } from '../../bridge/screenFrame';
 import type { EmulatorEvent, EmulatorFrame, EmulatorPort, RomInfo, SnapshotHandle, StepOptions } from '../../core/ports';
 import { NES_HEIGHT, NES_WIDTH, WORK_RAM_SIZE } from '../../core/nes';
 import { readRom } from '../rom';

@@ -2,7 +2,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GD_HEADER_BYTES, SCREEN_HEADER_BYTES, decodeScreenFrame, type ScreenFrame } from '../../core/screenFrame';
+import { GD_HEADER_BYTES, SCREEN_HEADER_BYTES, decodeScreenFrame, type ScreenFrame } from '../../bridge/screenFrame';
 import { NES_HEIGHT, NES_WIDTH } from '../../core/nes';
 
 /** Linux's RAM-backed folder: a file rewritten every frame there never waits for disk writeback. */

@@ -1,8 +1,8 @@
 // Buffer panel host logic: the sync buffer's states as table rows (throttled, flow-controlled) and one state in full on request.
 import { NES_HEIGHT, NES_WIDTH } from '../../core/nes';
-import type { BufferedState } from '../../core/syncBuffer';
-import type { LockstepRuntime, RuntimeStateBuffered } from '../../core/runtime';
-import type { BufferDetail, BufferRow, HostMessage, WebviewMessage } from '../../webview/protocol';
+import type { BufferedState } from '../../core/sync/syncBuffer';
+import type { LockstepRuntime, RuntimeStateBuffered } from '../../core/runtime/runtime';
+import type { BufferDetail, BufferRow, HostMessage, WebviewMessage } from '../../webview/panelMessages';
 import { PanelController, ownBytes, type PanelChannel, type PanelServices, type StreamSettings } from './panelController';
 import type { PanelSession, RuntimeSource } from './runtimeSource';
 

@@ -1,6 +1,6 @@
 // Metrics panel host logic: samples the runtime's rolling metrics into a bounded series, collects desync marks, exports CSV.
-import type { MetricsSnapshot } from '../../core/metrics';
-import type { DesyncMark, HostMessage, MetricsPoint, MetricsSummary } from '../../webview/protocol';
+import type { MetricsSnapshot } from '../../core/sync/metrics';
+import type { DesyncMark, HostMessage, MetricsPoint, MetricsSummary } from '../../webview/panelMessages';
 import { PanelController, type PanelChannel, type PanelServices, type StreamSettings } from './panelController';
 import type { PanelSession, RuntimeSource } from './runtimeSource';
 import { metricsCsv } from './metricsCsv';

@@ -1,5 +1,5 @@
 // The metrics window as CSV (one row per frame: delay, agent latency, sync quality, desyncs), for the metrics panel's export.
-import type { FrameSample } from '../../core/metrics';
+import type { FrameSample } from '../../core/sync/metrics';
 
 export const METRICS_CSV_HEADER = 'frame,time_ms,frame_delay_ms,agent_latency_ms,sync_quality_ms,desyncs';
 

@@ -1,9 +1,9 @@
 // Base of the per-panel controllers: follows the RuntimeSource, speaks the webview protocol, owns one flow-controlled stream.
-import type { LockstepRuntime } from '../../core/runtime';
+import type { LockstepRuntime } from '../../core/runtime/runtime';
 import {
   PANEL_PROTOCOL_VERSION, parseWebviewMessage,
   type HostMessage, type PanelKind, type WebviewMessage,
-} from '../../webview/protocol';
+} from '../../webview/panelMessages';
 import { FrameFlowController, type FlowStats } from './frameFlowController';
 import type { DisposableLike, PanelSession, RuntimeSource } from './runtimeSource';
 import type { SessionDirectory } from './sessionDirectory';

@@ -1,7 +1,7 @@
 // Hosts one panel in a VS Code webview: options and CSP, the message channel, visibility, and the controller's lifetime.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { PanelKind } from '../../webview/protocol';
+import type { PanelKind } from '../../webview/panelMessages';
 import type { PanelChannel } from './panelController';
 import { PANEL_SCRIPTS, panelHtml } from './panelHtml';
 

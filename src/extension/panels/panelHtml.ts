@@ -1,5 +1,5 @@
 // The HTML shell of a panel webview: strict CSP with a per-load nonce, the panel's bundle and the shared stylesheet.
-import type { PanelKind } from '../../webview/protocol';
+import type { PanelKind } from '../../webview/panelMessages';
 
 export interface PanelHtmlOptions {
   kind: PanelKind;

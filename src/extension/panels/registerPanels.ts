@@ -1,6 +1,6 @@
 // Registers the screen, buffer and metrics panels: open commands, webview serializers (panels survive reloads), auto-open on F5.
 import * as vscode from 'vscode';
-import { PANEL_KINDS, type PanelKind } from '../../webview/protocol';
+import { PANEL_KINDS, type PanelKind } from '../../webview/panelMessages';
 import { BufferController } from './bufferController';
 import { MetricsController } from './metricsController';
 import type { PanelChannel, PanelLog, PanelServices, SaveRequest } from './panelController';

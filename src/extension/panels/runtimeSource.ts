@@ -1,6 +1,6 @@
 // Where panels find the live session: the RuntimeSource interface and LiveRuntimeSource, the implementation the extension feeds.
-import type { LockstepRuntime } from '../../core/runtime';
-import type { RamMap } from '../../core/ramMap';
+import type { LockstepRuntime } from '../../core/runtime/runtime';
+import type { RamMap } from '../../core/config/ramMap';
 
 export interface DisposableLike {
   dispose(): void;

@@ -1,8 +1,8 @@
 // Screen panel host logic: streams the runtime's current frame (screen, frame id, buttons, paired sync quality) under flow control.
 import type { EmulatorFrame } from '../../core/ports';
 import { NES_HEIGHT, NES_WIDTH } from '../../core/nes';
-import type { LockstepRuntime } from '../../core/runtime';
-import type { HostMessage, ScreenUpdate, WebviewMessage } from '../../webview/protocol';
+import type { LockstepRuntime } from '../../core/runtime/runtime';
+import type { HostMessage, ScreenUpdate, WebviewMessage } from '../../webview/panelMessages';
 import { PanelController, ownBytes, type PanelChannel, type PanelServices, type StreamSettings } from './panelController';
 import type { PanelSession, RuntimeSource } from './runtimeSource';
 

@@ -1,7 +1,7 @@
 // Gives each session the panels see one stable SessionInfo (id, start time, RAM variables), shared by every panel.
 import { basename } from 'node:path';
-import type { LockstepRuntime } from '../../core/runtime';
-import type { SessionInfo } from '../../webview/protocol';
+import type { LockstepRuntime } from '../../core/runtime/runtime';
+import type { SessionInfo } from '../../webview/panelMessages';
 import type { PanelSession } from './runtimeSource';
 
 interface Known {

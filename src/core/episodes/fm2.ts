@@ -1,6 +1,7 @@
 // FCEUX movies (.fm2, text form): parse into button masks per frame, and write a movie FCEUX can replay.
 import { randomUUID } from 'node:crypto';
-import { fm2ToMask, maskToFm2, type ButtonPair } from './buttons';
+import { fm2ToMask, maskToFm2, type ButtonPair } from '../buttons';
+import type { EmulatorKind } from '../ports';
 
 export interface Fm2Frame {
   /** Bitfield: 1 soft reset, 2 power cycle (others exist in FCEUX; kept as read). */
@@ -212,4 +213,14 @@ function isButtonPair(f: Fm2Frame | ButtonPair): f is ButtonPair {
 function show(v: unknown): string {
   const s = JSON.stringify(v) ?? String(v);
   return s.length > 60 ? s.slice(0, 59) + '…' : s;
+}
+
+/**
+ * FM2 line (0-based) that carries the input for Lockstep frame id `frame`.
+ * FCEUX frame ids are emu.framecount(), and line i is read while the count goes from i to i+1. jsnes reaches the same
+ * machine state one frame earlier: after k frame() calls it matches FCEUX at framecount k+1 (measured on the demo ROM,
+ * whole 2 KB RAM equal), so the embedded emulator's frame f is FCEUX's frame f+1.
+ */
+export function fm2LineForFrame(kind: EmulatorKind, frame: number): number {
+  return kind === 'embedded' ? frame + 1 : frame;
 }

@@ -1,5 +1,5 @@
 // Snapshot sidecar files of a recording: the machine states (from a StateExporter) it can restart from, one JSON line each.
-import type { EmulatorKind } from './ports';
+import type { EmulatorKind } from '../ports';
 
 export const SNAPSHOT_SIDECAR_FORMAT = 'lockstep-snapshots';
 

@@ -2,14 +2,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, open, rename, rm, truncate } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { maskToFm2, type ButtonPair } from './buttons';
-import { writeFm2 } from './fm2';
-import { ramHash, shortHash } from './ramHash';
-import type { RamMap } from './ramMap';
-import type { FrameRow } from './runtime';
-import type { EmulatorKind, RomInfo } from './ports';
+import { maskToFm2, type ButtonPair } from '../buttons';
+import { fm2LineForFrame, writeFm2 } from './fm2';
+import { ramHash, ramHashNoStack, shortHash } from './ramHash';
+import type { RamMap } from '../config/ramMap';
+import type { FrameRow } from '../runtime/rows';
+import type { EmulatorKind, RomInfo } from '../ports';
 import { EpisodeRecorder, type EpisodeWriter, type FinishedEpisode } from './episodeRecorder';
-import { encodeSnapshotSidecar, SNAPSHOT_SIDECAR_FORMAT, type SnapshotCheckpoint } from './divergenceCheckpoint';
+import { encodeSnapshotSidecar, SNAPSHOT_SIDECAR_FORMAT, type SnapshotCheckpoint } from './snapshotSidecar';
 
 
 /** File access the exporter needs; injected so tests can watch writes or make them fail. */
@@ -82,16 +82,6 @@ export function nodeEpisodeFiles(): EpisodeFiles {
       await rm(path, { force: true });
     },
   };
-}
-
-/**
- * FM2 line (0-based) that carries the input for Lockstep frame id `frame`.
- * FCEUX frame ids are emu.framecount(), and line i is read while the count goes from i to i+1. jsnes reaches the same
- * machine state one frame earlier: after k frame() calls it matches FCEUX at framecount k+1 (measured on the demo ROM,
- * whole 2 KB RAM equal), so the embedded emulator's frame f is FCEUX's frame f+1.
- */
-export function fm2LineForFrame(kind: EmulatorKind, frame: number): number {
-  return kind === 'embedded' ? frame + 1 : frame;
 }
 
 /** One JSONL line's object: everything a dataset reader needs about one frame. */
@@ -386,14 +376,6 @@ function defaultSessionName(d: Date, romName: string): string {
   const stamp = d.toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\..*$/, '');
   const rom = basename(romName, extname(romName)).replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40) || 'rom';
   return `${stamp}-${rom}-${randomBytes(2).toString('hex')}`;
-}
-
-/** SHA-256 of work RAM without the CPU stack page $0100-$01FF (see EpisodeManifest.finalRamSha256NoStack). */
-export function ramHashNoStack(ram: Uint8Array): string {
-  const rest = new Uint8Array(ram.length - Math.min(ram.length, 0x200) + Math.min(ram.length, 0x100));
-  rest.set(ram.subarray(0, 0x100));
-  if (ram.length > 0x200) rest.set(ram.subarray(0x200), 0x100);
-  return ramHash(rest);
 }
 
 function csvCell(v: unknown): string {

@@ -1,9 +1,9 @@
 // Replays a movie's input lines on one emulator for the divergence finder: seek to a step from the nearest saved state, count every frame run.
-import type { ButtonPair } from './buttons';
-import type { EmulatorFrame, EmulatorPort, SnapshotHandle } from './ports';
-import { fm2LineForFrame } from './episodeExporter';
-import type { SnapshotCheckpoint } from './divergenceCheckpoint';
-import { isStateExporter } from './ports';
+import type { ButtonPair } from '../buttons';
+import type { EmulatorFrame, EmulatorPort, SnapshotHandle } from '../ports';
+import { fm2LineForFrame } from '../episodes/fm2';
+import type { SnapshotCheckpoint } from '../episodes/snapshotSidecar';
+import { isStateExporter } from '../ports';
 
 /** What the finder spent: reported so a long search can be seen to be cheap (or not). */
 export interface ReplayCounters {

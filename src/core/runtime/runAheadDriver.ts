@@ -1,8 +1,8 @@
 // Run-ahead with rollback: runs frames on predicted input while actions are late, snapshots each frame, rolls back and fast-forwards on a misprediction.
-import { isButtonMask } from './buttons';
-import { SyncedTermination, type TerminationReason } from './episodeRecorder';
-import type { EmulatorFrame, EmulatorPort, SnapshotHandle } from './ports';
-import type { FrameRow, RowSink } from './runtime';
+import { isButtonMask } from '../buttons';
+import { SyncedTermination, type TerminationReason } from '../episodes/episodeRecorder';
+import type { EmulatorFrame, EmulatorPort, SnapshotHandle } from '../ports';
+import type { FrameRow, RowSink } from './rows';
 
 /** A controller's confirmed input for one frame. */
 export interface ConfirmedInput {

@@ -1,7 +1,7 @@
 // A reference recording for a live run (`reference` launch attribute, `--reference`): the expected fingerprint of every step, per episode.
 import { stat } from 'node:fs/promises';
-import type { EmulatorKind } from './ports';
-import { episodeManifests, findManifest, loadRecordedEpisode, type RecordedEpisode } from './divergenceRecording';
+import type { EmulatorKind } from '../ports';
+import { episodeManifests, findManifest, loadRecordedEpisode, type RecordedEpisode } from '../episodes/episodeReader';
 
 /** What the reference recorded for one step: the state that step started from. */
 export interface ReferenceStep {

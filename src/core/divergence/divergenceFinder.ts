@@ -1,13 +1,14 @@
 // Finds the first frame where two runs part ways (recordings, movies, live replays on either emulator) and gathers what differs there.
-import { maskToFm2, type ButtonPair } from './buttons';
-import { shortHash } from './ramHash';
-import type { RamMap } from './ramMap';
-import { fm2LineForFrame, ramHashNoStack } from './episodeExporter';
-import type { EmulatorFrame, EmulatorKind, EmulatorPort } from './ports';
-import { WORK_RAM_SIZE } from './nes';
-import { recordingLines, type MovieInputs, type RecordedEpisode } from './divergenceRecording';
+import { maskToFm2, type ButtonPair } from '../buttons';
+import { shortHash } from '../episodes/ramHash';
+import type { RamMap } from '../config/ramMap';
+import { fm2LineForFrame } from '../episodes/fm2';
+import { ramHashNoStack } from '../episodes/ramHash';
+import type { EmulatorFrame, EmulatorKind, EmulatorPort } from '../ports';
+import { WORK_RAM_SIZE } from '../nes';
+import { recordingLines, type MovieInputs, type RecordedEpisode } from '../episodes/episodeReader';
 import { LineReplayer, newReplayCounters, type ReplayCounters } from './divergenceReplay';
-import type { SnapshotCheckpoint } from './divergenceCheckpoint';
+import type { SnapshotCheckpoint } from '../episodes/snapshotSidecar';
 
 /** One side of a comparison. `live` replays the other side's inputs on that emulator. */
 export type DivergenceSource =

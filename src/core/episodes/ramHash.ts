@@ -9,3 +9,11 @@ export function ramHash(ram: Uint8Array): string {
 export function shortHash(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 }
+
+/** SHA-256 of work RAM without the CPU stack page $0100-$01FF (see EpisodeManifest.finalRamSha256NoStack). */
+export function ramHashNoStack(ram: Uint8Array): string {
+  const rest = new Uint8Array(ram.length - Math.min(ram.length, 0x200) + Math.min(ram.length, 0x100));
+  rest.set(ram.subarray(0, 0x100));
+  if (ram.length > 0x200) rest.set(ram.subarray(0x200), 0x100);
+  return ramHash(rest);
+}

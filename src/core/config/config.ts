@@ -1,7 +1,7 @@
 // Sync configuration: the defaults, the settings table, lockstep.yaml parsing (seed's nested snake_case or flat camelCase) and validated merging.
 import * as path from 'node:path';
 import { LineCounter, isMap, isScalar, parseDocument, type Document } from 'yaml';
-import { editDistance } from './editDistance';
+import { editDistance } from '../editDistance';
 
 export type SyncMode = 'lockstep' | 'runahead';
 export type TimeoutPolicy = 'hold' | 'skip';

@@ -1,5 +1,5 @@
 // Layer 1, the lockstep gate: the emulator holds frame N until the action for N from every agent-driven controller is in.
-import { isButtonMask } from './buttons';
+import { isButtonMask } from '../buttons';
 
 export type GateMode = 'strict' | 'hold';
 

@@ -1,5 +1,5 @@
 // Runtime validation of bridge wire messages against the types in protocol.ts: untrusted JSON text in, typed message or a short error out.
-import { namesToMask } from './buttons';
+import { namesToMask } from '../core/buttons';
 import {
   MAX_MESSAGE_BYTES,
   type AgentToBridge, type BridgeToAgent, type BridgeToEmulator, type EmulatorToBridge,

@@ -1,6 +1,6 @@
 // RAM maps: named variables in NES work RAM, the per-player reward and the done flag, loaded from a game's .rammap.json.
-import { WORK_RAM_SIZE } from './nes';
-import type { EmulatorKind } from './ports';
+import { WORK_RAM_SIZE } from '../nes';
+import type { EmulatorKind } from '../ports';
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 

@@ -1,8 +1,8 @@
 // The divergence report: JSON for tools (CLI --json, the VS Code command), readable text, and the files written beside it (report, screens as PNG).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NES_HEIGHT, NES_WIDTH } from './nes';
-import { encodePng, sideBySide, type RgbaImage } from './png';
+import { NES_HEIGHT, NES_WIDTH } from '../nes';
+import { encodePng, sideBySide, type RgbaImage } from '../png';
 import { hex4, pairText, type DivergenceResult, type SideSummary, type VarDiff } from './divergenceFinder';
 import type { ReplayCounters } from './divergenceReplay';
 

@@ -1,5 +1,5 @@
 // Episode recorder: a RowSink with a speculative and a confirmed row buffer, the synced termination frame, and incremental writes.
-import type { EpisodeEnd, FrameRow, RowSink } from './runtime';
+import type { EpisodeEnd, FrameRow, RowSink } from '../runtime/rows';
 
 export type TerminationReason = EpisodeEnd['reason'];
 

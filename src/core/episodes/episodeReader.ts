@@ -1,10 +1,10 @@
 // Reads what the divergence finder compares: a recorded episode (manifest, per-frame rows, optional snapshot sidecar) or a bare .fm2 movie.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { ButtonPair } from './buttons';
+import type { ButtonPair } from '../buttons';
 import { parseFm2 } from './fm2';
-import { parseSnapshotSidecar, type SnapshotCheckpoint, type SnapshotSidecarHeader } from './divergenceCheckpoint';
-import type { EmulatorKind } from './ports';
+import { parseSnapshotSidecar, type SnapshotCheckpoint, type SnapshotSidecarHeader } from './snapshotSidecar';
+import type { EmulatorKind } from '../ports';
 
 /** One recorded frame (a JSONL row): what the frame started from and the buttons it ran with. */
 export interface RecordedStep {

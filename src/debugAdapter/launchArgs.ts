@@ -47,7 +47,7 @@ export type RequestKind = 'launch' | 'attach';
 
 export const DEFAULT_STEP_BACK_DEPTH = 600;
 
-// ---- the attribute table (package.json's configurationAttributes must match it; test/unit/launchArgs.test.ts checks) ----
+// ---- the attribute table (package.json's configurationAttributes must match it; test/unit/debugAdapter/launchArgs.test.ts checks) ----
 
 type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array';
 

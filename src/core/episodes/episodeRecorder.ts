@@ -69,7 +69,7 @@ export interface EpisodeStats {
   droppedPastTermination: number;
 }
 
-/** Where finished and in-progress episodes go (episodeExporter writes files; tests may keep them in memory). */
+/** Where finished and in-progress episodes go (episodeWriter writes files; tests may keep them in memory). */
 export interface EpisodeWriter {
   /** Appends confirmed rows (rows[i] is row number firstIndex + i of the episode) durably to the episode's journal. */
   appendRows(episode: number, rows: readonly FrameRow[], firstIndex: number): Promise<void>;

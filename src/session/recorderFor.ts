@@ -1,4 +1,4 @@
-// Chooses the episode recorder for a CLI run's --record folder: episode files (JSONL, CSV, FM2, manifest) written as the run goes.
+// Chooses the episode recorder for a run's record folder (CLI --record, the debug adapter's record): episode files (JSONL, CSV, FM2, manifest) written as the run goes.
 import { readdir } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { LockstepRuntime } from '../core/runtime/runtime';

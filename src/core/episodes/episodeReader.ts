@@ -1,4 +1,4 @@
-// Reads what the divergence finder compares: a recorded episode (manifest, per-frame rows, optional snapshot sidecar) or a bare .fm2 movie.
+// Reads recorded episodes (manifest, per-frame rows, optional snapshot sidecar) and bare .fm2 movies: what the divergence finder and reference tracks compare.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ButtonPair } from '../buttons';

@@ -1,16 +1,6 @@
-"""NES controller buttons as 8-bit masks (same bits as the bridge's src/core/buttons.ts) and the named action sets."""
+"""NES controller buttons as 8-bit masks (generated from the bridge's definition, see wire.py) and the named action sets."""
+from .wire import BUTTON_NAMES, BUTTONS
 
-BUTTONS = {
-    "A": 0x01,
-    "B": 0x02,
-    "SELECT": 0x04,
-    "START": 0x08,
-    "UP": 0x10,
-    "DOWN": 0x20,
-    "LEFT": 0x40,
-    "RIGHT": 0x80,
-}
-BUTTON_NAMES = ("A", "B", "SELECT", "START", "UP", "DOWN", "LEFT", "RIGHT")
 _ALIASES = {"L": "LEFT", "R": "RIGHT", "U": "UP", "D": "DOWN", "SEL": "SELECT", "T": "START", "S": "SELECT"}
 
 # Named action sets: index i of the Discrete action space presses ACTION_SETS[name][i].

@@ -13,28 +13,29 @@ except ImportError as _e:  # pragma: no cover - depends on the machine
 
 from .buttons import names_to_mask
 from .screen import decode_screen_frame
-
-PROTOCOL_VERSION = 1
-# A full RGBA screen is 245 KB; the bridge caps messages at 1 MiB.
-MAX_MESSAGE_BYTES = 1 << 21
+from .wire import CLOSE, MAX_MESSAGE_BYTES, PROTOCOL_VERSION
 
 log = logging.getLogger("lockstep_client")
 
-# What each close code the bridge uses means, for error messages.
+# RFC 6455's code for a link that dropped without a close frame: the library reports it, the bridge never sends it.
+CLOSE_DROPPED = 1006
+
+# What each close code means, for error messages.
 CLOSE_HINTS = {
-    1000: "normal close",
-    1002: "protocol error",
-    1006: "connection dropped without a close frame",
-    1009: "message too big for the bridge",
-    4001: "invalid session token: pass the token the bridge printed (--token or LOCKSTEP_TOKEN)",
-    4003: "Origin header not allowed: connect from a non-browser client or a loopback page",
-    4005: "protocol version not supported by this bridge",
-    4007: "malformed or invalid message",
-    4008: "no hello sent in time",
-    4009: "replaced by a newer trainer connection for the same controller",
+    CLOSE["normal"]: "normal close",
+    CLOSE["protocolError"]: "protocol error",
+    CLOSE_DROPPED: "connection dropped without a close frame",
+    CLOSE["notReading"]: "this client stopped reading: too much queued for it unsent",
+    CLOSE["tooBig"]: "message too big for the bridge",
+    CLOSE["badToken"]: "invalid session token: pass the token the bridge printed (--token or LOCKSTEP_TOKEN)",
+    CLOSE["badOrigin"]: "Origin header not allowed: connect from a non-browser client or a loopback page",
+    CLOSE["badVersion"]: "protocol version not supported by this bridge",
+    CLOSE["malformed"]: "malformed or invalid message",
+    CLOSE["helloTimeout"]: "no hello sent in time",
+    CLOSE["replaced"]: "replaced by a newer trainer connection for the same controller",
 }
 # Closes after which reconnecting cannot help.
-FATAL_CLOSE_CODES = frozenset([1000, 1009, 4001, 4003, 4005, 4007, 4009])
+FATAL_CLOSE_CODES = frozenset(CLOSE[n] for n in ("normal", "tooBig", "badToken", "badOrigin", "badVersion", "malformed", "replaced"))
 
 
 class LockstepError(Exception):
@@ -161,7 +162,7 @@ def _close_info(exc, ws):
     if rcvd is not None:
         return rcvd.code, rcvd.reason
     code = getattr(ws, "close_code", None)
-    return (code if code is not None else 1006), (getattr(ws, "close_reason", None) or "")
+    return (code if code is not None else CLOSE_DROPPED), (getattr(ws, "close_reason", None) or "")
 
 
 class LockstepClient(object):
@@ -272,8 +273,8 @@ class LockstepClient(object):
         if ws is None:
             return
         try:
-            await ws.send(json.dumps({"type": "quit", "code": 1000, "reason": reason}))
-            await ws.close(1000, reason)
+            await ws.send(json.dumps({"type": "quit", "code": CLOSE["normal"], "reason": reason}))
+            await ws.close(CLOSE["normal"], reason)
         except websockets.exceptions.ConnectionClosed:
             pass
         if self._reader is not None:
@@ -388,8 +389,8 @@ class LockstepClient(object):
             code, reason = _close_info(e, ws)
         except LockstepError as e:
             log.error("%s", e)
-            await ws.close(1002, str(e)[:120])
-            code, reason = 1002, str(e)
+            await ws.close(CLOSE["protocolError"], str(e)[:120])
+            code, reason = CLOSE["protocolError"], str(e)
         self._set_closed(code, reason)
         for fut in list(self._pings.values()) + list(self._acks.values()):
             if not fut.done():

@@ -16,6 +16,7 @@
 -- LOCKSTEP_DEAD_MS (5000) silence after which the bridge counts as hung and the script reconnects,
 -- LOCKSTEP_HELLO_MS (5000) wait for the welcome, LOCKSTEP_RECONNECT_TRIES (5) retries after the first attempt,
 -- LOCKSTEP_RECONNECT_MS (100) delay before the first retry, doubling each time.
+-- Clock sync: the script answers the bridge's pings with LuaSocket's gettime(), in ms (see LOCKSTEP_TEST_CLOCK_JUMP below).
 
 local CONFIG = { host = "127.0.0.1", port = 0, token = "" }
 
@@ -133,7 +134,24 @@ script_started = socket.gettime()
 
 local char, byte, floor, concat = string.char, string.byte, math.floor, table.concat
 
-local function now_ms() return socket.gettime() * 1000 end
+-- Test mode: LOCKSTEP_TEST_CLOCK_JUMP="FRAME:MS" sets this script's clock MS milliseconds forward from frame FRAME on,
+-- as if the machine's clock had been changed mid-run; the bridge's clock sync must report it once as clock_drift.
+local clock_jump_frame, clock_jump_ms
+do
+  local v = os.getenv("LOCKSTEP_TEST_CLOCK_JUMP")
+  if v and v ~= "" then
+    local f, ms = v:match("^(%d+):(-?%d+%.?%d*)$")
+    if not f then stop(EXIT.config, "LOCKSTEP_TEST_CLOCK_JUMP must be FRAME:MS, got " .. v) end
+    clock_jump_frame, clock_jump_ms = tonumber(f), tonumber(ms)
+  end
+end
+
+-- This script's clock in ms (states' timestamps, pongs): LuaSocket's wall clock.
+local function now_ms()
+  local t = socket.gettime() * 1000
+  if clock_jump_frame and emu.framecount() >= clock_jump_frame then t = t + clock_jump_ms end
+  return t
+end
 
 ---------------------------------------------------------------------------------------------------- base64
 
@@ -621,7 +639,7 @@ local function send_state(screen, stepped)
     local gd = screen and current_screen()
     local in_file = gd and stepped and session.screen_file and write_screen_file(gd, fc)
     local flags = (lag and 1 or 0) + (in_file and 4 or (screen and 2 or 0))
-    local us = floor(socket.gettime() * 1000000 + 0.5)
+    local us = floor(now_ms() * 1000 + 0.5)
     local hi = floor(us / TWO_32)
     local head = "LSST" .. char(1, flags, 0, 0) .. u32(fc) .. u32(us - hi * TWO_32) .. u32(hi) .. u32(#ram) .. ram
     if not gd or in_file then return ws_send(session.conn, 2, head) end

@@ -3,7 +3,8 @@ import type { AgentAction, AgentEpisodeEnd, AgentPort, Observation } from '../co
 import type { BridgeLink, BridgeServer } from '../bridge/bridgeServer';
 import { AgentLinkRouter, type RoutedAgent, type RouterLog } from './agentLinkRouter';
 import { BUTTON_NAMES, isButtonMask, namesToMask } from '../core/buttons';
-import { CLOSE, PROTOCOL_VERSION, type AgentStateMsg, type AgentToBridge, type AgentWelcomeMsg, type BridgeToAgent, type ScreenRequest } from '../bridge/protocol';
+import type { ClockPingable, ClockSample } from '../core/sync/clockSyncScheduler';
+import { CLOSE, PROTOCOL_VERSION, type AgentStateMsg, type AgentToBridge, type AgentWelcomeMsg, type BridgeToAgent, type PongMsg, type ScreenRequest } from '../bridge/protocol';
 import { inertText, parseAgentToBridge, preview } from '../bridge/protocolCodec';
 import { LogThrottle } from '../core/sync/logThrottle';
 import { downsample, encodeScreenFrame } from '../bridge/screenFrame';
@@ -52,7 +53,7 @@ export function parseScreenRequest(value: unknown): { ok: true; screen: ScreenRe
   return { ok: true, screen: { format, downsample: factor } };
 }
 
-export class WebSocketAgent implements AgentPort, RoutedAgent {
+export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
   readonly player: 0 | 1;
   /** Round trip of the last heartbeat or ping answered by the trainer, in ms. */
   lastRttMs: number | null = null;
@@ -71,8 +72,10 @@ export class WebSocketAgent implements AgentPort, RoutedAgent {
   private readonly queued: AgentAction[] = [];
   private readonly connectWaiters = new Set<(err?: Error) => void>();
   private readonly ackWaiters = new Map<number, (ok: boolean) => void>();
-  private readonly pongWaiters = new Map<number, (rtt: number | null) => void>();
+  private readonly pongWaiters = new Map<number, (pong: PongMsg | null) => void>();
   private seq = 0;
+  /** Trainer links attached so far: a new one may be another process or machine, with a clock of its own. */
+  private links = 0;
   private closed = false;
 
   constructor(private readonly options: WebSocketAgentOptions) {
@@ -180,20 +183,36 @@ export class WebSocketAgent implements AgentPort, RoutedAgent {
   }
 
   /** Clock-sync ping: resolves with the round trip in ms, or null when unanswered within timeoutMs. */
-  ping(timeoutMs: number): Promise<number | null> {
+  async ping(timeoutMs: number): Promise<number | null> {
+    const s = await this.clockPing(this.now, timeoutMs);
+    return s ? s.t3 - s.t0 : null;
+  }
+
+  /** One NTP-style exchange stamped with `now`: t1 is the trainer's clock when it answered; null when unanswered in time. */
+  clockPing(now: () => number, timeoutMs: number): Promise<ClockSample | null> {
     const link = this.link;
     if (!link || this.closed) return Promise.resolve(null);
     const id = ++this.seq;
-    return new Promise<number | null>((resolve) => {
+    const t0 = now();
+    return new Promise<ClockSample | null>((resolve) => {
       const timer = setTimeout(() => finish(null), Math.max(0, timeoutMs));
-      const finish = (rtt: number | null) => {
+      const finish = (pong: PongMsg | null) => {
+        const t3 = now();
         clearTimeout(timer);
         this.pongWaiters.delete(id);
-        resolve(rtt);
+        if (!pong) return resolve(null);
+        const rtt = t3 - t0;
+        this.lastRttMs = rtt;
+        this.clockOffsetMs = pong.t1 - (t0 + rtt / 2);
+        resolve({ t0, t1: pong.t1, t3 });
       };
       this.pongWaiters.set(id, finish);
-      this.send({ type: 'ping', id, t0: this.now() });
+      this.send({ type: 'ping', id, t0 });
     });
+  }
+
+  get clockLinkId(): number {
+    return this.links;
   }
 
   async close(): Promise<void> {
@@ -233,6 +252,7 @@ export class WebSocketAgent implements AgentPort, RoutedAgent {
       old.close(CLOSE.replaced, `replaced by a new trainer connection for controller ${this.player + 1}`);
     }
     this.link = link;
+    this.links++;
     this.linkScreen = screen.screen;
     this.trainerName = typeof link.hello.name === 'string' ? inertText(link.hello.name, 60) : undefined;
     // Answers from an earlier trainer must not answer the new one's observations.
@@ -360,12 +380,7 @@ export class WebSocketAgent implements AgentPort, RoutedAgent {
         this.send({ type: 'pong', id: m.id, t0: m.t0, t1: this.now() });
         return;
       case 'pong': {
-        const waiter = this.pongWaiters.get(m.id);
-        if (!waiter) return;
-        const rtt = this.now() - m.t0;
-        this.lastRttMs = rtt;
-        this.clockOffsetMs = m.t1 - (m.t0 + rtt / 2);
-        waiter(rtt);
+        this.pongWaiters.get(m.id)?.(m);
         return;
       }
       case 'resync_request':

@@ -1,4 +1,5 @@
 // `lockstep run`: runs frames in lockstep, shows progress on a terminal, and prints a summary (one JSON object as the last line with --json).
+import { clockDriftRecords, type ClockDriftRecord } from '../core/sync/clockSyncScheduler';
 import { buildSession, type BuiltSession } from '../session/sessionBuilder';
 import { describeAgentSpec } from '../session/sessionSpec';
 import { ramHash } from '../core/episodes/ramHash';
@@ -19,7 +20,10 @@ export interface RunSummary {
   fps: number;
   desyncTotal: number;
   desyncs: Record<string, number>;
+  /** metrics.clocks holds each peer's clock offset and round trip. */
   metrics: unknown;
+  /** Every clock_drift: which peer's clock moved, and by how much. */
+  clockDrifts: ClockDriftRecord[];
   ramHash: string;
   lastFrame: number;
   episodeEnds: Array<Pick<EpisodeEnd, 'episode' | 'rows' | 'terminationFrame' | 'reason' | 'returns'>>;
@@ -88,6 +92,7 @@ export async function runCommand(values: CliValues): Promise<number> {
       desyncTotal: runtime.detector.total(),
       desyncs: runtime.detector.counts(),
       metrics: runtime.metrics.snapshot(),
+      clockDrifts: clockDriftRecords(desyncLog),
       ramHash: cur ? ramHash(cur.ram) : '',
       lastFrame: cur?.frame ?? 0,
       episodeEnds: ends.map(({ episode, rows, terminationFrame, reason, returns }) => ({ episode, rows, terminationFrame, reason, returns })),

@@ -1,4 +1,6 @@
 // `lockstep serve`: the bridge + emulator headless for external trainers (e.g. one per Ray actor), until the process is stopped.
+import { clockDriftRecords } from '../core/sync/clockSyncScheduler';
+import type { DesyncEvent } from '../core/sync/desyncDetector';
 import { buildSession, type BuiltSession } from '../session/sessionBuilder';
 import { cliSession, type CliValues } from './cliOptions';
 import { createRecorderFor } from '../session/recorderFor';
@@ -37,7 +39,11 @@ export async function serveCommand(values: CliValues): Promise<number> {
     }) + '\n');
     const { runtime } = built;
     runtime.events.on('log', (e) => log(e.level, e.message));
-    runtime.events.on('desync', (e) => log('warn', `desync at frame ${e.frame}: ${e.type}: ${e.message}${e.recovery ? ` -> ${e.recovery}` : ''}`));
+    const drifts: DesyncEvent[] = [];
+    runtime.events.on('desync', (e) => {
+      if (e.type === 'clock_drift') drifts.push(e);
+      log('warn', `desync at frame ${e.frame}: ${e.type}: ${e.message}${e.recovery ? ` -> ${e.recovery}` : ''}`);
+    });
     let episodes = 0;
     runtime.events.on('episodeEnd', (e) => {
       episodes++;
@@ -66,7 +72,7 @@ export async function serveCommand(values: CliValues): Promise<number> {
       log('error', fault);
     }
     if (recorder) await recorder.finish(runtime);
-    process.stdout.write(JSON.stringify({ event: 'stopped', frames, episodes, desyncs: runtime.detector.counts(), fault: fault ?? null }) + '\n');
+    process.stdout.write(JSON.stringify({ event: 'stopped', frames, episodes, desyncs: runtime.detector.counts(), clocks: runtime.clocks.clocks, clockDrifts: clockDriftRecords(drifts), fault: fault ?? null }) + '\n');
     return fault ? 1 : 0;
   } finally {
     process.off('SIGINT', stop);

@@ -79,6 +79,8 @@ export interface DesyncNotice {
   gap: number | null;
   delayMs: number | null;
   clockOffsetMs: number | null;
+  /** clock_drift: how far the peer's offset moved from its reference (ms); null for other desyncs. */
+  clockDriftMs: number | null;
   player: number | null;
   message: string;
   recovery: string | null;

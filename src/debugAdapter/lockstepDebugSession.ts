@@ -540,7 +540,7 @@ export class LockstepDebugSession extends DebugSession {
     const decision = this.state === 'running' ? this.breakpoints.desyncStops(ev, this.scope(ev)) : { stops: false as const };
     this.emitCustom('lockstep.desync', {
       type: ev.type, frame: ev.frame, expectedFrame: ev.expectedFrame, receivedFrame: ev.receivedFrame, gap: ev.gap,
-      delayMs: ev.delayMs, clockOffsetMs: ev.clockOffsetMs, player: ev.player, message: ev.message,
+      delayMs: ev.delayMs, clockOffsetMs: ev.clockOffsetMs, clockDriftMs: ev.clockDriftMs ?? null, player: ev.player, message: ev.message,
       recovery: ev.recovery ?? null, stops: decision.stops,
     });
     this.desyncLine(ev);
@@ -741,6 +741,7 @@ export class LockstepDebugSession extends DebugSession {
       `gap:            ${na(e.gap, e.gap === null ? '' : ' frame(s)')}`,
       `delay:          ${na(e.delayMs, ' ms')}`,
       `clock offset:   ${na(e.clockOffsetMs, ' ms')}`,
+      `clock drift:    ${na(e.clockDriftMs ?? null, ' ms')}${e.peer ? ` (${e.peer})` : ''}`,
       `controller:     ${e.player === null ? 'n/a' : e.player + 1}`,
       `recovery:       ${e.recovery ?? 'none'}`,
     ];

@@ -13,7 +13,7 @@ export interface HeldState {
 
 /** Names that always mean Lockstep's own counters; a RAM-map variable of the same name is reachable as `vars.NAME`. */
 export const BUILTIN_NAMES = ['frame', 'episode', 'step'] as const;
-export const DESYNC_FIELD_NAMES = ['type', 'expectedFrame', 'receivedFrame', 'gap', 'delayMs', 'clockOffsetMs', 'player', 'controller'] as const;
+export const DESYNC_FIELD_NAMES = ['type', 'expectedFrame', 'receivedFrame', 'gap', 'delayMs', 'clockOffsetMs', 'clockDriftMs', 'player', 'controller'] as const;
 export const INDEXABLE_NAMES = ['ram', 'ram16'] as const;
 
 export class StateScope implements ExpressionScope {
@@ -33,6 +33,7 @@ export class StateScope implements ExpressionScope {
         case 'gap': return e.gap;
         case 'delayMs': return e.delayMs;
         case 'clockOffsetMs': return e.clockOffsetMs;
+        case 'clockDriftMs': return e.clockDriftMs ?? null;
         case 'player': return e.player;
         case 'controller': return e.player === null ? null : e.player + 1;
         default: break;

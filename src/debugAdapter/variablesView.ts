@@ -154,7 +154,6 @@ export class VariablesView {
     const row = this.src.lastRow();
     const gate = runtime.gateStatus;
     const quality = cur ? runtime.buffer.pair(cur.frame)?.syncQualityMs ?? null : null;
-    const clock = agents.map((a) => (a as { clockOffsetMs?: number | null } | undefined)?.clockOffsetMs ?? null);
     const out: DebugProtocol.Variable[] = [
       leaf('frame', String(cur?.frame ?? '-'), 'frame'),
       leaf('episode', String(runtime.episodeIndex), 'episode'),
@@ -164,7 +163,14 @@ export class VariablesView {
       if (!agents[p] && !row?.manual[p] && !row?.buttons[p]) continue;
       out.push(leaf(`last action c${p + 1}`, row ? describeAction(row, p) : 'none yet'));
       out.push(leaf(`latency c${p + 1}`, row?.agentLatencyMs[p] != null ? `${row.agentLatencyMs[p]!.toFixed(2)} ms` : '-'));
-      if (clock[p] !== null) out.push(leaf(`clock offset c${p + 1}`, `${clock[p]!.toFixed(2)} ms`));
+    }
+    // Layer 2: per peer, its clock minus the bridge's from the last round's fastest ping, that round trip, and how far
+    // the offset is from the reference clock_drift measures against.
+    for (const c of runtime.clocks.clocks) {
+      const reference = runtime.detector.clockReferenceFor(c.peer);
+      out.push(leaf(`clock ${c.peer}`, c.offsetMs === null || c.rttMs === null
+        ? 'not measured yet'
+        : `offset ${signedMs(c.offsetMs)}, round trip ${c.rttMs.toFixed(2)} ms, drift ${reference === null ? '-' : signedMs(c.offsetMs - reference)} (${c.rounds} sync${c.rounds === 1 ? '' : 's'}, last at frame ${c.frame})`));
     }
     out.push(
       leaf('sync quality', quality === null ? 'no screen paired' : `${quality.toFixed(2)} ms`),
@@ -260,4 +266,8 @@ function formatPlain(v: number): string {
 function summarize(o: Record<string, unknown>): string {
   const parts = Object.entries(o).slice(0, 4).map(([k, v]) => `${k}: ${typeof v === 'number' ? formatPlain(v) : typeof v === 'object' ? '…' : String(v)}`);
   return `{${parts.join(', ')}${Object.keys(o).length > 4 ? ', …' : ''}}`;
+}
+
+function signedMs(ms: number): string {
+  return `${ms >= 0 ? '+' : ''}${ms.toFixed(2)} ms`;
 }

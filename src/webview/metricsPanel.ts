@@ -285,6 +285,9 @@ class MetricsPanel {
       tile('tile-delay', 'Frame delay avg / max', `${formatMs(s.frameDelay.avg)} / ${formatMs(s.frameDelay.max)}`, `p50 ${formatMs(s.frameDelay.p50)} · p99 ${formatMs(s.frameDelay.p99)}`),
       tile('tile-latency', 'Agent latency p50 / p99', `${formatMs(s.agentLatency.p50)} / ${formatMs(s.agentLatency.p99)}`, `max ${formatMs(s.agentLatency.max)}`),
       tile('tile-sync', 'Sync quality avg', s.syncQuality.samples ? formatMs(s.syncQuality.avg) : '—', s.syncQuality.samples ? `p99 ${formatMs(s.syncQuality.p99)} · ${s.syncQuality.samples} pairs` : 'no screens paired'),
+      ...s.clocks.map((c, i) => tile(`tile-clock-${i}`, `Clock offset ${c.peer}`,
+        c.offsetMs === null ? '—' : `${c.offsetMs >= 0 ? '+' : ''}${formatMs(c.offsetMs)}`,
+        c.rttMs === null ? 'not measured yet' : `round trip ${formatMs(c.rttMs)} · ${c.rounds} syncs`)),
     );
   }
 

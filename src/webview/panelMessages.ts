@@ -120,6 +120,8 @@ export interface MetricsSummary {
   agentLatency: { avg: number; p50: number; p99: number; max: number };
   syncQuality: { avg: number; p99: number; samples: number };
   windowFrames: number;
+  /** Clock sync per peer: its clock minus the bridge's (offsetMs) and the round trip it was measured over; null before a round. */
+  clocks: Array<{ peer: string; offsetMs: number | null; rttMs: number | null; rounds: number }>;
 }
 
 export interface MetricsUpdate {

@@ -116,10 +116,14 @@ describe('metrics panel (Chromium)', () => {
       p.post({ type: 'hello', version: PANEL_PROTOCOL_VERSION, panel: 'metrics', session });
       await p.waitFor('warning cleared', async () => p.page.locator('#session-warning').isHidden());
       const point = (t: number) => ({ t, frame: t * 60, framesProcessed: t * 60, fps: 60, delayP50: 1, delayP99: 2, delayMax: 3, latencyP50: 0.5, latencyP99: 1, syncAvg: 0, syncP99: 0, desyncRate: 0 });
-      const summary = { framesProcessed: 180, fps: 60, desyncRate: 0, desyncs: {}, frameDelay: { avg: 1, p50: 1, p99: 2, max: 3 }, agentLatency: { avg: 0.5, p50: 0.5, p99: 1, max: 1 }, syncQuality: { avg: 0, p99: 0, samples: 180 }, windowFrames: 180 };
+      const summary = { framesProcessed: 180, fps: 60, desyncRate: 0, desyncs: {}, frameDelay: { avg: 1, p50: 1, p99: 2, max: 3 }, agentLatency: { avg: 0.5, p50: 0.5, p99: 1, max: 1 }, syncQuality: { avg: 0, p99: 0, samples: 180 }, windowFrames: 180, clocks: [{ peer: 'controller 1', offsetMs: 12.5, rttMs: 0.4, rounds: 3 }] };
       p.post({ type: 'metrics', seq: 1, update: { reset: true, points: [point(1), point(2)], summary, delays: [1, 2, 3], desyncs: [] } });
       p.post({ type: 'metrics', seq: 2, update: { reset: false, points: [point(3)], summary, delays: [1, 2, 3], desyncs: [] } });
       await p.waitFor('appended', async () => (await attr(p, '#chart-delay', 'data-points')) === 3);
+      const clock = await p.page.locator('#tile-clock-0').innerText();
+      assert.match(clock, /Clock offset controller 1/);
+      assert.match(clock, /\+12\.5/);
+      assert.match(clock, /round trip .* 3 syncs/);
       p.post({ type: 'metrics', seq: 3, update: { reset: true, points: [point(1)], summary, delays: [1], desyncs: [{ t: 1, frame: 60, type: 'timeout', message: 'late' }] } });
       await p.waitFor('replaced', async () => (await attr(p, '#chart-delay', 'data-points')) === 1);
       assert.equal(await attr(p, '#chart-delay', 'data-marks'), 1);

@@ -8,6 +8,7 @@ import { DesyncDetector, type DesyncEvent, type DesyncType } from '../sync/desyn
 import { RecoveryPolicy, type RecoveryPlan } from '../sync/recovery';
 import { SyncBuffer } from '../sync/syncBuffer';
 import { SyncMetrics } from '../sync/metrics';
+import { ClockSyncScheduler, isClockPingable, type ClockPeer, type ClockRound } from '../sync/clockSyncScheduler';
 import { TypedEmitter } from '../typedEmitter';
 import { shortHash } from '../episodes/ramHash';
 import { RunAheadEngine, type FrameEndKind, type RunAheadEvent, type RunAheadFrame, type RunAheadStats } from './runAheadDriver';
@@ -100,6 +101,8 @@ export class LockstepRuntime {
   readonly recovery: RecoveryPolicy;
   readonly buffer: SyncBuffer<RuntimeStateBuffered, Uint8Array>;
   readonly metrics: SyncMetrics;
+  /** Layer 2: clock offsets of the emulator link and the trainers, re-measured every clockSyncInterval frames. */
+  readonly clocks: ClockSyncScheduler;
   private readonly gate: FrameGate;
   private readonly now: () => number;
   private readonly players: number[];
@@ -149,6 +152,10 @@ export class LockstepRuntime {
     this.buffer = new SyncBuffer(s.syncBufferSize);
     this.metrics = new SyncMetrics({ now: this.now });
     this.gate.mode = s.onTimeout === 'skip' ? 'hold' : 'strict';
+    this.clocks = new ClockSyncScheduler({
+      peers: clockPeers(deps), intervalFrames: s.clockSyncInterval, timeoutMs: s.heartbeatIntervalMs, now: this.now,
+      onRound: (r) => this.onClockRound(r),
+    });
   }
 
   get romInfo(): RomInfo | undefined {
@@ -219,6 +226,7 @@ export class LockstepRuntime {
     this.episodeStart = await this.deps.emulator.saveSnapshot();
     this.enterEpisode(first);
     this.checkReference(first);
+    this.clocks.connected(first.frame);
     return first;
   }
 
@@ -249,7 +257,7 @@ export class LockstepRuntime {
   async advance(): Promise<FrameOutcome> {
     const cur = this.requireCurrent();
     if (this.fault) throw this.fault;
-    if (this.runAhead) return this.advanceRunAhead();
+    if (this.runAhead) return this.clocked(await this.advanceRunAhead());
     const desyncs: DesyncEvent[] = [];
     const off = this.events.on('desync', (e) => desyncs.push(e));
     try {
@@ -264,7 +272,7 @@ export class LockstepRuntime {
       if (!gateResult) return { advanced: false, frame: cur.frame, desyncs };
       const outcome = await this.applyFrame(cur, gateResult.buttons, gateResult.held, gateResult.latency);
       outcome.desyncs = desyncs;
-      return outcome;
+      return this.clocked(outcome);
     } finally {
       off();
     }
@@ -345,6 +353,7 @@ export class LockstepRuntime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.clocks.close();
     this.interrupt?.abort();
     this.runAhead?.dispose();
     await Promise.allSettled(this.deps.agents.map((a) => a?.close()));
@@ -352,6 +361,28 @@ export class LockstepRuntime {
   }
 
   // ---- internals ----
+
+  /** An emulator timestamp in the bridge's clock, once the emulator link's offset is measured (unchanged before, and for in-process emulators). */
+  private bridgeTime(emulatorMs: number): number {
+    const offset = this.clocks.offsetOf('emulator');
+    return offset === null ? emulatorMs : emulatorMs - offset;
+  }
+
+  /** Counts a frame that ran towards the next clock sync. */
+  private clocked(o: FrameOutcome): FrameOutcome {
+    if (o.advanced) this.clocks.frameRan(o.frame);
+    return o;
+  }
+
+  /** A clock-sync round finished: the offset goes to the metrics, and a move beyond the threshold is a clock_drift desync. */
+  private onClockRound(r: ClockRound): void {
+    const cur = this.cur;
+    if (this.closed || !cur) return;
+    if (r.newLink) this.detector.resetClock(r.peer.name);
+    this.metrics.recordClocks(this.clocks.clocks);
+    const ev = this.detector.checkClock(r.offsetMs, { frame: cur.frame, now: this.now(), peer: r.peer.name, player: r.peer.player });
+    if (ev) this.handleDesync(ev, null, cur);
+  }
 
   private requireCurrent(): EmulatorFrame {
     if (!this.cur) throw new Error('runtime not started');
@@ -373,9 +404,12 @@ export class LockstepRuntime {
     this.heldFrame = null;
     const vars = this.deps.ramMap.read(f.ram);
     this.curVars = vars;
-    this.buffer.addState({ frame: f.frame, timestamp: f.timestamp, state: { ram: f.ram, vars, lag: f.lag }, episode: this.episode });
+    // Buffered in the bridge's clock (the emulator's stamp minus its measured offset): pairing and sync quality compare
+    // times from one clock even when the emulator runs on another machine.
+    const timestamp = this.bridgeTime(f.timestamp);
+    this.buffer.addState({ frame: f.frame, timestamp, state: { ram: f.ram, vars, lag: f.lag }, episode: this.episode });
     // The buffer reads the screen when someone looks at it: storing it must not convert it (see hasScreen).
-    if (hasScreen(f)) this.buffer.addScreen({ frame: f.frame, timestamp: f.timestamp, get screen() { return f.screen!; } });
+    if (hasScreen(f)) this.buffer.addScreen({ frame: f.frame, timestamp, get screen() { return f.screen!; } });
   }
 
   /** The RAM-map variables of the held frame, read once when it became current. */
@@ -482,7 +516,7 @@ export class LockstepRuntime {
         case 'clear_buffer':
           this.buffer.clear();
           // Keep the mark on the held frame: the buffer view must still show why it was cleared.
-          this.buffer.addState({ frame: cur.frame, timestamp: cur.timestamp, state: { ram: cur.ram, vars: this.deps.ramMap.read(cur.ram), lag: cur.lag }, episode: this.episode, desync: [ev.type] });
+          this.buffer.addState({ frame: cur.frame, timestamp: this.bridgeTime(cur.timestamp), state: { ram: cur.ram, vars: this.deps.ramMap.read(cur.ram), lag: cur.lag }, episode: this.episode, desync: [ev.type] });
           break;
         case 'reset_counter':
           // The agent's frame count follows the state it is sent again (resync); the detector's counts are the run's
@@ -1025,3 +1059,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 export type { DesyncType };
+
+/** The runtime's clock-sync peers: the emulator link and every agent that answers pings (trainers over WebSocket). */
+function clockPeers(deps: RuntimeDeps): ClockPeer[] {
+  const peers: ClockPeer[] = [];
+  if (isClockPingable(deps.emulator)) peers.push({ name: 'emulator', player: null, port: deps.emulator });
+  deps.agents.forEach((a, p) => {
+    if (isClockPingable(a)) peers.push({ name: `controller ${p + 1}`, player: p, port: a });
+  });
+  return peers;
+}

@@ -28,6 +28,10 @@ export interface DesyncEvent {
   gap: number | null;
   delayMs: number | null;
   clockOffsetMs: number | null;
+  /** clock_drift: how far the offset moved from its reference (ms, signed). */
+  clockDriftMs?: number;
+  /** clock_drift: whose clock ("emulator", "controller 1"...), when known. */
+  peer?: string;
   player: number | null;
   timestamp: number;
   /** One human sentence: expected vs received, gap, delay. */
@@ -51,7 +55,8 @@ export class DesyncDetector {
   private readonly clockDriftThresholdMs: number;
   private readonly tally: Record<DesyncType, number> = emptyCounts();
   private totalCount = 0;
-  private clockReference: number | null = null;
+  /** Per peer (the emulator link, each trainer): the offset drift is measured against. '' is a caller that names no peer. */
+  private readonly clockReferences = new Map<string, number>();
 
   constructor(opts: DesyncDetectorOptions) {
     this.maxFrameSkip = requireNonNegative('maxFrameSkip', opts?.maxFrameSkip);
@@ -119,16 +124,17 @@ export class DesyncDetector {
    * Why move the reference after an event: the recovery re-syncs the clocks, so the new offset is the truth from then on; keeping
    * the first one would report the same drift at every later sync and pile events into the give-up window.
    */
-  checkClock(offsetMs: number, ctx: { frame: number; now: number }): DesyncEvent | null {
+  checkClock(offsetMs: number, ctx: { frame: number; now: number; peer?: string; player?: number | null }): DesyncEvent | null {
     requireFinite('offsetMs', offsetMs);
-    if (this.clockReference === null) {
-      this.clockReference = offsetMs;
+    const key = ctx.peer ?? '';
+    const reference = this.clockReferences.get(key);
+    if (reference === undefined) {
+      this.clockReferences.set(key, offsetMs);
       return null;
     }
-    const drift = offsetMs - this.clockReference;
+    const drift = offsetMs - reference;
     if (!(Math.abs(drift) > this.clockDriftThresholdMs)) return null;
-    const reference = this.clockReference;
-    this.clockReference = offsetMs;
+    this.clockReferences.set(key, offsetMs);
     return this.emit({
       type: 'clock_drift',
       frame: ctx.frame,
@@ -137,9 +143,11 @@ export class DesyncDetector {
       gap: null,
       delayMs: null,
       clockOffsetMs: offsetMs,
-      player: null,
+      clockDriftMs: drift,
+      ...(ctx.peer !== undefined ? { peer: ctx.peer } : {}),
+      player: ctx.player ?? null,
       timestamp: ctx.now,
-      message: `expected a clock offset near ${fmtMs(reference)}, measured ${fmtMs(offsetMs)} at frame ${ctx.frame}: drifted ${fmtMs(drift, true)} (limit ${fmtMs(this.clockDriftThresholdMs)}).`,
+      message: `${ctx.peer !== undefined ? `${ctx.peer}: ` : ''}expected a clock offset near ${fmtMs(reference)}, measured ${fmtMs(offsetMs)} at frame ${ctx.frame}: drifted ${fmtMs(drift, true)} (limit ${fmtMs(this.clockDriftThresholdMs)}).`,
     });
   }
 
@@ -204,14 +212,20 @@ export class DesyncDetector {
     this.totalCount = 0;
   }
 
-  /** Forgets the clock reference (a new peer or a reconnect): the next checkClock() sets it again. */
-  resetClock(): void {
-    this.clockReference = null;
+  /** Forgets a peer's clock reference (a new peer or a reconnect), or every peer's: the next checkClock() sets it again. */
+  resetClock(peer?: string): void {
+    if (peer === undefined) this.clockReferences.clear();
+    else this.clockReferences.delete(peer);
+  }
+
+  /** The offset drift is measured against for `peer` (default: a caller that names none), or null before its first checkClock(). */
+  clockReferenceFor(peer = ''): number | null {
+    return this.clockReferences.get(peer) ?? null;
   }
 
   /** The offset drift is measured against, or null before the first checkClock(). */
   get clockReferenceMs(): number | null {
-    return this.clockReference;
+    return this.clockReferenceFor('');
   }
 
   private emit(ev: DesyncEvent): DesyncEvent {

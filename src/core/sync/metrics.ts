@@ -1,5 +1,6 @@
 // Layer 5 metrics: rolling windows of per-frame delays, agent latency and sync quality, summarised as percentiles on demand.
 import { DESYNC_TYPES } from './desyncDetector';
+import type { PeerClock } from './clockSyncScheduler';
 
 export interface MetricsSnapshot {
   /** Frames recorded since construction or reset (not capped by the window). */
@@ -15,6 +16,8 @@ export interface MetricsSnapshot {
   desyncs: Record<string, number>;
   /** Frames the percentiles are computed over. */
   windowFrames: number;
+  /** Clock sync per peer (emulator link, trainers): offset and round trip of the last round. */
+  clocks: PeerClock[];
 }
 
 export interface FrameSample {
@@ -46,6 +49,7 @@ export class SyncMetrics {
   private processed = 0;
   private desyncTotal = 0;
   private desyncCounts: Record<string, number> = {};
+  private clockPeers: PeerClock[] = [];
 
   constructor(opts: { window?: number; now: () => number }) {
     const w = opts?.window ?? DEFAULT_METRICS_WINDOW;
@@ -79,6 +83,11 @@ export class SyncMetrics {
     this.processed++;
   }
 
+  /** The peers' clocks after a clock-sync round. */
+  recordClocks(clocks: readonly PeerClock[]): void {
+    this.clockPeers = clocks.map((c) => ({ ...c }));
+  }
+
   recordDesync(type: string): void {
     this.desyncCounts[type] = (this.desyncCounts[type] ?? 0) + 1;
     this.desyncTotal++;
@@ -98,6 +107,7 @@ export class SyncMetrics {
       desyncRate: this.desyncTotal / Math.max(1, this.processed),
       desyncs: { ...this.desyncCounts },
       windowFrames: n,
+      clocks: this.clockPeers.map((c) => ({ ...c })),
     };
   }
 

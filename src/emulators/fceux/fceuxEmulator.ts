@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import type { ButtonPair } from '../../core/buttons';
 import { BridgeServer, type BridgeLink } from '../../bridge/bridgeServer';
-import { CLOSE, PROTOCOL_VERSION, type EmulatorToBridge, type EmulatorWelcomeMsg, type ErrorMsg, type SavestateAckMsg, type WriteRamAckMsg } from '../../bridge/protocol';
+import type { ClockPingable, ClockSample } from '../../core/sync/clockSyncScheduler';
+import { CLOSE, PROTOCOL_VERSION, type EmulatorToBridge, type EmulatorWelcomeMsg, type ErrorMsg, type PongMsg, type SavestateAckMsg, type WriteRamAckMsg } from '../../bridge/protocol';
 import { decodeBase64Ram, encodeBase64, parseEmulatorToBridge } from '../../bridge/protocolCodec';
 import { binaryFrameKind, decodeScreenFrame, decodeStateFrame, gdToRgba, type ScreenFrame } from '../../bridge/screenFrame';
 import type { EmulatorEvent, EmulatorFrame, EmulatorPort, RomInfo, SnapshotHandle, StepOptions } from '../../core/ports';
@@ -77,7 +78,7 @@ const DEFAULT_LAUNCH_TIMEOUT_MS = 20_000;
 const DEFAULT_ATTACH_TIMEOUT_MS = 10 * 60_000;
 const QUIT_GRACE_MS = 2000;
 
-export class FceuxEmulator implements EmulatorPort {
+export class FceuxEmulator implements EmulatorPort, ClockPingable {
   readonly kind = 'fceux' as const;
   private readonly mode: FceuxMode;
   private readonly ramRanges: Array<[number, number]>;
@@ -116,6 +117,10 @@ export class FceuxEmulator implements EmulatorPort {
   private lastFileScreen?: EmulatorFrame;
   private nextSlot = 1;
   private nextPing = 1;
+  /** Clock-sync pings out, by id (answered beside whatever request is in flight). */
+  private readonly clockWaiters = new Map<number, (pong: PongMsg | null) => void>();
+  /** Links FCEUX opened so far (a reconnect may be another FCEUX, with another clock). */
+  private links = 0;
   /** Set by a timeout: answers to the abandoned request may still arrive, so resync before the next one. */
   private unsure = false;
   /** No state has arrived yet on the current link. */
@@ -321,6 +326,32 @@ export class FceuxEmulator implements EmulatorPort {
     });
   }
 
+  /**
+   * One NTP-style exchange with lockstep.lua (its clock is LuaSocket's gettime): not queued behind steps, since the
+   * script answers a ping as soon as it waits for an action. Null when unanswered in time or not connected.
+   */
+  clockPing(now: () => number, timeoutMs: number): Promise<ClockSample | null> {
+    const link = this.link;
+    if (!link || this.closing || this.exitError) return Promise.resolve(null);
+    const id = this.nextPing++;
+    const t0 = now();
+    return new Promise<ClockSample | null>((resolve) => {
+      const timer = setTimeout(() => finish(null), Math.max(0, timeoutMs));
+      const finish = (pong: PongMsg | null) => {
+        const t3 = now();
+        clearTimeout(timer);
+        this.clockWaiters.delete(id);
+        resolve(pong ? { t0, t1: pong.t1, t3 } : null);
+      };
+      this.clockWaiters.set(id, finish);
+      link.sendJson({ type: 'ping', id, t0 });
+    });
+  }
+
+  get clockLinkId(): number {
+    return this.links;
+  }
+
   dropSnapshot(handle: SnapshotHandle): void {
     // Fire and forget: the acknowledgement is ignored, and a drop lost to a reconnect only costs the script some memory.
     this.link?.sendJson({ type: 'savestate', op: 'drop', slot: handle.id });
@@ -351,6 +382,7 @@ export class FceuxEmulator implements EmulatorPort {
   private async shutdown(): Promise<void> {
     this.exchange?.reject(new Error('FCEUX emulator closed'));
     this.exchange = undefined;
+    for (const w of [...this.clockWaiters.values()]) w(null);
     if (this.link?.open) this.link.sendJson({ type: 'quit', code: 0, reason: 'Lockstep session closed' });
     if (this.proc) {
       // Without a link the quit could not be sent: no point waiting for FCEUX to leave by itself.
@@ -436,6 +468,7 @@ export class FceuxEmulator implements EmulatorPort {
       this.log('info', `FCEUX connected from ${link.remote} (${String(helloRom?.name ?? '?')})`);
     }
     this.link = link;
+    this.links++;
     this.freshLink = true;
     this.awaitingScreen = undefined;
     this.unlink = [
@@ -498,6 +531,7 @@ export class FceuxEmulator implements EmulatorPort {
         link.sendJson({ type: 'pong', id: msg.id, t0: msg.t0, t1: Date.now() });
         return;
       case 'pong':
+        this.clockWaiters.get(msg.id)?.(msg);
         this.deliver({ kind: 'pong', id: msg.id });
         return;
       case 'heartbeat_ack':

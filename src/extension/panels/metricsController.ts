@@ -134,7 +134,7 @@ export class MetricsController extends PanelController<true> {
 function summaryOf(s: MetricsSnapshot | undefined): MetricsSummary {
   if (!s) {
     const zero = { avg: 0, p50: 0, p99: 0, max: 0 };
-    return { framesProcessed: 0, fps: 0, desyncRate: 0, desyncs: {}, frameDelay: zero, agentLatency: zero, syncQuality: { avg: 0, p99: 0, samples: 0 }, windowFrames: 0 };
+    return { framesProcessed: 0, fps: 0, desyncRate: 0, desyncs: {}, frameDelay: zero, agentLatency: zero, syncQuality: { avg: 0, p99: 0, samples: 0 }, windowFrames: 0, clocks: [] };
   }
   return {
     framesProcessed: s.framesProcessed,
@@ -145,5 +145,6 @@ function summaryOf(s: MetricsSnapshot | undefined): MetricsSummary {
     agentLatency: { ...s.agentLatency },
     syncQuality: { ...s.syncQuality },
     windowFrames: s.windowFrames,
+    clocks: s.clocks.map(({ peer, offsetMs, rttMs, rounds }) => ({ peer, offsetMs, rttMs, rounds })),
   };
 }

@@ -380,7 +380,7 @@ export class LockstepRuntime {
     if (this.closed || !cur) return;
     if (r.newLink) this.detector.resetClock(r.peer.name);
     this.metrics.recordClocks(this.clocks.clocks);
-    const ev = this.detector.checkClock(r.offsetMs, { frame: cur.frame, now: this.now(), peer: r.peer.name, player: r.peer.player });
+    const ev = this.detector.checkClock(r.offsetMs, { frame: cur.frame, now: this.now(), peer: r.peer.name, player: r.peer.player, uncertaintyMs: r.rttMs / 2 });
     if (ev) this.handleDesync(ev, null, cur);
   }
 

@@ -56,7 +56,7 @@ export class DesyncDetector {
   private readonly tally: Record<DesyncType, number> = emptyCounts();
   private totalCount = 0;
   /** Per peer (the emulator link, each trainer): the offset drift is measured against. '' is a caller that names no peer. */
-  private readonly clockReferences = new Map<string, number>();
+  private readonly clockReferences = new Map<string, { offset: number; err: number }>();
 
   constructor(opts: DesyncDetectorOptions) {
     this.maxFrameSkip = requireNonNegative('maxFrameSkip', opts?.maxFrameSkip);
@@ -124,17 +124,24 @@ export class DesyncDetector {
    * Why move the reference after an event: the recovery re-syncs the clocks, so the new offset is the truth from then on; keeping
    * the first one would report the same drift at every later sync and pile events into the give-up window.
    */
-  checkClock(offsetMs: number, ctx: { frame: number; now: number; peer?: string; player?: number | null }): DesyncEvent | null {
+  checkClock(offsetMs: number, ctx: { frame: number; now: number; peer?: string; player?: number | null; uncertaintyMs?: number }): DesyncEvent | null {
     requireFinite('offsetMs', offsetMs);
     const key = ctx.peer ?? '';
+    const err = Math.max(0, ctx.uncertaintyMs ?? 0);
     const reference = this.clockReferences.get(key);
     if (reference === undefined) {
-      this.clockReferences.set(key, offsetMs);
+      this.clockReferences.set(key, { offset: offsetMs, err });
       return null;
     }
-    const drift = offsetMs - reference;
-    if (!(Math.abs(drift) > this.clockDriftThresholdMs)) return null;
-    this.clockReferences.set(key, offsetMs);
+    const drift = offsetMs - reference.offset;
+    // Either estimate may be off by its uncertainty (half its round trip, for a ping answered late by a busy peer): only
+    // a move beyond both and the threshold is drift. A tighter estimate of the same clock becomes the better reference.
+    if (!(Math.abs(drift) - err - reference.err > this.clockDriftThresholdMs)) {
+      if (err < reference.err) this.clockReferences.set(key, { offset: offsetMs, err });
+      return null;
+    }
+    this.clockReferences.set(key, { offset: offsetMs, err });
+    const within = err + reference.err > 0 ? `, estimates within ±${fmtMs(err + reference.err)}` : '';
     return this.emit({
       type: 'clock_drift',
       frame: ctx.frame,
@@ -147,7 +154,7 @@ export class DesyncDetector {
       ...(ctx.peer !== undefined ? { peer: ctx.peer } : {}),
       player: ctx.player ?? null,
       timestamp: ctx.now,
-      message: `${ctx.peer !== undefined ? `${ctx.peer}: ` : ''}expected a clock offset near ${fmtMs(reference)}, measured ${fmtMs(offsetMs)} at frame ${ctx.frame}: drifted ${fmtMs(drift, true)} (limit ${fmtMs(this.clockDriftThresholdMs)}).`,
+      message: `${ctx.peer !== undefined ? `${ctx.peer}: ` : ''}expected a clock offset near ${fmtMs(reference.offset)}, measured ${fmtMs(offsetMs)} at frame ${ctx.frame}: drifted ${fmtMs(drift, true)} (limit ${fmtMs(this.clockDriftThresholdMs)}${within}).`,
     });
   }
 
@@ -220,7 +227,7 @@ export class DesyncDetector {
 
   /** The offset drift is measured against for `peer` (default: a caller that names none), or null before its first checkClock(). */
   clockReferenceFor(peer = ''): number | null {
-    return this.clockReferences.get(peer) ?? null;
+    return this.clockReferences.get(peer)?.offset ?? null;
   }
 
   /** The offset drift is measured against, or null before the first checkClock(). */

@@ -129,4 +129,15 @@ describe('DesyncDetector.checkClock per peer', () => {
     assert.equal(d.clockReferenceFor('controller 1'), null);
     assert.equal(d.clockReferenceFor('emulator'), 1300);
   });
+
+  test('a move the estimates\' uncertainty explains is no drift; a tighter estimate becomes the reference', () => {
+    const d = new DesyncDetector({ maxFrameSkip: 2, frameTimeoutMs: 100, clockDriftThresholdMs: 50 });
+    // A busy trainer answered late: its round trip was 120 ms, so its offset is known to within 60 ms.
+    assert.equal(d.checkClock(70, { frame: 0, now: 0, peer: 'p', uncertaintyMs: 60 }), null);
+    assert.equal(d.checkClock(0, { frame: 1, now: 0, peer: 'p', uncertaintyMs: 0.5 }), null, '70 ms apart, but 60.5 of it may be error');
+    assert.equal(d.clockReferenceFor('p'), 0, 'the precise estimate is the reference now');
+    const ev = d.checkClock(52, { frame: 2, now: 0, peer: 'p', uncertaintyMs: 0.5 });
+    assert.equal(ev?.type, 'clock_drift');
+    assert.match(ev!.message, /drifted \+52 ms \(limit 50 ms, estimates within ±1 ms\)/);
+  });
 });

@@ -1,6 +1,6 @@
 // One esbuild call per target with named entry points: extension, standalone debug adapter, CLI, emulator worker, webviews.
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync, copyFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, copyFileSync, readdirSync, chmodSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -40,4 +40,7 @@ if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();
 } else {
   await Promise.all(targets.map((t) => esbuild.build(t)));
+  // package.json's "bin" points at dist/cli.js: esbuild keeps the entry's #! line, and the file must be executable for
+  // `npm link` / `npx lockstep` (and a plain `./dist/cli.js`) to run it.
+  if (existsSync('dist/cli.js')) chmodSync('dist/cli.js', 0o755);
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything Lockstep's tests need on a Debian/Ubuntu machine: system packages, then npm dependencies.
+# Works as root (a container, CI: no sudo needed or present) and as a user with sudo (it elevates only apt-get).
+# LOCKSTEP_SETUP_DRY_RUN=1 prints the commands that would change the machine instead of running them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+run() {
+  if [ -n "${LOCKSTEP_SETUP_DRY_RUN:-}" ]; then echo "+ $*"; else "$@"; fi
+}
 
 # cc65: builds the demo ROM; fceux + lua-socket: the real emulator; chromium: webview and VS Code UI tests;
 # python3-websockets: the Python trainer client; libkrb5-dev: code-server's native build (real VS Code tests).
@@ -14,12 +17,20 @@ for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
+  elevate=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "setup: installing ${missing[*]} needs root: run this script as root, or install sudo" >&2
+      exit 1
+    fi
+    elevate=(sudo)
+  fi
   echo "setup: installing Debian packages: ${missing[*]}"
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  run "${elevate[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  run "${elevate[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "setup: Debian packages present"
 fi
 
 echo "setup: npm ci"
-npm ci --no-audit --no-fund
+run npm ci --no-audit --no-fund

@@ -1,5 +1,4 @@
 // `lockstep diverge A B`: the first frame where two runs part ways (recordings, movies, live replays on jsnes or FCEUX), as text or JSON.
-import { parseArgs } from 'node:util';
 import { isAbsolute, resolve } from 'node:path';
 import { demoRomPath, findPackageRoot } from '../core/packageRoot';
 import { readRom } from '../emulators/rom';
@@ -11,6 +10,8 @@ import { divergenceReportJson, formatDivergenceText, writeDivergenceReport, type
 import { loadRamMap, ramMapPathFor } from '../session/sessionBuilder';
 import type { EmulatorKind } from '../core/ports';
 import { intOption } from './cliOptions';
+import { parseCommandLine } from './commandLine';
+import { EXIT_FAILED, EXIT_OK, EXIT_STATUS_HELP, EXIT_USAGE, UsageError } from './usageError';
 
 export const DIVERGE_USAGE = `lockstep diverge A B — the first frame where two runs part ways
 
@@ -34,54 +35,58 @@ Options:
   --out DIR              write DIR/divergence.json and the two screens (PNG, with a side-by-side picture)
   --no-screens           do not capture screens
   --json                 print the report as one JSON object (last line)
+  -h, --help             this text
 
-Exit status: 0 the runs agree, 1 they diverge, 2 the comparison could not be made (the message says why).
-`;
+${EXIT_STATUS_HELP}`;
 
 const COMPARE: ReadonlyArray<CompareMode | 'auto'> = ['auto', 'ram', 'ramNoStack', 'vars'];
 const SEARCH: ReadonlyArray<SearchMode | 'auto'> = ['auto', 'rows', 'bisect', 'forward'];
 
+const DIVERGE_OPTIONS = {
+  episode: { type: 'string' },
+  'episode-a': { type: 'string' },
+  'episode-b': { type: 'string' },
+  rom: { type: 'string' },
+  'ram-map': { type: 'string' },
+  compare: { type: 'string' },
+  search: { type: 'string' },
+  emulator: { type: 'string' },
+  'fceux-path': { type: 'string' },
+  'max-steps': { type: 'string' },
+  context: { type: 'string' },
+  out: { type: 'string' },
+  'no-screens': { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
 export async function divergeCommand(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   try {
-    return await diverge(argv, json);
+    const parsed = parseCommandLine(argv, DIVERGE_OPTIONS, true);
+    if (parsed.help) {
+      process.stdout.write(DIVERGE_USAGE);
+      return EXIT_OK;
+    }
+    return await diverge(parsed.values, parsed.positionals, json);
   } catch (e) {
     const message = (e as Error)?.message ?? String(e);
-    process.stderr.write(`lockstep diverge: ${message}\n`);
+    const hint = e instanceof UsageError ? ' (see lockstep diverge --help)' : '';
+    process.stderr.write(`lockstep diverge: ${message}${hint}\n`);
     if (json) process.stdout.write(JSON.stringify({ format: 'lockstep-divergence', version: 1, error: message }) + '\n');
-    return 2;
+    return EXIT_USAGE;
   }
 }
 
-async function diverge(argv: string[], json: boolean): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      episode: { type: 'string' },
-      'episode-a': { type: 'string' },
-      'episode-b': { type: 'string' },
-      rom: { type: 'string' },
-      'ram-map': { type: 'string' },
-      compare: { type: 'string' },
-      search: { type: 'string' },
-      emulator: { type: 'string' },
-      'fceux-path': { type: 'string' },
-      'max-steps': { type: 'string' },
-      context: { type: 'string' },
-      out: { type: 'string' },
-      'no-screens': { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-  });
-  if (positionals.length !== 2) throw new Error(`expected two sources A and B, got ${positionals.length} (see lockstep diverge --help)`);
+type DivergeValues = { [K in keyof typeof DIVERGE_OPTIONS]?: (typeof DIVERGE_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+async function diverge(values: DivergeValues, positionals: string[], json: boolean): Promise<number> {
+  if (positionals.length !== 2) throw new UsageError(`expected two sources A and B, got ${positionals.length} (see lockstep diverge --help)`);
   const compare = (values.compare ?? 'auto') as CompareMode | 'auto';
-  if (!COMPARE.includes(compare)) throw new Error(`--compare must be one of ${COMPARE.join(', ')}, got "${values.compare}"`);
+  if (!COMPARE.includes(compare)) throw new UsageError(`--compare must be one of ${COMPARE.join(', ')}, got "${values.compare}"`);
   const search = (values.search ?? 'auto') as SearchMode | 'auto';
-  if (!SEARCH.includes(search)) throw new Error(`--search must be one of ${SEARCH.join(', ')}, got "${values.search}"`);
+  if (!SEARCH.includes(search)) throw new UsageError(`--search must be one of ${SEARCH.join(', ')}, got "${values.search}"`);
   const movieEmulator = values.emulator ?? 'embedded';
-  if (movieEmulator !== 'embedded' && movieEmulator !== 'fceux') throw new Error(`--emulator must be "embedded" or "fceux", got "${movieEmulator}"`);
+  if (movieEmulator !== 'embedded' && movieEmulator !== 'fceux') throw new UsageError(`--emulator must be "embedded" or "fceux", got "${movieEmulator}"`);
   const episode = intOption('episode', values.episode, 0);
   const cwd = process.cwd();
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
@@ -114,7 +119,7 @@ async function diverge(argv: string[], json: boolean): Promise<number> {
     process.stdout.write(formatDivergenceText(result));
     if (values.out) process.stdout.write(`report written to ${abs(values.out)}\n`);
   }
-  return result.diverged ? 1 : 0;
+  return result.diverged ? EXIT_FAILED : EXIT_OK;
 }
 
 /** A command-line source: live:KIND, a recording (folder, manifest or a file of it), or a bare .fm2 movie. */

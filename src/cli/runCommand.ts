@@ -4,9 +4,27 @@ import { buildSession, type BuiltSession } from '../session/sessionBuilder';
 import { describeAgentSpec } from '../session/sessionSpec';
 import { ramHash } from '../core/episodes/ramHash';
 import type { DesyncEvent } from '../core/sync/desyncDetector';
+import type { MetricsSnapshot } from '../core/sync/metrics';
 import type { EpisodeEnd } from '../core/runtime/rows';
-import { cliSession, type CliValues } from './cliOptions';
+import { cliSession, SESSION_OPTIONS, SESSION_OPTIONS_HELP } from './cliOptions';
+import { parseCommandLine } from './commandLine';
 import { createRecorderFor } from '../session/recorderFor';
+import { EXIT_FAILED, EXIT_OK, EXIT_STATUS_HELP, UsageError } from './usageError';
+
+const DEFAULT_FRAMES = 3000;
+
+export const RUN_USAGE = `lockstep run — run a ROM with agents in lockstep and print a summary
+
+Usage: lockstep run [options]
+
+Stops after --frames frames, after --episodes episodes, at whichever comes first; with neither, after ${DEFAULT_FRAMES} frames.
+
+Options:
+  --frames N              stop after N frames (N >= 1)
+  --episodes N            stop after N episodes have ended (N >= 1)
+  --json                  print one JSON summary object as the last line
+${SESSION_OPTIONS_HELP}
+${EXIT_STATUS_HELP}`;
 
 export interface RunSummary {
   rom: { name: string; md5: string; path: string };
@@ -20,8 +38,8 @@ export interface RunSummary {
   fps: number;
   desyncTotal: number;
   desyncs: Record<string, number>;
-  /** metrics.clocks holds each peer's clock offset and round trip. */
-  metrics: unknown;
+  /** Sync metrics over the last window of frames (delays, agent latency, sync quality, clocks: each peer's offset and round trip); the run's fps is `fps` above. */
+  metrics: Omit<MetricsSnapshot, 'fps'>;
   /** Every clock_drift: which peer's clock moved, and by how much. */
   clockDrifts: ClockDriftRecord[];
   ramHash: string;
@@ -31,12 +49,16 @@ export interface RunSummary {
   fault?: string;
 }
 
-export async function runCommand(values: CliValues): Promise<number> {
-  const cli = await cliSession(values, { frames: 3000, agent: 'random' });
+export async function runCommand(args: string[]): Promise<number> {
+  const parsed = parseCommandLine(args, SESSION_OPTIONS);
+  if (parsed.help) {
+    process.stdout.write(RUN_USAGE);
+    return EXIT_OK;
+  }
+  const cli = await cliSession(parsed.values, { agent: 'random' });
   const log = (level: 'info' | 'warn' | 'error', message: string) => {
     if (level !== 'info' || !cli.json) process.stderr.write(`[${level}] ${message}\n`);
   };
-  const recorder = cli.spec.record ? await createRecorderFor(cli.spec) : undefined;
   let built: BuiltSession | undefined;
   let interrupted = false;
   const onSigint = () => {
@@ -45,7 +67,14 @@ export async function runCommand(values: CliValues): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
-    built = await buildSession(cli.spec, { log, workspaceSync: cli.workspaceSync, recorder: recorder?.sink });
+    // Up to the first frame everything depends only on what the command was given: a failure there is exit 2, not a failed run.
+    let recorder;
+    try {
+      recorder = cli.spec.record ? await createRecorderFor(cli.spec) : undefined;
+      built = await buildSession(cli.spec, { log, workspaceSync: cli.workspaceSync, recorder: recorder?.sink });
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     const { runtime } = built;
     const desyncLog: DesyncEvent[] = [];
     runtime.events.on('desync', (e) => {
@@ -59,8 +88,13 @@ export async function runCommand(values: CliValues): Promise<number> {
       process.stderr.write(`waiting for trainer: ws://127.0.0.1:${built.bridge.port}/agent token ${built.bridge.token}\n`);
     }
     const t0 = performance.now();
-    await runtime.start();
-    const target = cli.frames ?? Infinity;
+    try {
+      await runtime.start();
+    } catch (e) {
+      // Loading the ROM into the emulator (not found, not a ROM, unsupported mapper, FCEUX missing): the run could not start.
+      throw new UsageError((e as Error).message);
+    }
+    const target = cli.frames ?? (cli.episodes !== undefined ? Infinity : DEFAULT_FRAMES);
     const progress = process.stderr.isTTY && !cli.json ? new Progress(target) : undefined;
     let frames = 0;
     let fault: string | undefined;
@@ -91,7 +125,7 @@ export async function runCommand(values: CliValues): Promise<number> {
       fps: Math.round((frames / wallMs) * 1000),
       desyncTotal: runtime.detector.total(),
       desyncs: runtime.detector.counts(),
-      metrics: runtime.metrics.snapshot(),
+      metrics: metricsWithoutFps(runtime.metrics.snapshot()),
       clockDrifts: clockDriftRecords(desyncLog),
       ramHash: cur ? ramHash(cur.ram) : '',
       lastFrame: cur?.frame ?? 0,
@@ -107,11 +141,17 @@ export async function runCommand(values: CliValues): Promise<number> {
       if (fault) process.stdout.write(`stopped: ${fault}\n`);
     }
     if (cli.json) process.stdout.write(JSON.stringify(summary) + '\n');
-    return fault ? 1 : 0;
+    return fault ? EXIT_FAILED : EXIT_OK;
   } finally {
     process.off('SIGINT', onSigint);
     await built?.close();
   }
+}
+
+/** The summary's one fps figure is the whole run's (frames / wall time); the metrics window's own average would be a second, different one. */
+function metricsWithoutFps(snapshot: MetricsSnapshot): Omit<MetricsSnapshot, 'fps'> {
+  const { fps: _windowFps, ...rest } = snapshot;
+  return rest;
 }
 
 /** One-line progress on a terminal (carriage return, no scrolling). */

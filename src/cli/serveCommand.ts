@@ -2,20 +2,40 @@
 import { clockDriftRecords } from '../core/sync/clockSyncScheduler';
 import type { DesyncEvent } from '../core/sync/desyncDetector';
 import { buildSession, type BuiltSession } from '../session/sessionBuilder';
-import { cliSession, type CliValues } from './cliOptions';
+import { cliSession, SESSION_OPTIONS, SESSION_OPTIONS_HELP } from './cliOptions';
+import { parseCommandLine } from './commandLine';
 import { createRecorderFor } from '../session/recorderFor';
+import { EXIT_FAILED, EXIT_OK, EXIT_STATUS_HELP, UsageError } from './usageError';
+
+export const SERVE_USAGE = `lockstep serve — the bridge + emulator for external trainers, until stopped (Ctrl+C / SIGTERM)
+
+Usage: lockstep serve [options]
+
+Prints {"event":"listening","url":…,"port":…,"token":…} as one JSON line once trainers can connect, and
+{"event":"stopped",…} when it stops. At least one controller must be --agent websocket or --agent2 websocket.
+
+Options:
+  --frames N              stop after N frames (N >= 1; default: run until stopped)
+  --episodes N            stop after N episodes have ended (N >= 1)
+${SESSION_OPTIONS_HELP.replace(/^ {2}--agent SPEC .*$/m, '  --agent SPEC            controller 1 (default: websocket): random[:SEED] | scripted:FILE.js | onnx:MODEL.onnx | fm2:MOVIE.fm2 | websocket | none')}
+${EXIT_STATUS_HELP}`;
 
 /**
  * Prints one JSON line `{"event":"listening","url":...,"token":...,"port":...}` on stdout as soon as trainers can connect,
  * then serves frames forever (or --frames / --episodes), and a final `{"event":"stopped",...}` line.
  */
-export async function serveCommand(values: CliValues): Promise<number> {
-  const cli = await cliSession(values, { agent: 'websocket' });
+export async function serveCommand(args: string[]): Promise<number> {
+  const parsed = parseCommandLine(args, SESSION_OPTIONS);
+  if (parsed.help) {
+    process.stdout.write(SERVE_USAGE);
+    return EXIT_OK;
+  }
+  if (parsed.values.json) throw new UsageError('--json is for lockstep run; serve always prints JSON lines');
+  const cli = await cliSession(parsed.values, { agent: 'websocket' });
   if (!cli.spec.agents.some((a) => a?.type === 'websocket')) {
-    throw new Error('lockstep serve drives external trainers: give --agent websocket (and/or --agent2 websocket)');
+    throw new UsageError('lockstep serve drives external trainers: give --agent websocket (and/or --agent2 websocket)');
   }
   const log = (level: 'info' | 'warn' | 'error', message: string) => process.stderr.write(`[${level}] ${message}\n`);
-  const recorder = cli.spec.record ? await createRecorderFor(cli.spec) : undefined;
   let built: BuiltSession | undefined;
   let stopping = false;
   const abort = new AbortController();
@@ -27,7 +47,14 @@ export async function serveCommand(values: CliValues): Promise<number> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   try {
-    built = await buildSession(cli.spec, { log, workspaceSync: cli.workspaceSync, recorder: recorder?.sink });
+    // Up to the first frame everything depends only on what the command was given: a failure there is exit 2, not a failed run.
+    let recorder;
+    try {
+      recorder = cli.spec.record ? await createRecorderFor(cli.spec) : undefined;
+      built = await buildSession(cli.spec, { log, workspaceSync: cli.workspaceSync, recorder: recorder?.sink });
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     const bridge = built.bridge!;
     process.stdout.write(JSON.stringify({
       event: 'listening',
@@ -55,9 +82,10 @@ export async function serveCommand(values: CliValues): Promise<number> {
       // Stopped while still waiting for the first trainer: a clean exit, not a failure.
       if (stopping) {
         process.stdout.write(JSON.stringify({ event: 'stopped', frames: 0, episodes: 0, fault: null }) + '\n');
-        return 0;
+        return EXIT_OK;
       }
-      throw e;
+      // Loading the ROM into the emulator (not found, not a ROM, unsupported mapper, FCEUX missing): serve could not start.
+      throw new UsageError((e as Error).message);
     }
     let frames = 0;
     let fault: string | undefined;
@@ -73,7 +101,7 @@ export async function serveCommand(values: CliValues): Promise<number> {
     }
     if (recorder) await recorder.finish(runtime);
     process.stdout.write(JSON.stringify({ event: 'stopped', frames, episodes, desyncs: runtime.detector.counts(), clocks: runtime.clocks.clocks, clockDrifts: clockDriftRecords(drifts), fault: fault ?? null }) + '\n');
-    return fault ? 1 : 0;
+    return fault ? EXIT_FAILED : EXIT_OK;
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -1,29 +1,61 @@
 // Debug Console commands (`press A RIGHT`, `press p2 LEFT`, `frames 60`, `back 10`, `gate hold`, `wait on`, `help`); anything else is an expression.
 import { BUTTON_NAMES, isButtonMask, namesToMask } from '../core/buttons';
+import type { GateMode } from '../core/sync/frameGate';
+
+/**
+ * What happens to a late action, in the words of lockstep.yaml's `onTimeout` (the only vocabulary users see): hold = the
+ * emulator keeps holding the frame and waits; skip = the frame runs with the late controller's previous buttons. The gate's
+ * own modes (strict / hold) are internal, and its "hold" means holding the buttons, the opposite of onTimeout's.
+ */
+export type OnTimeout = 'hold' | 'skip';
+
+export function onTimeoutOf(mode: GateMode): OnTimeout {
+  return mode === 'strict' ? 'hold' : 'skip';
+}
+
+export function gateModeFor(onTimeout: OnTimeout): GateMode {
+  return onTimeout === 'hold' ? 'strict' : 'hold';
+}
+
+export const ON_TIMEOUT_MEANING: Record<OnTimeout, string> = {
+  hold: 'the emulator holds the frame and waits for a late action',
+  skip: 'the frame runs with the late controller\'s previous buttons',
+};
 
 export type ConsoleCommand =
   | { kind: 'help' }
   | { kind: 'press'; buttons: number; player?: 0 | 1 }
   | { kind: 'frames'; count: number }
   | { kind: 'back'; count: number }
-  | { kind: 'gate'; mode: 'strict' | 'hold' }
+  | { kind: 'gate'; onTimeout: OnTimeout }
   | { kind: 'wait'; enabled: boolean }
   | { kind: 'status' }
   | { kind: 'expression'; text: string };
 
-export const CONSOLE_HELP = [
+/** The console's `help`, with the current ROM's own RAM-map names as examples (none when the ROM has no RAM map). */
+export function consoleHelp(ramNames: readonly string[]): string {
+  const [a, b] = ramNames;
+  const examples = ['frame', 'episode', 'step', 'ram[0x18]', 'ram16[0x10]', ...(a ? [a, `vars.${a}`] : []), `${b ?? a ?? 'ram[0x18]'} >= 3 && frame > 100`];
+  return [
+    ...CONSOLE_HELP_HEAD,
+    `  ${examples.join(', ')}`,
+    '                       expressions: numbers (12, 0x0C, $0C), + - * / % << >> & | ^ ~, == != < <= > >=, && || !',
+    a ? `                       this ROM's RAM map names: ${ramNames.slice(0, 12).join(', ')}${ramNames.length > 12 ? ', …' : ''}` : '                       this ROM has no RAM map: name its bytes in <rom>.rammap.json (docs/configuration.md)',
+    '  Tab completes commands, button names and RAM-map names.',
+  ].join('\n');
+}
+
+const CONSOLE_HELP_HEAD = [
   'Lockstep Debug Console',
   '  press A RIGHT        buttons for the held frame (every controller still awaited, else controller 1)',
   '  press p2 LEFT        buttons for controller 2 only; `press` alone releases all buttons',
   '  press 0x81           a button mask (bits: A 1, B 2, SELECT 4, START 8, UP 16, DOWN 32, LEFT 64, RIGHT 128)',
   '  frames 60            run 60 frames, then stop (breakpoints still stop earlier)',
   '  back 10              step back 10 frames',
-  '  gate strict|hold     strict: wait for every action; hold: a late controller keeps its previous buttons',
+  `  gate hold|skip       a late action, as onTimeout in lockstep.yaml: hold: ${ON_TIMEOUT_MEANING.hold}; skip: ${ON_TIMEOUT_MEANING.skip}`,
   '  wait on|off          pause-until-action: stop whenever the emulator waits for an agent',
-  '  status               frame, fps, desyncs, gate',
-  '  frame, episode, step, ram[0x18], ram16[0x10], p1_x, vars.frame, score_p1 >= 3 && frame > 100',
-  '                       expressions: numbers (12, 0x0C, $0C), + - * / % << >> & | ^ ~, == != < <= > >=, && || !',
-].join('\n');
+  '  status               frame, fps, desyncs, on timeout',
+];
 
 /** Parses one console line; throws a one-line error for a malformed command. */
 export function parseConsoleCommand(line: string): ConsoleCommand {
@@ -45,8 +77,11 @@ export function parseConsoleCommand(line: string): ConsoleCommand {
       return { kind: word, count };
     }
     case 'gate':
-      if (rest.length === 1 && (rest[0] === 'strict' || rest[0] === 'hold')) return { kind: 'gate', mode: rest[0] };
-      if (rest.length <= 1) throw new Error('gate takes "strict" (wait for every action) or "hold" (a late controller keeps its previous buttons)');
+      if (rest.length === 1 && (rest[0] === 'hold' || rest[0] === 'skip')) return { kind: 'gate', onTimeout: rest[0] };
+      if (rest.length <= 1) {
+        throw new Error(`gate takes "hold" (${ON_TIMEOUT_MEANING.hold}) or "skip" (${ON_TIMEOUT_MEANING.skip}), as onTimeout in lockstep.yaml` +
+          (rest[0] === 'strict' ? '; "gate strict" is now "gate hold"' : ''));
+      }
       break;
     case 'wait':
       if (rest.length === 1 && (rest[0] === 'on' || rest[0] === 'off')) return { kind: 'wait', enabled: rest[0] === 'on' };

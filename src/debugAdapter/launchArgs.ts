@@ -72,6 +72,8 @@ export interface AttributeSchema {
   properties?: Record<string, AttributeSchema>;
   required?: readonly string[];
   additionalProperties?: boolean;
+  /** What launch.json IntelliSense offers as values (VS Code's JSON schema extension). */
+  defaultSnippets?: ReadonlyArray<{ label: string; description: string; body: unknown }>;
 }
 
 /** One schema per property of T, whose `type` must be a JSON type T's property type allows (checked by the compiler). */
@@ -88,6 +90,17 @@ const AGENT_OBJECT: Record<string, AttributeSchema> = {
   path: { type: 'string', description: 'File for a scripted (.js), onnx (.onnx) or fm2 (.fm2) agent.' },
 };
 
+/** The agent values IntelliSense offers; paths start in the workspace folder (the `^` keeps `${workspaceFolder}` literal). */
+const AGENT_SNIPPETS = [
+  { label: 'random', description: 'Seeded random buttons (seed: the seed attribute)', body: 'random' },
+  { label: 'random:SEED', description: 'Random buttons with their own seed', body: 'random:${1:7}' },
+  { label: 'websocket', description: 'An external trainer connects (Python client, lockstep_client)', body: 'websocket' },
+  { label: 'onnx:', description: 'An ONNX policy run in process', body: '^"onnx:\\${workspaceFolder}/${1:policy.onnx}"' },
+  { label: 'fm2:', description: 'Replay an FCEUX movie\'s inputs', body: '^"fm2:\\${workspaceFolder}/${1:movie.fm2}"' },
+  { label: 'scripted:', description: 'A JavaScript module exporting act(observation)', body: '^"scripted:\\${workspaceFolder}/${1:agent.js}"' },
+  { label: 'none', description: 'Nobody: the controller stays released', body: 'none' },
+] as const;
+
 function agentSchema(description: string, dflt?: string): AttributeSchema & { type: readonly ('string' | 'object')[] } {
   return {
     type: ['string', 'object'],
@@ -95,6 +108,7 @@ function agentSchema(description: string, dflt?: string): AttributeSchema & { ty
     pattern: AGENT_PATTERN,
     patternErrorMessage: 'Use random, random:SEED, scripted:PATH, onnx:PATH, fm2:PATH, websocket or none.',
     properties: AGENT_OBJECT,
+    defaultSnippets: AGENT_SNIPPETS,
     ...(dflt !== undefined ? { default: dflt } : {}),
   };
 }
@@ -120,7 +134,17 @@ export function syncSchema(): AttributeSchema & { type: 'object' } {
   };
 }
 
-const ROM = { type: 'string', description: 'The .nes ROM to run. Default: the bundled demo ROM (Lockstep Catch).' } as const;
+/** `${command:lockstep.pickRom}` asks for the ROM when the session starts (the workspace's .nes files, or a file dialog). */
+export const PICK_ROM_VARIABLE = '${command:lockstep.pickRom}';
+
+const ROM = {
+  type: 'string',
+  description: 'The .nes ROM to run. Default: the bundled demo ROM (Lockstep Catch). "${command:lockstep.pickRom}" asks when the session starts.',
+  defaultSnippets: [
+    { label: 'Pick the ROM when the session starts', description: 'The workspace\'s .nes files, or a file dialog', body: '^"\\' + PICK_ROM_VARIABLE + '"' },
+    { label: 'A ROM in the workspace', description: 'A path under the workspace folder', body: '^"\\${workspaceFolder}/${1:game.nes}"' },
+  ],
+} as const;
 
 const COMMON = {
   agent: agentSchema('Agent driving controller 1.', 'random'),
@@ -134,7 +158,7 @@ const COMMON = {
   record: { type: 'string', description: 'Folder to record episodes into.' },
   reference: { type: 'string', description: 'A recording (folder or episode-NNNN.json) to compare every frame with: the first frame whose RAM fingerprint differs (RAM-map variables for a recording from the other emulator) stops on the "State divergence" exception breakpoint.' },
   stepBackDepth: { type: 'integer', minimum: 0, maximum: 100000, default: DEFAULT_STEP_BACK_DEPTH, description: 'Frames kept for Step Back / Reverse Continue (0 turns step back off).' },
-  captureScreens: { type: 'boolean', default: false, description: 'Capture the screen every frame (for the screen panel), even when no agent asks for screens.' },
+  captureScreens: { type: 'boolean', default: false, description: 'Capture the screen every frame (for the NES Screen panel), even when no agent asks for screens. Configurations Lockstep makes (Debug ROM, the snippets) set it.' },
   pauseUntilAction: { type: 'boolean', default: false, description: 'Stop whenever the emulator has waited for an agent longer than a moment, so the action can be given by hand.' },
   sync: syncSchema(),
   cwd: { type: 'string', default: '${workspaceFolder}', description: 'Folder relative paths are resolved against.' },
@@ -143,7 +167,7 @@ const COMMON = {
 export const LAUNCH_ATTRIBUTES: AttributeTable<LockstepLaunchArgs> = {
   rom: ROM,
   emulator: { type: 'string', enum: ['embedded', 'fceux'], default: 'embedded', description: 'embedded: jsnes inside Lockstep (fast, no install). fceux: a real FCEUX started by Lockstep.' },
-  fceuxPath: { type: 'string', description: 'FCEUX executable. Default: fceux on PATH (or /usr/games/fceux).' },
+  fceuxPath: { type: 'string', description: 'FCEUX executable. Default: the lockstep.fceuxPath setting, else fceux on PATH (or /usr/games/fceux).' },
   headless: { type: 'boolean', default: true, description: 'FCEUX only: run without a window.' },
   ...COMMON,
 };

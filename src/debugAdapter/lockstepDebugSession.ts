@@ -14,7 +14,8 @@ import type { BuiltSession, LogFn } from '../session/sessionBuilder';
 import { describeAgentSpec, type SessionSpec } from '../session/sessionSpec';
 import { lockstepLuaPath } from '../emulators/fceux/fceuxLocator';
 import { BreakpointSet, dataIdFor, exceptionBreakpointFilters, hexAddress, type DataTarget } from './breakpoints';
-import { CONSOLE_HELP, parseConsoleCommand } from './consoleCommand';
+import { ON_TIMEOUT_MEANING, consoleHelp, gateModeFor, onTimeoutOf, parseConsoleCommand } from './consoleCommand';
+import { consoleCompletions } from './consoleCompletions';
 import {
   LOCKSTEP_DAP_PROTOCOL_VERSION, parseCustomRequest, type CustomEvents, type CustomRequest, type CustomRequests,
   type LockstepStatus, type SendActionResult, type WaitingInfo,
@@ -43,7 +44,7 @@ export interface LockstepDebugSessionOptions {
   sheetStore?: (fileName: string) => SheetStore;
 }
 
-type RunGoal = { kind: 'continue' } | { kind: 'frames'; count: number } | { kind: 'episode' };
+type RunGoal = { kind: 'continue' } | { kind: 'frames'; count: number; fromConsole?: boolean } | { kind: 'episode' };
 type State = 'idle' | 'starting' | 'stopped' | 'running' | 'terminated';
 type LastStop = { kind: 'desync'; event: DesyncEvent; conditionError?: string } | { kind: 'fault'; message: string };
 
@@ -108,6 +109,7 @@ export class LockstepDebugSession extends DebugSession {
     response.body = {
       ...response.body,
       supportsConfigurationDoneRequest: true,
+      supportsCompletionsRequest: true,
       supportsFunctionBreakpoints: true,
       supportsConditionalBreakpoints: true,
       supportsHitConditionalBreakpoints: true,
@@ -479,7 +481,11 @@ export class LockstepDebugSession extends DebugSession {
         if (hit) return this.stopAt(hit.reason, { description: hit.description, hitBreakpointIds: hit.ids });
       }
       if (goal.kind === 'episode' && o.episodeEnd) return this.stopAt('step', { description: `Episode ${o.episodeEnd.episode} ended (${o.episodeEnd.reason})` });
-      if (remaining <= 0) return this.stopAt('step');
+      if (remaining <= 0) {
+        // `frames 60` typed in the Debug Console answers when it is done, not only when it starts.
+        if (goal.kind === 'frames' && goal.fromConsole) this.out(`ran ${goal.count} frame(s): holding frame ${rt.current!.frame}`);
+        return this.stopAt('step');
+      }
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
         await yieldToEvents();
         lastYield = performance.now();
@@ -878,6 +884,14 @@ export class LockstepDebugSession extends DebugSession {
 
   // ---- evaluate (Debug Console, watch) ----
 
+  protected override completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): void {
+    const base = this.client.columnsStartAt1 === false ? 0 : 1;
+    const names = this.built?.ramMap.variables.map((v) => v.name) ?? [];
+    const targets = consoleCompletions(args.text, args.column - base, names).map((t) => ({ ...t, start: (t.start ?? 0) + base }));
+    response.body = { targets };
+    this.sendResponse(response);
+  }
+
   protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
     void this.guard(response, async () => {
       if (!this.built || !this.view) throw new Error('The session has not started yet.');
@@ -888,11 +902,11 @@ export class LockstepDebugSession extends DebugSession {
       };
       switch (cmd.kind) {
         case 'help':
-          return reply(CONSOLE_HELP);
+          return reply(consoleHelp(this.built.ramMap.variables.map((v) => v.name)));
         case 'status': {
           const s = this.status();
           return reply(`${s.state} at frame ${s.frame} (episode ${s.episode}, step ${s.step}); ${s.framesRun} frames run, ${s.fps.toFixed(0)} fps; ` +
-            `${s.desyncTotal} desync(s); gate ${s.gateMode}${s.waiting ? `, waiting for controller ${s.waiting.waitingFor.map((p) => p + 1).join(' and ')}` : ''}; ` +
+            `${s.desyncTotal} desync(s); on timeout ${onTimeoutOf(s.gateMode)}${s.waiting ? `, waiting for controller ${s.waiting.waitingFor.map((p) => p + 1).join(' and ')}` : ''}; ` +
             `pause-until-action ${s.pauseUntilAction ? 'on' : 'off'}; ${s.stepBackAvailable} frame(s) to step back`);
         }
         case 'press': {
@@ -902,7 +916,7 @@ export class LockstepDebugSession extends DebugSession {
         case 'frames':
           if (!this.canRun(response)) return;
           reply(`running ${cmd.count} frame(s)`);
-          return this.startRun({ kind: 'frames', count: cmd.count }, true);
+          return this.startRun({ kind: 'frames', count: cmd.count, fromConsole: true }, true);
         case 'back': {
           if (!this.canRun(response, true)) return;
           const rt = this.built.runtime;
@@ -914,9 +928,9 @@ export class LockstepDebugSession extends DebugSession {
           return this.stopAt('step', { description: `Stepped back to frame ${rt.current!.frame}` });
         }
         case 'gate':
-          this.built.runtime.gateMode = cmd.mode;
+          this.built.runtime.gateMode = gateModeFor(cmd.onTimeout);
           this.sendStatus();
-          return reply(`gate mode: ${cmd.mode}`);
+          return reply(`on timeout: ${cmd.onTimeout} (${ON_TIMEOUT_MEANING[cmd.onTimeout]})`);
         case 'wait':
           this.setPauseUntilAction(cmd.enabled);
           return reply(`pause-until-action ${cmd.enabled ? 'on' : 'off'}`);
@@ -1102,7 +1116,8 @@ export class LockstepDebugSession extends DebugSession {
     response.success = false;
     response.message = message;
     // The message goes in a variable so braces in it are never read as format placeholders.
-    response.body = { error: { id: 1, format: '{message}', variables: { message }, showUser: true } };
+    // A mistyped Debug Console line is answered in the console itself; a notification on top would be noise.
+    response.body = { error: { id: 1, format: '{message}', variables: { message }, showUser: response.command !== 'evaluate' } };
     this.sendResponse(response);
   }
 }

@@ -8,6 +8,7 @@ import type { BuiltSession } from '../session/sessionBuilder';
 import { evaluateNameOf } from './stateScope';
 import { hexAddress } from './breakpoints';
 import { WORK_RAM_SIZE } from '../core/nes';
+import { ON_TIMEOUT_MEANING, onTimeoutOf } from './consoleCommand';
 
 export const RAM_MEMORY_REFERENCE = 'ram';
 const ROW_BYTES = 16;
@@ -173,9 +174,9 @@ export class VariablesView {
         : `offset ${signedMs(c.offsetMs)}, round trip ${c.rttMs.toFixed(2)} ms, drift ${reference === null ? '-' : signedMs(c.offsetMs - reference)} (${c.rounds} sync${c.rounds === 1 ? '' : 's'}, last at frame ${c.frame})`));
     }
     out.push(
-      leaf('sync quality', quality === null ? 'no screen paired' : `${quality.toFixed(2)} ms`),
+      leaf('sync quality', quality === null ? 'no screen paired (no screen captured for this frame: no agent asked for one, captureScreens off)' : `${quality.toFixed(2)} ms between the state and its screen`),
       leaf('gate', gate ? `waiting for controller ${gate.waitingFor.map((w) => w + 1).join(' and ')} for frame ${gate.frame} (${Math.round(gate.sinceMs)} ms)` : 'not waiting'),
-      leaf('gate mode', runtime.gateMode),
+      leaf('on timeout', `${onTimeoutOf(runtime.gateMode)} (${ON_TIMEOUT_MEANING[onTimeoutOf(runtime.gateMode)]})`),
       leaf('pause until action', this.src.pauseUntilAction() ? 'on' : 'off'),
       leaf('step back', `${runtime.historyDepth} of ${this.src.stepBackDepth} frames kept`),
       leaf('desyncs', String(runtime.detector.total())),

@@ -2,7 +2,8 @@
 import { realpath } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { ALLOW_ONCE, LaunchGuard, type LaunchGuardHost } from './launchGuard';
-import { completeConfiguration } from './romConfiguration';
+import { applyFceuxPathSetting, completeConfiguration, dynamicRomConfigurations } from './romConfiguration';
+import { workspaceRoms } from './pickRom';
 
 export type GuardLog = Pick<vscode.LogOutputChannel, 'info' | 'warn'>;
 
@@ -20,7 +21,10 @@ export class LockstepConfigurationProvider implements vscode.DebugConfigurationP
     const doc = vscode.window.activeTextEditor?.document;
     const activeFile = doc?.uri.scheme === 'file' ? doc.uri.fsPath : activeTabFile();
     const ws = folder ?? (activeFile ? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(activeFile)) : vscode.workspace.workspaceFolders?.[0]);
-    return completeConfiguration(config, { activeFile, folder: ws?.uri.fsPath }) as vscode.DebugConfiguration;
+    const completed = completeConfiguration(config, { activeFile, folder: ws?.uri.fsPath });
+    // Machine-scoped: where FCEUX lives is a fact about this computer, not the workspace (launch.json still wins).
+    const fceuxPath = vscode.workspace.getConfiguration('lockstep', ws?.uri).get<string>('fceuxPath');
+    return applyFceuxPathSetting(completed, fceuxPath) as vscode.DebugConfiguration;
   }
 
   /** After substitution (`${workspaceFolder}/agent.js` is a real path now): agent files outside the workspace need consent. */
@@ -29,6 +33,14 @@ export class LockstepConfigurationProvider implements vscode.DebugConfigurationP
     config: vscode.DebugConfiguration,
   ): Promise<vscode.DebugConfiguration | undefined> {
     return (await this.guard.allowsFiles(config)) ? config : undefined;
+  }
+}
+
+/** Run and Debug's drop-down (DebugConfigurationProviderTriggerKind.Dynamic): one "Lockstep: <rom>" per .nes file of the folder. */
+export class LockstepDynamicConfigurations implements vscode.DebugConfigurationProvider {
+  async provideDebugConfigurations(folder: vscode.WorkspaceFolder | undefined): Promise<vscode.DebugConfiguration[]> {
+    const roms = await workspaceRoms(folder);
+    return dynamicRomConfigurations(roms.map((u) => u.fsPath), folder?.uri.fsPath);
   }
 }
 

@@ -48,6 +48,7 @@ export const DEMO_PATHS = {
   pythonClient: 'python/lockstep_client',
   launch: '.vscode/launch.json',
   settings: '.vscode/settings.json',
+  extensions: '.vscode/extensions.json',
   config: 'lockstep.yaml',
   readme: 'README.md',
 } as const;
@@ -77,6 +78,8 @@ export function demoWorkspaceFiles(assets: DemoAssets, options: DemoWorkspaceOpt
     [DEMO_PATHS.launch]: launchJson(options),
     // The README says what to do next; VS Code shows it when the folder opens (the walkthrough stays in the old window).
     [DEMO_PATHS.settings]: JSON.stringify({ 'workbench.startupEditor': 'readme' }, null, 2) + '\n',
+    // VS Code's hex view of memory references (RAM variables) is the Hex Editor extension: recommend it where it is used.
+    [DEMO_PATHS.extensions]: JSON.stringify({ recommendations: ['ms-vscode.hexeditor'] }, null, 2) + '\n',
     [DEMO_PATHS.config]: lockstepYaml(),
     [DEMO_PATHS.misbehavingAgent]: frameSkipperAgent(),
     [DEMO_PATHS.readme]: readme(options, assets.python !== undefined),

@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import { createDefaultSessionFactory } from '../debugAdapter/sessionFactory';
 import type { SessionFactory } from '../debugAdapter/lockstepDebugSession';
 import { LockstepAdapterFactory, type RunListener } from './debugAdapterFactory';
-import { LockstepConfigurationProvider, vscodeGuardHost } from './debugConfigurationProvider';
+import { LockstepConfigurationProvider, LockstepDynamicConfigurations, vscodeGuardHost } from './debugConfigurationProvider';
+import { registerPickRom, workspaceRoms } from './pickRom';
 import { DebugTrafficLogger } from './debugTrafficLogger';
 import { DEBUG_COMMANDS, registerDebugCommands } from './debugCommands';
 import { LOCKSTEP_DEBUG_TYPE, LockstepSessions } from './lockstepSessions';
@@ -34,11 +35,15 @@ export function registerDebugging(context: vscode.ExtensionContext, options: Deb
     sheets,
     vscode.workspace.registerTextDocumentContentProvider(FRAME_SHEET_SCHEME, sheets),
     vscode.debug.registerDebugConfigurationProvider(LOCKSTEP_DEBUG_TYPE, new LockstepConfigurationProvider(vscodeGuardHost(context.extensionPath, log))),
+    vscode.debug.registerDebugConfigurationProvider(LOCKSTEP_DEBUG_TYPE, new LockstepDynamicConfigurations(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
+    registerPickRom(),
     vscode.debug.registerDebugAdapterDescriptorFactory(LOCKSTEP_DEBUG_TYPE, factory),
     vscode.debug.registerDebugAdapterTrackerFactory(LOCKSTEP_DEBUG_TYPE, new DebugTrafficLogger(log)),
     new LockstepStatusBar(sessions, DEBUG_COMMANDS.togglePauseUntilAction),
     ...registerDebugCommands(sessions, log),
   );
+  // Run and Debug's welcome text (package.json viewsWelcome) is for workspaces that hold ROMs.
+  void workspaceRoms().then((roms) => vscode.commands.executeCommand('setContext', 'lockstep.workspaceHasRoms', roms.length > 0), () => undefined);
   if (options.onStopped) {
     const onStopped = options.onStopped;
     context.subscriptions.push(sessions.onDidChange((s) => {

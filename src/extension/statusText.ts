@@ -1,5 +1,6 @@
 // The status bar's text and tooltip for a Lockstep session, from its lockstep.status / lockstep.waiting events (pure, no vscode).
 import type { LockstepStatus, WaitingInfo } from '../debugAdapter/customProtocol';
+import { onTimeoutOf } from '../debugAdapter/consoleCommand';
 
 export interface StatusView {
   text: string;
@@ -22,7 +23,7 @@ export function statusView(s: LockstepStatus, waiting?: WaitingInfo): StatusView
     `Lockstep: ${s.state}, frame ${frame} (episode ${s.episode}, step ${s.step})`,
     `${s.framesRun} frames run${s.state === 'running' ? `, ${s.fps.toFixed(0)} fps` : ''}`,
     `desyncs: ${s.desyncTotal}${desyncs ? ` (${desyncs})` : ''}`,
-    `gate: ${s.gateMode}${w ? `, waiting for controller ${w.waitingFor.map((p) => p + 1).join(' and ')} on frame ${w.frame} for ${formatWait(w.sinceMs)}` : ''}`,
+    `on timeout: ${onTimeoutOf(s.gateMode)}${w ? `, waiting for controller ${w.waitingFor.map((p) => p + 1).join(' and ')} on frame ${w.frame} for ${formatWait(w.sinceMs)}` : ''}`,
     `pause-until-action: ${s.pauseUntilAction ? 'on' : 'off'} (click to toggle)`,
     `step back: ${s.stepBackAvailable} frame(s)`,
   ].join('\n');

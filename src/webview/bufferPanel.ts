@@ -5,6 +5,7 @@ import { clockTime, formatMs, hex, hexDump } from './format';
 import { SessionBar, startPanel } from './panelShell';
 import type { BufferDetail, BufferRow, RamVarInfo, SessionInfo } from './panelMessages';
 import { PanelApi, isRecord } from './vscodeApi';
+import { GLOSSARY } from './glossary';
 
 interface BufferState {
   desyncOnly: boolean;
@@ -41,7 +42,7 @@ class BufferPanel {
     this.tbody.addEventListener('keydown', (e) => this.rowKey(e));
     this.empty = h('div', { id: 'buffer-empty', class: 'empty' }, 'Waiting for a Lockstep session (F5)…');
     const table = h('table', { id: 'buffer-table', class: 'data-table' },
-      h('thead', {}, h('tr', {}, ...COLUMNS.map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', {}, h('tr', {}, ...COLUMNS.map((c) => h('th', { scope: 'col', ...(c === 'Sync quality' ? { title: GLOSSARY.syncQuality } : {}) }, c)))),
       this.tbody);
     this.detail = h('section', { id: 'detail', class: 'detail', 'aria-label': 'Selected state' }, h('p', { class: 'muted' }, 'Select a row to see its state and screen.'));
     root.append(

@@ -10,6 +10,7 @@ import { histogram } from './histogram';
 import { SessionBar, startPanel } from './panelShell';
 import type { DesyncMark, MetricsPoint, MetricsSummary, MetricsUpdate, SessionInfo } from './panelMessages';
 import { PanelApi, isRecord } from './vscodeApi';
+import { GLOSSARY } from './glossary';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, BarController, BarElement, ScatterController, Tooltip, Legend);
 
@@ -178,7 +179,7 @@ class MetricsPanel {
     this.empty = h('div', { id: 'metrics-empty', class: 'empty' }, 'Waiting for a Lockstep session (F5)…');
     const canvas = (id: string, title: string) => {
       const c = h('canvas', { id, 'aria-label': title, role: 'img' });
-      return { c, box: h('figure', { class: 'chart' }, h('figcaption', {}, title), h('div', { class: 'chart-box' }, c)) };
+      return { c, box: h('figure', { class: 'chart' }, h('figcaption', id === 'chart-sync' ? { title: GLOSSARY.syncQuality } : {}, title), h('div', { class: 'chart-box' }, c)) };
     };
     const delay = canvas('chart-delay', 'Frame delay (rolling p50 / p99 / max)');
     const sync = canvas('chart-sync', 'Sync quality (|screen − state| time)');
@@ -270,8 +271,8 @@ class MetricsPanel {
     const s = this.summary;
     this.empty.hidden = !!s && s.framesProcessed > 0;
     this.empty.textContent = !this.session ? 'Waiting for a Lockstep session (F5)…' : 'No frame processed yet.';
-    const tile = (id: string, label: string, value: string, detail?: string) =>
-      h('div', { class: 'tile', id }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value' }, value), detail ? h('div', { class: 'tile-detail muted' }, detail) : null);
+    const tile = (id: string, label: string, value: string, detail?: string, title?: string) =>
+      h('div', { class: 'tile', id, ...(title ? { title } : {}) }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value' }, value), detail ? h('div', { class: 'tile-detail muted' }, detail) : null);
     if (!s) {
       this.tiles.replaceChildren();
       return;
@@ -284,7 +285,8 @@ class MetricsPanel {
       tile('tile-desync-rate', 'Desync rate', percent(s.desyncRate), `${desyncTotal} desyncs${byType ? ': ' + byType : ''}`),
       tile('tile-delay', 'Frame delay avg / max', `${formatMs(s.frameDelay.avg)} / ${formatMs(s.frameDelay.max)}`, `p50 ${formatMs(s.frameDelay.p50)} · p99 ${formatMs(s.frameDelay.p99)}`),
       tile('tile-latency', 'Agent latency p50 / p99', `${formatMs(s.agentLatency.p50)} / ${formatMs(s.agentLatency.p99)}`, `max ${formatMs(s.agentLatency.max)}`),
-      tile('tile-sync', 'Sync quality avg', s.syncQuality.samples ? formatMs(s.syncQuality.avg) : '—', s.syncQuality.samples ? `p99 ${formatMs(s.syncQuality.p99)} · ${s.syncQuality.samples} pairs` : 'no screens paired'),
+      tile('tile-sync', 'Sync quality avg', s.syncQuality.samples ? formatMs(s.syncQuality.avg) : '—', s.syncQuality.samples ? `p99 ${formatMs(s.syncQuality.p99)} · ${s.syncQuality.samples} pairs` : 'no screens paired',
+        s.syncQuality.samples ? GLOSSARY.syncQuality : `${GLOSSARY.noScreenPaired} ${GLOSSARY.syncQuality}`),
       ...s.clocks.map((c, i) => tile(`tile-clock-${i}`, `Clock offset ${c.peer}`,
         c.offsetMs === null ? '—' : `${c.offsetMs >= 0 ? '+' : ''}${formatMs(c.offsetMs)}`,
         c.rttMs === null ? 'not measured yet' : `round trip ${formatMs(c.rttMs)} · ${c.rounds} syncs`)),

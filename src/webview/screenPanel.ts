@@ -6,6 +6,7 @@ import { SessionBar, startPanel } from './panelShell';
 import type { ScreenUpdate, SessionInfo } from './panelMessages';
 import { screenScale } from './screenScale';
 import { PanelApi, isRecord } from './vscodeApi';
+import { GLOSSARY } from './glossary';
 
 interface ScreenState {
   scale: 'fit' | number;
@@ -145,6 +146,7 @@ class ScreenPanel {
     this.renderOverlay();
     this.renderPick();
     this.status.textContent = `frame ${u.frame} · dropped ${u.dropped}`;
+    this.status.title = GLOSSARY.dropped;
   }
 
   private updateEmpty(): void {

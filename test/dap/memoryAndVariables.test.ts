@@ -65,7 +65,7 @@ describe('DAP: memory and variables', () => {
       await h.dc.customRequest('lockstep.stepFrames', { count: 3 });
       await h.next('stopped');
       assert.match((await h.variable('Sync', 'last action c1')).value, /^none \(0x00, agent, frame \d+\)$/);
-      assert.equal((await h.variable('Sync', 'gate mode')).value, 'strict');
+      assert.equal((await h.variable('Sync', 'on timeout')).value, 'hold (the emulator holds the frame and waits for a late action)');
       assert.match((await h.variable('Agents', 'controller 2')).value, /random/i);
       assert.match((await h.variable('Buffer', 'capacity')).value, /^\d+ states, 0 screens of 10$/);
       const metrics = await h.variable('Metrics', 'framesProcessed');

@@ -155,7 +155,7 @@ describe('DAP: stepping frames', () => {
       assert.match(s.body.description, /^Waiting for an action: controller 1, frame \d+$/);
       const f = await h.frame();
       await h.dc.customRequest('lockstep.setGateMode', { mode: 'hold' });
-      assert.equal((await h.variable('Sync', 'gate mode')).value, 'hold');
+      assert.equal((await h.variable('Sync', 'on timeout')).value, "skip (the frame runs with the late controller's previous buttons)", 'the gate holding buttons is onTimeout skip');
       await h.evaluate('press A');
       await h.dc.continueRequest({ threadId: 1 });
       // The next frame waits again (the agent never answers): pause-until-action stops there.

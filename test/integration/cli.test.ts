@@ -1,8 +1,8 @@
-// The built `lockstep` CLI (dist/cli.js) end to end: demo runs, JSON summary, determinism, agents, and one-line errors for bad input.
+// The built `lockstep` CLI (dist/cli.js) end to end: demo runs, JSON summary, determinism, agents, help, exit codes and one-line errors.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,8 +12,12 @@ const CLI = join(ROOT, 'dist', 'cli.js');
 interface Result { code: number; stdout: string; stderr: string }
 
 function cli(args: string[], cwd = ROOT): Promise<Result> {
+  return run(process.execPath, [CLI, ...args], cwd);
+}
+
+function run(file: string, args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = process.env): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile(file, args, { cwd, env, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -132,9 +136,9 @@ function fceuxProcesses(): string[] {
   return r.stdout.split('\n').filter(Boolean);
 }
 
-describe('lockstep run: bad input gets one line naming the problem and a non-zero exit', () => {
+describe('lockstep run: bad input gets one line naming the problem and exit 2', () => {
   const oneLine = (r: Result, re: RegExp) => {
-    assert.notEqual(r.code, 0);
+    assert.equal(r.code, 2, `usage errors exit 2: ${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, `one line, got: ${r.stderr}`);
     assert.match(r.stderr, re);
   };
@@ -161,5 +165,127 @@ describe('lockstep run: bad input gets one line naming the problem and a non-zer
   test('an unknown agent and a bad number', async () => {
     oneLine(await cli(['run', '--agent', 'telepathy']), /unknown agent "telepathy"/);
     oneLine(await cli(['run', '--frames', 'many']), /--frames must be an integer/);
+  });
+});
+
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string>; scripts: Record<string, string> };
+const MISBEHAVING = (dir: string) => {
+  const file = join(dir, 'skip.cjs');
+  writeFileSync(file, 'module.exports = { act: (o) => ({ buttons: 0, frame: o.frame + 5 }) };\n');
+  return file;
+};
+
+describe('the command line itself: help, version, exit codes, usage errors', () => {
+  test('--version prints the package version; every command answers --help and -h on stdout with exit 0', async () => {
+    const v = await cli(['--version']);
+    assert.equal(v.code, 0, v.stderr);
+    assert.equal(v.stdout, `lockstep ${PACKAGE.version}\n`);
+    for (const command of ['run', 'serve', 'diverge']) {
+      const [long, short, viaHelp] = await Promise.all([cli([command, '--help']), cli([command, '-h']), cli(['help', command])]);
+      for (const r of [long, short, viaHelp]) {
+        assert.equal(r.code, 0, `${command}: ${r.stderr}`);
+        assert.equal(r.stderr, '');
+      }
+      assert.match(long.stdout, new RegExp(`^lockstep ${command}( A B)? — `));
+      assert.match(long.stdout, /Exit status:\n {2}0 {2}success\n {2}1 {2}the run failed.*\n {2}2 {2}usage error/);
+      assert.equal(short.stdout, long.stdout);
+      assert.equal(viaHelp.stdout, long.stdout);
+    }
+    // Help wins over a bad value given with it.
+    const helped = await cli(['run', '--frames', '-3', '--help']);
+    assert.equal(helped.code, 0, helped.stderr);
+  });
+
+  test('the README shows exactly what `lockstep --help` prints', async () => {
+    const help = await cli(['--help']);
+    assert.equal(help.code, 0, help.stderr);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /```text\n\$ lockstep --help\n([\s\S]*?)```/.exec(readme);
+    assert.ok(block, 'README has a ```text block starting with "$ lockstep --help"');
+    assert.equal(block[1], help.stdout);
+    assert.match(help.stdout, /Exit status:/);
+  });
+
+  test('usage errors: one line naming the flag and what it allows, exit 2, in every command', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lockstep-cli-'));
+    const cases: Array<[string[], RegExp]> = [
+      [['run', '--frames', '-3'], /^lockstep run: --frames must be an integer >= 1, got "-3"/],
+      [['run', '--episodes', '0'], /--episodes must be an integer >= 1, got "0"/],
+      [['serve', '--port', '99999'], /^lockstep serve: --port must be an integer from 0 to 65535, got "99999"/],
+      [['run', '--port', '99999'], /^lockstep run: --port must be an integer from 0 to 65535, got "99999"/],
+      [['run', '--fram', '10'], /^lockstep run: unknown option --fram \(did you mean --frames\?\)/],
+      [['serve', '--bogus'], /^lockstep serve: unknown option --bogus/],
+      [['run', '--frames'], /^lockstep run: --frames needs a value/],
+      [['run', '--json=yes'], /--json takes no value/],
+      [['run', 'extra'], /^lockstep run: unexpected argument "extra"/],
+      [['run', '--emulator', 'mame'], /--emulator must be "embedded" or "fceux", got "mame"/],
+      [['run', '--sync', 'frame_timeout_ms=0'], /--sync frame_timeout_ms must be an integer in 1\.\.3600000, got 0/],
+      [['run', '--sync', 'frameTimeoutMz=9'], /--sync unknown sync setting "frameTimeoutMz" \(did you mean frameTimeoutMs\?\)/],
+      [['run', '--rom', join(dir, 'missing.nes')], /ROM not found: /],
+      [['serve', '--agent', 'random'], /give --agent websocket/],
+      [['diverge', '--compare', 'pixels', 'a', 'b'], /^lockstep diverge: --compare must be one of auto, ram, ramNoStack, vars, got "pixels"/],
+      [['diverge', '--bogus', 'a', 'b'], /^lockstep diverge: unknown option --bogus/],
+      [['diverge', 'only-one'], /expected two sources A and B, got 1/],
+      [['launch'], /^lockstep: unknown command "launch" \(commands: run, serve, diverge, help/],
+      [['help', 'launch'], /^lockstep: unknown command "launch"/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => cli(args)));
+    results.forEach((r, i) => {
+      const [args, re] = cases[i];
+      assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}, ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, `${args.join(' ')}: one line, got: ${r.stderr}`);
+      assert.match(r.stderr, re, args.join(' '));
+      assert.doesNotMatch(r.stderr, /ERR_PARSE_ARGS|ambiguous|should be >=|at .*\.js:\d+/, 'no Node wording or stack');
+    });
+    const none = await cli([]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /^lockstep — /);
+  });
+
+  test('exit 1 when the run fails: a misbehaving agent under --sync max_desync_count=1 (snake_case as in lockstep.yaml) gives up', async () => {
+    const agent = MISBEHAVING(mkdtempSync(join(tmpdir(), 'lockstep-cli-')));
+    const [snake, camel, defaults] = await Promise.all([
+      cli(['run', '--agent', `scripted:${agent}`, '--frames', '100', '--sync', 'max_desync_count=1', '--json']),
+      cli(['run', '--agent', `scripted:${agent}`, '--frames', '100', '--sync', 'maxDesyncCount=1', '--json']),
+      cli(['run', '--agent', `scripted:${agent}`, '--frames', '100', '--json']),
+    ]);
+    for (const r of [snake, camel, defaults]) assert.equal(r.code, 1, r.stderr);
+    assert.match(String(lastJson(snake.stdout).fault), /giving up after repeated desyncs: .*\(limit 1\)/);
+    assert.equal(lastJson(snake.stdout).fault, lastJson(camel.stdout).fault, 'both spellings, same setting');
+    assert.match(String(lastJson(defaults.stdout).fault), /\(limit 5\)/, 'without --sync the default limit applies');
+  });
+
+  test('--episodes without --frames runs that many whole episodes, past the 3000-frame default', async () => {
+    const r = await cli(['run', '--episodes', '2', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = lastJson(r.stdout);
+    assert.equal(j.episodes, 2);
+    assert.deepEqual((j.episodeEnds as Array<{ rows: number }>).map((e) => e.rows), [1800, 1800]);
+    assert.equal(j.frames, 3600);
+  });
+
+  test('the JSON summary has one fps figure: the run\'s frames over its wall time', async () => {
+    const j = lastJson((await cli(['run', '--frames', '120', '--json'])).stdout);
+    assert.equal(typeof j.fps, 'number');
+    assert.equal(j.fps, Math.round((Number(j.frames) / Number(j.wallMs)) * 1000));
+    assert.equal('fps' in (j.metrics as object), false, 'metrics carries no second fps');
+    assert.equal((j.metrics as { framesProcessed: number }).framesProcessed, 120);
+  });
+
+  test('package.json bin: dist/cli.js has a #! line and is executable; npx lockstep and npm link give a lockstep command', async () => {
+    assert.equal(PACKAGE.bin.lockstep, './dist/cli.js');
+    assert.equal(readFileSync(CLI, 'utf8').split('\n', 1)[0], '#!/usr/bin/env node');
+    assert.equal(statSync(CLI).mode & 0o111, 0o111, 'executable by everyone');
+    const direct = await run(CLI, ['--version']);
+    assert.equal(direct.stdout, `lockstep ${PACKAGE.version}\n`, direct.stderr);
+    const npx = await run('npx', ['lockstep', '--version']);
+    assert.equal(npx.stdout, `lockstep ${PACKAGE.version}\n`, npx.stderr);
+    // npm link into a private prefix (not the machine's global folder), then `lockstep` from PATH like a user.
+    const prefix = mkdtempSync(join(tmpdir(), 'lockstep-link-'));
+    const link = await run('npm', ['link', '--offline', '--no-audit', '--no-fund'], ROOT, { ...process.env, npm_config_prefix: prefix });
+    assert.equal(link.code, 0, link.stderr);
+    const linked = await run('lockstep', ['run', '--help'], tmpdir(), { ...process.env, PATH: `${join(prefix, 'bin')}:${process.env.PATH}` });
+    assert.equal(linked.code, 0, linked.stderr);
+    assert.match(linked.stdout, /^lockstep run — /);
   });
 });

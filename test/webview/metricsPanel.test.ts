@@ -66,6 +66,11 @@ describe('metrics panel (Chromium)', () => {
       const rate = await p.page.locator('#tile-desync-rate').innerText();
       assert.match(rate, new RegExp(`${(snap.desyncRate * 100).toFixed(2)} %`));
       assert.match(rate, /2 desyncs: minor_skip 2/);
+      // The sync tile's hover text says what sync quality means (and, before any screen is paired, what that means).
+      const syncTitle = await p.page.locator('#tile-sync').getAttribute('title') ?? '';
+      assert.match(syncTitle, /Sync quality: the time between a frame's state and the screen paired with it/);
+      if (/no screens paired/.test(await p.page.locator('#tile-sync').innerText())) assert.match(syncTitle, /^No screen paired: /);
+      assert.match(await p.page.locator('#chart-sync').locator('xpath=ancestor::figure/figcaption').getAttribute('title') ?? '', /^Sync quality: /);
       for (const id of ['chart-delay', 'chart-hist', 'chart-sync', 'chart-fps', 'chart-latency']) {
         assert.ok((await inkedPixels(p, id)) > 500, `${id} has something drawn`);
       }

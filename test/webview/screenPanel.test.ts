@@ -117,6 +117,7 @@ describe('screen panel (Chromium)', () => {
       assert.match(text, /sync 0\.25 ms/);
       assert.match(text, /desync: frame_skip/);
       assert.match(await p.page.locator('#stream-status').innerText(), /dropped 3/);
+      assert.match(await p.page.locator('#stream-status').getAttribute('title') ?? '', /^Dropped: screens this panel skipped .* lose no frame\.$/, 'hover text says what dropped means');
       await p.page.locator('#overlay-toggle').click();
       assert.equal(await p.page.locator('#overlay').isHidden(), true, 'overlay checkbox hides it');
       assert.deepEqual(p.savedState && (p.savedState as { overlay: boolean }).overlay, false, 'overlay choice is kept with setState');

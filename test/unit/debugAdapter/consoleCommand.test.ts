@@ -20,14 +20,16 @@ describe('console commands', () => {
     assert.deepEqual(parseConsoleCommand('frames 60'), { kind: 'frames', count: 60 });
     assert.deepEqual(parseConsoleCommand('frames'), { kind: 'frames', count: 1 });
     assert.deepEqual(parseConsoleCommand('back 10'), { kind: 'back', count: 10 });
-    assert.deepEqual(parseConsoleCommand('gate hold'), { kind: 'gate', mode: 'hold' });
+    assert.deepEqual(parseConsoleCommand('gate hold'), { kind: 'gate', onTimeout: 'hold' });
+    assert.deepEqual(parseConsoleCommand('gate skip'), { kind: 'gate', onTimeout: 'skip' });
     assert.deepEqual(parseConsoleCommand('wait on'), { kind: 'wait', enabled: true });
     assert.deepEqual(parseConsoleCommand('status'), { kind: 'status' });
     assert.deepEqual(parseConsoleCommand(' help '), { kind: 'help' });
     assert.deepEqual(parseConsoleCommand('frame == 3'), { kind: 'expression', text: 'frame == 3' });
     assert.deepEqual(parseConsoleCommand('score_p1'), { kind: 'expression', text: 'score_p1' });
     assert.throws(() => parseConsoleCommand('frames -2'), /frames needs a whole number of frames >= 1/);
-    assert.throws(() => parseConsoleCommand('gate loose'), /gate takes "strict"/);
+    assert.throws(() => parseConsoleCommand('gate loose'), /gate takes "hold" \(the emulator holds the frame and waits for a late action\) or "skip" .*as onTimeout in lockstep\.yaml$/);
+    assert.throws(() => parseConsoleCommand('gate strict'), /"gate strict" is now "gate hold"/);
     assert.throws(() => parseConsoleCommand('wait maybe'), /wait takes "on" or "off"/);
   });
 });

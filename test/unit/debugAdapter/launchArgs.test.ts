@@ -12,7 +12,7 @@ const debuggerContribution = pkg.contributes.debuggers.find((d: { type: string }
 /** The parts of a schema that must agree (descriptions may be reworded in package.json). */
 function shape(s: Record<string, unknown>): unknown {
   const out: Record<string, unknown> = {};
-  for (const k of ['type', 'enum', 'minimum', 'maximum', 'exclusiveMinimum', 'pattern', 'additionalProperties', 'default']) {
+  for (const k of ['type', 'enum', 'minimum', 'maximum', 'exclusiveMinimum', 'pattern', 'additionalProperties', 'default', 'defaultSnippets']) {
     if (s[k] !== undefined) out[k] = s[k];
   }
   if (s.properties) {

@@ -54,6 +54,10 @@ describe('demoWorkspaceFiles', () => {
     assert.equal(DEMO_PATHS.onnxSidecar, DEMO_PATHS.onnxModel.replace(/\.onnx$/, '.lockstep.json'));
   });
 
+  test('the workspace recommends the Hex Editor extension, which VS Code\'s hex view of RAM needs', () => {
+    assert.deepEqual(JSON.parse(String(files[DEMO_PATHS.extensions])).recommendations, ['ms-vscode.hexeditor']);
+  });
+
   test('launch.json holds the four configurations in order, each accepted by the adapter without warnings', () => {
     const launch = JSON.parse(text(files, DEMO_PATHS.launch)) as { version: string; configurations: Array<Record<string, unknown>> };
     assert.equal(launch.version, '0.2.0');

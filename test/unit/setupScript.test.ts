@@ -1,0 +1,78 @@
+// scripts/setup.sh and the README's first two commands: root without sudo (containers, CI) and a user with sudo both work.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+const SETUP = join(ROOT, 'scripts', 'setup.sh');
+
+function which(cmd: string): string {
+  const r = spawnSync('bash', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `${cmd} on this machine`);
+  return r.stdout.trim();
+}
+
+/**
+ * Runs setup.sh in dry-run mode with a PATH holding only what it needs: the real bash, grep and env, an `id` that reports
+ * `uid`, a dpkg-query that finds no package installed (so the install branch runs), and `sudo` only when asked for.
+ */
+function setup(uid: number, withSudo: boolean) {
+  const bin = mkdtempSync(join(tmpdir(), 'lockstep-setup-'));
+  for (const cmd of ['bash', 'grep', 'env', 'dirname']) symlinkSync(which(cmd), join(bin, cmd));
+  writeFileSync(join(bin, 'id'), `#!${which('bash')}\necho ${uid}\n`, { mode: 0o755 });
+  writeFileSync(join(bin, 'dpkg-query'), `#!${which('bash')}\nexit 1\n`, { mode: 0o755 });
+  if (withSudo) writeFileSync(join(bin, 'sudo'), `#!${which('bash')}\necho "sudo ran" >&2\nexit 99\n`, { mode: 0o755 });
+  const r = spawnSync(join(bin, 'bash'), [SETUP], { encoding: 'utf8', env: { PATH: bin, LOCKSTEP_SETUP_DRY_RUN: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('scripts/setup.sh elevates only when it must', () => {
+  test('as root with no sudo on PATH: apt-get runs directly, then npm ci', () => {
+    const r = setup(0, false);
+    assert.equal(r.code, 0, r.stderr);
+    const commands = r.stdout.split('\n').filter((l) => l.startsWith('+ '));
+    assert.deepEqual(commands, [
+      '+ env DEBIAN_FRONTEND=noninteractive apt-get update -qq',
+      '+ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cc65 fceux lua-socket chromium python3-websockets libkrb5-dev',
+      '+ npm ci --no-audit --no-fund',
+    ]);
+  });
+
+  test('as a user with sudo: apt-get goes through sudo, npm ci does not', () => {
+    const r = setup(1000, true);
+    assert.equal(r.code, 0, r.stderr);
+    const commands = r.stdout.split('\n').filter((l) => l.startsWith('+ '));
+    assert.equal(commands.length, 3);
+    assert.match(commands[0], /^\+ sudo env DEBIAN_FRONTEND=noninteractive apt-get update/);
+    assert.match(commands[1], /^\+ sudo env DEBIAN_FRONTEND=noninteractive apt-get install /);
+    assert.equal(commands[2], '+ npm ci --no-audit --no-fund');
+  });
+
+  test('as a user without sudo: one line saying what to do, exit 1, nothing run', () => {
+    const r = setup(1000, false);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout.includes('+ '), false, r.stdout);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /needs root: run this script as root, or install sudo/);
+  });
+});
+
+describe("the README's first two commands", () => {
+  const block = /```bash\n([\s\S]*?)```/.exec(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+  const commands = (block?.[1] ?? '').split('\n').filter(Boolean).slice(0, 2).map((l) => l.replace(/\s+#.*$/, ''));
+  const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+
+  test('are the demo and the test command, parse as shell, need no sudo, and name scripts that exist', () => {
+    assert.deepEqual(commands, ['npm ci && npm run demo', 'bash scripts/setup.sh && npm test']);
+    for (const c of commands) {
+      assert.equal(spawnSync('bash', ['-n', '-c', c]).status, 0, `bash parses ${c}`);
+      assert.doesNotMatch(c, /\bsudo\b/);
+      for (const [, name] of c.matchAll(/npm run ([\w:-]+)/g)) assert.ok(scripts[name], `package.json script ${name}`);
+      if (/\bnpm test\b/.test(c)) assert.ok(scripts.test, 'package.json script test');
+      for (const [, file] of c.matchAll(/bash (\S+)/g)) assert.ok(existsSync(join(ROOT, file)), `${file} exists`);
+    }
+  });
+});

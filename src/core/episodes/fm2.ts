@@ -158,7 +158,7 @@ export function fm2ChecksumToMd5(value: string): string {
 export interface Fm2WriteOptions {
   /** ROM name as FCEUX shows it (usually the file name without extension). */
   romFilename: string;
-  /** MD5 of the ROM without its 16-byte iNES header (RomInfo.md5NoHeader): what FCEUX checks on replay. */
+  /** MD5 of the ROM's PRG + CHR as FCEUX hashes them (RomInfo.md5NoHeader): what FCEUX checks on replay. */
   romMd5NoHeaderHex: string;
   /** 8-4-4-4-12 hex; a random one when omitted. */
   guid?: string;

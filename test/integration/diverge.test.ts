@@ -128,7 +128,7 @@ describe('lockstep diverge (built CLI)', () => {
       assert.equal(await h.frame(), 1235);
       const info = await h.dc.exceptionInfoRequest({ threadId: 1 });
       assert.equal(info.body.exceptionId, 'state_divergence');
-      assert.match(info.body.description ?? '', /RAM fingerprint of reference .*r1 \(step 1231, its frame 1235\)/);
+      assert.match(info.body.description ?? '', /RAM fingerprint of reference .*r1 \(step 1230, its frame 1235\)/);
     } finally {
       await h.close();
     }

@@ -14,7 +14,7 @@ export class Fm2ReplayAgent implements AgentPort {
     private readonly movie: Fm2Movie,
     private readonly player: 0 | 1,
     label = 'movie',
-    /** Which emulator's frame ids the observations carry: movie lines are FCEUX frames, and jsnes runs one frame ahead. */
+    /** Which emulator's frame ids the observations carry (both number frames like FCEUX today; see fm2LineForFrame). */
     private readonly emulator: EmulatorKind = 'fceux',
   ) {
     this.name = `fm2(${label}, port ${player})`;

@@ -7,12 +7,28 @@ export type EmulatorKind = 'embedded' | 'fceux';
 export interface RomInfo {
   /** File name (no folder) the ROM was loaded from, or a label. */
   name: string;
-  /** Hex MD5 of the whole file, and of the ROM without its 16-byte iNES header (what FM2 romChecksum uses). */
+  /** Hex MD5 of the whole file. */
   md5: string;
+  /**
+   * Hex MD5 of the ROM as FCEUX computes it (its game identity, FM2 romChecksum, Lua rom.gethash): PRG then CHR as the
+   * header declares them, without the header, a trainer or bytes past the declared end of the image.
+   */
   md5NoHeader: string;
   mapper: number;
   prgBanks: number;
   chrBanks: number;
+  /** Where the file's bytes go, to say why two identities differ; absent for ROM infos not read from a file. */
+  layout?: RomLayout;
+}
+
+/** Byte counts of an iNES file's parts, as its header declares them. */
+export interface RomLayout {
+  fileBytes: number;
+  trainerBytes: number;
+  prgBytes: number;
+  chrBytes: number;
+  /** Bytes past the declared image (often 4 KiB in homebrew and test ROMs): neither emulator loads them. */
+  trailingBytes: number;
 }
 
 /**

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { RomInfo } from '../core/ports';
+import type { RomInfo, RomLayout } from '../core/ports';
 
 /** Mappers jsnes 3.0.0 implements (its mapper table); anything else throws inside jsnes. */
 export const EMBEDDED_MAPPERS: readonly number[] = [
@@ -38,14 +38,47 @@ export function parseRom(bytes: Uint8Array, name: string): RomInfo {
       `Truncated ROM: ${name} is ${bytes.length} bytes but its header promises ${expected} (${parts.join(' + ')})`,
     );
   }
+  const trainerBytes = hasTrainer ? TRAINER_SIZE : 0;
+  const layout: RomLayout = { fileBytes: bytes.length, trainerBytes, prgBytes, chrBytes, trailingBytes: bytes.length - expected };
   return {
     name,
     md5: md5Hex(bytes),
-    md5NoHeader: md5Hex(bytes.subarray(HEADER_SIZE)),
+    md5NoHeader: fceuxMd5(bytes, HEADER_SIZE + trainerBytes, prgBytes, chrBytes, isNes2 && header[9] >> 4 === 0x0f),
     mapper,
     prgBanks: Math.ceil(prgBytes / PRG_UNIT),
     chrBanks: Math.ceil(chrBytes / CHR_UNIT),
+    layout,
   };
+}
+
+/**
+ * The MD5 FCEUX gives a cartridge: it loads PRG into a buffer rounded up to a power of two (0xFF where the file has
+ * nothing), CHR after it the same way (an exponent-form NES 2.0 CHR size is not rounded), and hashes both buffers. So
+ * header, trainer and trailing bytes never count; for the usual power-of-two sizes this is the MD5 of the declared
+ * PRG + CHR bytes. (FCEUX reads odd-sized PRG unrounded for a few mappers; those files are rare and not modelled.)
+ */
+function fceuxMd5(bytes: Uint8Array, start: number, prgBytes: number, chrBytes: number, chrExponentForm: boolean): string {
+  const prgHashed = powerOfTwoAtLeast(prgBytes);
+  const chrHashed = chrExponentForm ? chrBytes : powerOfTwoAtLeast(chrBytes);
+  const image = new Uint8Array(prgHashed + chrHashed).fill(0xff);
+  image.set(bytes.subarray(start, Math.min(bytes.length, start + prgHashed)), 0);
+  if (chrHashed > 0) image.set(bytes.subarray(Math.min(bytes.length, start + prgHashed), Math.min(bytes.length, start + prgHashed + chrHashed)), prgHashed);
+  return md5Hex(image);
+}
+
+function powerOfTwoAtLeast(n: number): number {
+  if (n === 0) return 0;
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** One line on what an identity covers in this file, for messages where two identities differ. */
+export function describeRomLayout(info: RomInfo): string {
+  const l = info.layout;
+  if (!l) return `${info.name} (md5 ${info.md5NoHeader})`;
+  const parts = [`16 header`, l.trainerBytes ? `${l.trainerBytes} trainer` : '', `${l.prgBytes} PRG`, `${l.chrBytes} CHR`, l.trailingBytes ? `${l.trailingBytes} trailing, not hashed` : ''];
+  return `${info.name}: ${l.fileBytes} bytes = ${parts.filter(Boolean).join(' + ')}; PRG+CHR md5 ${info.md5NoHeader}`;
 }
 
 /** Reads a ROM file and parses its header; missing files and bad images reject with one clear line. */

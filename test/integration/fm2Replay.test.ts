@@ -109,7 +109,7 @@ describe('FM2 export replays in the real FCEUX', () => {
     for (const ep of [0, 1]) {
       const manifest = JSON.parse(readFileSync(join(dir, `episode-000${ep}.json`), 'utf8')) as EpisodeManifest;
       assert.equal(manifest.rows, 300);
-      assert.equal(manifest.fm2.leadIn, RAM_MAP.warmupFramesFor('embedded') + 1, 'power-on frame + warmup frames are blank');
+      assert.equal(manifest.fm2.leadIn, RAM_MAP.warmupFramesFor('embedded'), 'one blank line per warmup frame (frame id = movie line)');
       const r = await replay(join(dir, `episode-000${ep}.fm2`), lua);
       assert.equal(r.length, manifest.fm2.lines, 'FCEUX read every input line');
       assert.equal(r.framecount, manifest.fm2.lines, 'stopped right after the last line');
@@ -134,10 +134,10 @@ describe('FM2 export replays in the real FCEUX', () => {
     await run('embedded');
     await run('fceux');
     const rows = (emulator: string) => readFileSync(join(base, emulator, 'episode-0000.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    const key = (r: Record<string, unknown>) => JSON.stringify([r.step, r.actions, r.reward, r.vars, r.terminated, r.truncated]);
+    const key = (r: Record<string, unknown>) => JSON.stringify([r.step, r.frame, r.actions, r.reward, r.vars, r.terminated, r.truncated]);
     const [e, f] = [rows('embedded'), rows('fceux')];
     assert.equal(e.length, 300);
-    assert.deepEqual(e.map(key), f.map(key), 'same seed, same dataset on jsnes and FCEUX');
+    assert.deepEqual(e.map(key), f.map(key), 'same seed, same dataset on jsnes and FCEUX, frame ids included');
     const me = JSON.parse(readFileSync(join(base, 'embedded', 'episode-0000.json'), 'utf8')) as EpisodeManifest;
     const mf = JSON.parse(readFileSync(join(base, 'fceux', 'episode-0000.json'), 'utf8')) as EpisodeManifest;
     assert.deepEqual([me.startFrame, mf.startFrame], [RAM_MAP.warmupFramesFor('embedded'), RAM_MAP.warmupFramesFor('fceux')]);

@@ -33,7 +33,7 @@ export interface RamMapData {
   done: readonly DoneCondition[];
   /**
    * Frames run with no input after power-on before episode 0 starts (the game's boot, while RAM is still uninitialised);
-   * per emulator when they count differently (FCEUX's frame count runs one ahead of jsnes for the same machine state).
+   * optionally per emulator (both emulators number frames alike, so one number fits both unless a game boots differently).
    */
   warmupFrames?: number | Partial<Record<EmulatorKind, number>>;
 }

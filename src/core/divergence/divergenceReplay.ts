@@ -66,7 +66,7 @@ export class LineReplayer {
     return this.cur;
   }
 
-  /** Frame id this emulator gives step s (FCEUX counts one ahead of jsnes for the same line). */
+  /** Frame id this emulator gives step s (movie line = frame id on both emulators; see fm2LineForFrame). */
   frameOf(step: number): number {
     return this.o.startLine + step - fm2LineForFrame(this.kind, 0);
   }

@@ -158,7 +158,7 @@ export function fm2ChecksumToMd5(value: string): string {
 export interface Fm2WriteOptions {
   /** ROM name as FCEUX shows it (usually the file name without extension). */
   romFilename: string;
-  /** MD5 of the ROM without its 16-byte iNES header (RomInfo.md5NoHeader): what FCEUX checks on replay. */
+  /** MD5 of the ROM's PRG + CHR as FCEUX hashes them (RomInfo.md5NoHeader): what FCEUX checks on replay. */
   romMd5NoHeaderHex: string;
   /** 8-4-4-4-12 hex; a random one when omitted. */
   guid?: string;
@@ -216,11 +216,11 @@ function show(v: unknown): string {
 }
 
 /**
- * FM2 line (0-based) that carries the input for Lockstep frame id `frame`.
- * FCEUX frame ids are emu.framecount(), and line i is read while the count goes from i to i+1. jsnes reaches the same
- * machine state one frame earlier: after k frame() calls it matches FCEUX at framecount k+1 (measured on the demo ROM,
- * whole 2 KB RAM equal), so the embedded emulator's frame f is FCEUX's frame f+1.
+ * FM2 line (0-based) that carries the input for Lockstep frame id `frame`: line i is read while FCEUX's
+ * emu.framecount() goes from i to i+1. The embedded emulator numbers frames the same way (its first frame has no
+ * vblank, like FCEUX's "PPU dead" frames), so the line is the frame id on either emulator; the emulator is kept in the
+ * signature for movies whose frame ids an emulator counts differently.
  */
-export function fm2LineForFrame(kind: EmulatorKind, frame: number): number {
-  return kind === 'embedded' ? frame + 1 : frame;
+export function fm2LineForFrame(_kind: EmulatorKind, frame: number): number {
+  return frame;
 }

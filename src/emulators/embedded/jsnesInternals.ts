@@ -21,6 +21,8 @@ export interface JsnesPpu {
   palTable: object;
   /** When true jsnes blanks the 8-pixel border a TV would hide; Lockstep shows the whole picture. */
   clipToTvSize: boolean;
+  /** When true the next vblank sets no flag and raises no NMI (jsnes clears it at that vblank). */
+  nmiSuppressed: boolean;
 }
 
 export interface JsnesPapu {

@@ -8,6 +8,24 @@ export type { MachineSnapshot } from './machineSnapshot';
 
 const PRESSED = 0x41;
 
+/**
+ * FCEUX 2.6.5 runs two frames after power-on with the PPU "dead": the CPU runs a frame's worth of cycles each and no
+ * vblank comes, so the first vblank (and NMI) starts frame 3. jsnes starts just after a vblank and its first frame()
+ * ends at the next one. Both frames are a frame's worth of CPU cycles long; suppressing the vblank at the end of the
+ * first one makes the game see its first vblank at the same frame on both, so frame ids and states line up from
+ * power-on (measured: before this, FCEUX at frame k + 1 equalled jsnes at frame k).
+ */
+const FCEUX_DEAD_FRAME_WITH_VBLANK_IN_JSNES = 0;
+
+/**
+ * Work RAM at power-on as FCEUX 2.6.5 fills it by default (read from Lua before the game's first instruction on a
+ * fresh configuration): four 0x00 bytes, four 0xFF bytes, repeated. jsnes fills 0xFF with a few other bytes; a game
+ * that reads RAM before writing it would otherwise start differently on the two emulators.
+ */
+export function fillPowerOnRam(mem: Uint8Array): void {
+  for (let a = 0; a < WORK_RAM_SIZE; a++) mem[a] = a & 4 ? 0xff : 0x00;
+}
+
 export class NesMachine {
   private nes: JsnesNes;
   private frames = 0;
@@ -29,7 +47,7 @@ export class NesMachine {
     return new NesMachine(jsnes.NES, romBytes.slice());
   }
 
-  /** Frames run since power-on (or the restored snapshot's count). */
+  /** Frames run since power-on (or the restored snapshot's count), numbered like FCEUX's emu.framecount(). */
   get frameCount(): number {
     return this.frames;
   }
@@ -50,6 +68,7 @@ export class NesMachine {
     this.hold(1, buttons[0]);
     this.hold(2, buttons[1]);
     this.polled = false;
+    if (this.frames === FCEUX_DEAD_FRAME_WITH_VBLANK_IN_JSNES) nes.ppu.nmiSuppressed = true;
     try {
       nes.frame();
     } catch (err) {
@@ -119,6 +138,7 @@ export class NesMachine {
       throw new Error(`jsnes cannot load this ROM: ${(err as Error).message}`);
     }
     nes.ppu.clipToTvSize = false;
+    fillPowerOnRam(nes.cpu.mem);
     this.watchControllerReads(nes);
     return nes;
   }

@@ -8,7 +8,7 @@ import { decodeBase64Ram, encodeBase64, parseEmulatorToBridge } from '../../brid
 import { binaryFrameKind, decodeScreenFrame, decodeStateFrame, gdToRgba, type ScreenFrame } from '../../bridge/screenFrame';
 import type { EmulatorEvent, EmulatorFrame, EmulatorPort, RomInfo, SnapshotHandle, StepOptions } from '../../core/ports';
 import { NES_HEIGHT, NES_WIDTH, WORK_RAM_SIZE } from '../../core/nes';
-import { readRom } from '../rom';
+import { describeRomLayout, readRom } from '../rom';
 import { FceuxProcess, type FceuxExit } from './fceuxProcess';
 import { ScreenFile } from './screenFile';
 import { locateFceux, lockstepLuaPath } from './fceuxLocator';
@@ -451,7 +451,7 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
     const helloRom = link.hello.rom as { name?: unknown; md5?: unknown } | undefined;
     const md5 = typeof helloRom?.md5 === 'string' ? helloRom.md5.toLowerCase() : '';
     if (this.rom && md5 !== '' && md5 !== this.rom.md5NoHeader && md5 !== this.rom.md5) {
-      const why = `FCEUX is running ${String(helloRom?.name)} (md5 ${md5}), but this session's ROM is ${this.rom.name} (md5 ${this.rom.md5NoHeader})`;
+      const why = wrongRomMessage(String(helloRom?.name), md5, this.rom);
       this.log('error', why);
       link.sendJson({ type: 'quit', code: 5, reason: why });
       link.close(CLOSE.normal, 'wrong ROM');
@@ -792,4 +792,17 @@ function resendAfterReconnect(e: Incoming): Verdict {
 function frameOf(ev: Incoming): EmulatorFrame {
   if (ev.kind !== 'state') throw new Error(`expected a state from FCEUX, got ${ev.kind}`);
   return ev.frame;
+}
+
+/**
+ * Why FCEUX's game is not this session's ROM. Both sides hash PRG + CHR as the header declares (FCEUX's identity), so
+ * trailing bytes never cause this: what is left is another file, another dump, or a header declaring other sizes.
+ */
+function wrongRomMessage(fceuxName: string, fceuxMd5: string, rom: RomInfo): string {
+  const stem = (name: string) => name.replace(/^.*[\\/]/, '').replace(/\.nes$/i, '');
+  const sameName = stem(fceuxName) === stem(rom.name);
+  const hint = sameName
+    ? 'same file name, other PRG/CHR bytes: the file changed after FCEUX loaded it, or its header declares other PRG/CHR sizes than FCEUX read'
+    : 'another file';
+  return `FCEUX is running ${fceuxName} (PRG+CHR md5 ${fceuxMd5}), but this session's ROM is ${describeRomLayout(rom)} (${hint})`;
 }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EMBEDDED_MAPPERS, assertMapperSupported, parseRom, readRom } from '../../../src/emulators/rom';
+import { EMBEDDED_MAPPERS, assertMapperSupported, describeRomLayout, parseRom, readRom } from '../../../src/emulators/rom';
 
 const DEMO = join(__dirname, '../../../roms/demo/demo.nes');
 
@@ -38,7 +38,7 @@ describe('rom', () => {
     assert.equal(info.prgBanks, demo[4]);
     assert.equal(info.chrBanks, demo[5]);
     assert.equal(info.md5, createHash('md5').update(demo).digest('hex'));
-    assert.equal(info.md5NoHeader, createHash('md5').update(demo.subarray(16)).digest('hex'));
+    assert.equal(info.md5NoHeader, createHash('md5').update(demo.subarray(16)).digest('hex'), 'no trainer, no trailing bytes: PRG + CHR is all but the header');
     assert.notEqual(info.md5, info.md5NoHeader);
   });
 
@@ -126,5 +126,32 @@ describe('rom', () => {
     const e = parseRom(expo, 'n2e.nes');
     assert.deepEqual([e.mapper, e.prgBanks, e.chrBanks], [0, 2, 2]);
     assert.throws(() => parseRom(expo.subarray(0, 40000), 'n2e.nes'), /promises 45072/);
+  });
+
+  test('the identity is FCEUX\'s: PRG + CHR as declared, without trailing bytes or a trainer; the layout says what was left out', () => {
+    const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
+    const prgChr = demo.subarray(16);
+    const trailing = new Uint8Array(demo.length + 4096).fill(0xa5);
+    trailing.set(demo);
+    const info = parseRom(trailing, 'trailing.nes');
+    assert.equal(info.md5NoHeader, md5(prgChr));
+    assert.equal(info.md5, md5(trailing));
+    assert.deepEqual(info.layout, { fileBytes: demo.length + 4096, trainerBytes: 0, prgBytes: 0x4000, chrBytes: 0x2000, trailingBytes: 4096 });
+    assert.match(describeRomLayout(info), /^trailing\.nes: 28688 bytes = 16 header \+ 16384 PRG \+ 8192 CHR \+ 4096 trailing, not hashed; PRG\+CHR md5 [0-9a-f]{32}$/);
+
+    const trained = new Uint8Array(demo.length + 512);
+    trained.set(demo.subarray(0, 16));
+    trained[6] |= 0x04;
+    trained.fill(0x77, 16, 16 + 512);
+    trained.set(prgChr, 16 + 512);
+    assert.equal(parseRom(trained, 'trained.nes').md5NoHeader, md5(prgChr));
+  });
+
+  test('a PRG size that is not a power of two is hashed rounded up, padded with 0xFF like FCEUX', () => {
+    const rom = image([3, 0], 3 * 0x4000, 0);
+    rom.fill(0x11, 16);
+    const padded = new Uint8Array(4 * 0x4000).fill(0xff);
+    padded.fill(0x11, 0, 3 * 0x4000);
+    assert.equal(parseRom(rom, 'odd.nes').md5NoHeader, createHash('md5').update(padded).digest('hex'));
   });
 });

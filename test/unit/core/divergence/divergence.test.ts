@@ -129,7 +129,7 @@ describe('divergence finder on recordings of the demo ROM', () => {
     const r = await findDivergence(await source(noSidecarA), await source(noSidecarB), await env());
     assert.equal(r.diverged, true);
     assert.deepEqual(r.frames, [DIVERGE_AT, DIVERGE_AT]);
-    assert.equal(r.step, DIVERGE_AT - 4, 'the demo episode starts at frame 4');
+    assert.equal(r.step, DIVERGE_AT - 5, 'the demo episode starts at frame 5 (its warmup), on either emulator');
     assert.equal(r.cause, 'inputs');
     assert.deepEqual(r.inputs, [[baseInput(DIVERGE_AT), 0], [baseInput(DIVERGE_AT) ^ 0xc1, 0]]);
     const pad1 = r.bytes.find((d) => d.address === 0x1c);
@@ -142,9 +142,9 @@ describe('divergence finder on recordings of the demo ROM', () => {
     // Both sides replayed from power-on once (same inputs and fingerprints before the frame: one replay serves both).
     assert.ok(r.counters.framesReplayed <= DIVERGE_AT + 3, `replayed ${r.counters.framesReplayed}`);
     assert.equal(r.around.length, 11);
-    assert.deepEqual(r.around.filter((x) => x.differ).map((x) => x.step), [DIVERGE_AT - 4]);
+    assert.deepEqual(r.around.filter((x) => x.differ).map((x) => x.step), [DIVERGE_AT - 5]);
     assert.ok(r.screens[0] && r.screens[1], 'both screens captured');
-    assert.match(r.message, /^first divergence at frame 1234 \(step 1230\): inputs differ/);
+    assert.match(r.message, /^first divergence at frame 1234 \(step 1229\): inputs differ/);
   });
 
   test('with snapshot sidecars the same answer costs a replay of at most one interval per side', async () => {
@@ -171,7 +171,7 @@ describe('divergence finder on recordings of the demo ROM', () => {
     assert.equal(r.diverged, false, r.message);
     assert.equal(r.search, 'forward');
     assert.equal(r.stepsCompared, STEPS);
-    assert.equal(r.counters.framesReplayed, STEPS + 4, 'the live side alone ran: warmup and every step');
+    assert.equal(r.counters.framesReplayed, STEPS + 5, 'the live side alone ran: warmup and every step');
   });
 
   test('a run edited by a RAM write at frame 600: the edit shows as the state after frame 599, and a live replay does not reproduce it', async () => {
@@ -195,7 +195,7 @@ describe('divergence finder on recordings of the demo ROM', () => {
     const div = other.desyncs.filter((e) => e.type === 'state_divergence');
     assert.equal(div.length, 1, JSON.stringify(other.desyncs));
     assert.equal(div[0].frame, DIVERGE_AT + 1);
-    assert.match(div[0].message, /RAM fingerprint of reference .* \(step 1231, its frame 1235\)/);
+    assert.match(div[0].message, /RAM fingerprint of reference .* \(step 1230, its frame 1235\)/);
   });
 
   test('bad sources are refused with a sentence naming the problem', async () => {

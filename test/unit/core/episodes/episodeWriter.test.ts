@@ -62,7 +62,7 @@ describe('episode exporter: files of a finished episode', () => {
     assert.equal(movie.header.romFilename, 'demo');
     assert.equal(movie.header.guid, '01234567-89AB-CDEF-0123-456789ABCDEF');
     const lead = fm2LineForFrame('embedded', start);
-    assert.equal(lead, 5);
+    assert.equal(lead, start, 'power-on and warmup lines: one per frame before the start frame');
     assert.equal(movie.frames.length, lead + 50);
     assert.ok(movie.frames.slice(0, lead).every((f) => f.ports[0] === 0 && f.ports[1] === 0 && f.commands === 0));
     assert.deepEqual(movie.frames.slice(lead).map((f) => f.ports), jsonl.map((r) => r.actions));
@@ -82,9 +82,9 @@ describe('episode exporter: files of a finished episode', () => {
     assert.deepEqual(readdirSync(dir).sort(), ['episode-0000.csv', 'episode-0000.fm2', 'episode-0000.json', 'episode-0000.jsonl', 'session.json']);
   });
 
-  test('FM2 alignment: embedded frame f is line f+1, FCEUX frame f is line f', () => {
-    assert.equal(fm2LineForFrame('embedded', 0), 1);
-    assert.equal(fm2LineForFrame('embedded', 4), 5);
+  test('FM2 alignment: frame f is line f on both emulators (the embedded emulator numbers frames like FCEUX)', () => {
+    assert.equal(fm2LineForFrame('embedded', 0), 0);
+    assert.equal(fm2LineForFrame('embedded', 5), 5);
     assert.equal(fm2LineForFrame('fceux', 5), 5);
   });
 

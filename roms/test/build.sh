@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the power-on probe test ROMs with ca65/ld65 (Debian package cc65): bash roms/test/build.sh [output-folder]
+# poweron.nes is the probe; trailing.nes is the same image with 4 KiB past what its header declares.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+out="${1:-$here}"
+
+for tool in ca65 ld65; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "build.sh: $tool not found; install the cc65 package (apt-get install cc65)" >&2
+    exit 127
+  fi
+done
+
+# Objects go to a private temp dir so parallel builds (tests) never share intermediates.
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+ca65 --cpu 6502 -o "$work/poweron.o" "$here/poweron.s"
+ld65 -C "$here/nrom.cfg" -o "$out/poweron.nes" "$work/poweron.o"
+ld65 -C "$here/trailing.cfg" -o "$out/trailing.nes" "$work/poweron.o"
+echo "built $out/poweron.nes ($(wc -c <"$out/poweron.nes") bytes) and $out/trailing.nes ($(wc -c <"$out/trailing.nes") bytes)"

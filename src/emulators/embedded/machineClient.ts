@@ -1,6 +1,7 @@
 // EmulatorPort over machine requests: the part the worker-backed and in-process embedded emulators share.
 import type { ButtonPair } from '../../core/buttons';
 import { TypedEmitter } from '../../core/typedEmitter';
+import type { ReplayResult, ReplayWrite, TimeTravelPort } from '../../core/history/timeTravelPort';
 import type {
   EmulatorEvent,
   EmulatorFrame,
@@ -15,7 +16,7 @@ import type { MachineReplyBody, MachineRequestBody } from './workerProtocol';
 /** Epoch-based wall clock with sub-millisecond resolution. */
 export const wallClockMs = (): number => performance.timeOrigin + performance.now();
 
-export abstract class MachineClient implements EmulatorPort {
+export abstract class MachineClient implements EmulatorPort, TimeTravelPort {
   readonly kind = 'embedded' as const;
   private readonly events = new TypedEmitter<{ event: EmulatorEvent }>();
   /** Handles this port issued and has not dropped; a handle not in here is refused before reaching the machine. */
@@ -76,6 +77,25 @@ export abstract class MachineClient implements EmulatorPort {
     return this.frameFrom(await this.request({ type: 'reset', screen: wantScreen(options) }));
   }
 
+  saveKeyframe(id: number, withScreen: boolean): void {
+    this.fireAndForget({ type: 'keyframe', keyframe: id, withScreen }, 'saveKeyframe');
+  }
+
+  dropKeyframe(id: number): void {
+    this.fireAndForget({ type: 'dropKeyframe', keyframe: id }, 'dropKeyframe');
+  }
+
+  async replay(id: number, buttons: Uint8Array, writes: ReplayWrite[], options?: StepOptions): Promise<ReplayResult> {
+    const reply = expect(await this.request({ type: 'replay', keyframe: id, buttons, writes, screen: wantScreen(options) }), 'frame');
+    if (!reply.rams) throw new Error('embedded emulator answered a replay without its RAM trail');
+    return { frame: this.frameFrom(reply), rams: reply.rams };
+  }
+
+  async keyframeStats(): Promise<{ bytes: number; count: number }> {
+    const r = expect(await this.request({ type: 'keyframeStats' }), 'keyframeStats');
+    return { bytes: r.bytes, count: r.count };
+  }
+
   onEvent(listener: (e: EmulatorEvent) => void): () => void {
     return this.events.on('event', listener);
   }
@@ -91,6 +111,16 @@ export abstract class MachineClient implements EmulatorPort {
 
   protected emit(e: EmulatorEvent): void {
     this.events.emit('event', e);
+  }
+
+  /** A request whose answer nobody waits for: an error reply is logged, a gone machine ignored. */
+  private fireAndForget(body: MachineRequestBody, what: string): void {
+    this.request(body).then(
+      (reply) => {
+        if (reply.type === 'error') this.emit({ type: 'log', level: 'warn', message: `${what}: ${reply.message}` });
+      },
+      () => undefined,
+    );
   }
 
   private ownHandle(handle: SnapshotHandle): void {

@@ -1,4 +1,6 @@
 // Serves machine requests against one NesMachine and its snapshots: the logic the worker and the in-process emulator share.
+import { WORK_RAM_SIZE as RAM_SIZE } from '../../core/nes';
+import { KeyframeStore } from './keyframeStore';
 import { NesMachine, type MachineSnapshot } from './nesMachine';
 import type { FrameReply, MachineReplyBody, MachineRequestBody } from './workerProtocol';
 
@@ -6,6 +8,7 @@ export class MachineSession {
   private machine: NesMachine | undefined;
   private readonly snapshots = new Map<number, MachineSnapshot>();
   private nextSnapshotId = 1;
+  private readonly keyframes = new KeyframeStore();
 
   /** Answers one request; failures come back as an error reply, never as a throw. */
   async handle(req: MachineRequestBody): Promise<MachineReplyBody> {
@@ -19,6 +22,7 @@ export class MachineSession {
   /** Forgets every snapshot (the emulator closed). */
   clear(): void {
     this.snapshots.clear();
+    this.keyframes.clear();
   }
 
   private async dispatch(req: MachineRequestBody): Promise<MachineReplyBody> {
@@ -27,6 +31,7 @@ export class MachineSession {
         const machine = await NesMachine.create(req.rom);
         this.machine = machine;
         this.snapshots.clear(); // they belong to the previous ROM
+        this.keyframes.clear();
         return this.frameReply(machine, req.screen);
       }
       case 'step': {
@@ -60,6 +65,16 @@ export class MachineSession {
         m.reset();
         return this.frameReply(m, req.screen);
       }
+      case 'keyframe':
+        this.keyframes.save(req.keyframe, this.running().snapshot(), req.withScreen);
+        return { type: 'done' };
+      case 'dropKeyframe':
+        this.keyframes.drop(req.keyframe);
+        return { type: 'done' };
+      case 'replay':
+        return this.replay(req);
+      case 'keyframeStats':
+        return { type: 'keyframeStats', bytes: this.keyframes.bytes, count: this.keyframes.count };
       default: {
         const _exhaustive: never = req;
         throw new Error(`unknown request ${JSON.stringify((_exhaustive as { type?: unknown }).type)}`);
@@ -71,6 +86,26 @@ export class MachineSession {
   running(): NesMachine {
     if (!this.machine) throw new Error('no ROM loaded: call start() first');
     return this.machine;
+  }
+
+  /** Keyframe, then the recorded frames with their RAM writes, all in this thread: one round trip per restore. */
+  private async replay(req: Extract<MachineRequestBody, { type: 'replay' }>): Promise<MachineReplyBody> {
+    const m = this.running();
+    const { snapshot } = await this.keyframes.load(req.keyframe);
+    m.restore(snapshot);
+    const n = req.buttons.length >> 1;
+    const rams = new Uint8Array((n + 1) * RAM_SIZE);
+    let w = 0;
+    const writes = [...req.writes].sort((a, b) => a.at - b.at);
+    for (let i = 0; ; i++) {
+      for (; w < writes.length && writes[w].at === i; w++) m.writeRam(writes[w].address, writes[w].bytes);
+      rams.set(m.ram(), i * RAM_SIZE);
+      if (i === n) break;
+      m.frame([req.buttons[2 * i], req.buttons[2 * i + 1]]);
+    }
+    const reply = this.frameReply(m, req.screen) as FrameReply;
+    reply.rams = rams;
+    return reply;
   }
 
   private frameReply(m: NesMachine, screen: boolean): MachineReplyBody {

@@ -1,7 +1,14 @@
 // The one typed definition of the messages between EmbeddedEmulator (main thread) and its jsnes worker.
 
 /** Bumped on any incompatible change; the worker refuses requests of another version. */
-export const WORKER_PROTOCOL_VERSION = 1;
+export const WORKER_PROTOCOL_VERSION = 2;
+
+/** A RAM write the session history replays at the state with this index (0 = the keyframe's own state). */
+export interface ReplayWrite {
+  at: number;
+  address: number;
+  bytes: Uint8Array;
+}
 
 /** A request without its correlation id: what the emulator front-ends build. */
 export type MachineRequestBody =
@@ -12,7 +19,12 @@ export type MachineRequestBody =
   | { type: 'save' }
   | { type: 'load'; snapshot: number; screen: boolean }
   | { type: 'drop'; snapshot: number }
-  | { type: 'reset'; screen: boolean };
+  | { type: 'reset'; screen: boolean }
+  | { type: 'keyframe'; keyframe: number; withScreen: boolean }
+  | { type: 'dropKeyframe'; keyframe: number }
+  /** Restores a keyframe and runs `buttons` (2 bytes a frame) applying `writes`; the reply carries every state's RAM. */
+  | { type: 'replay'; keyframe: number; buttons: Uint8Array; writes: ReplayWrite[]; screen: boolean }
+  | { type: 'keyframeStats' };
 
 export type MachineRequest = MachineRequestBody & { id: number; version: number };
 
@@ -23,12 +35,15 @@ export interface FrameReply {
   lag: boolean;
   ram: Uint8Array;
   screen?: Uint8Array;
+  /** Replay only: the RAM of every state the replay went through, 2 KB each, the keyframe's first. */
+  rams?: Uint8Array;
 }
 
 export type MachineReplyBody =
   | FrameReply
   | { type: 'saved'; snapshot: number; frame: number }
   | { type: 'done' }
+  | { type: 'keyframeStats'; bytes: number; count: number }
   | { type: 'error'; message: string };
 
 export type MachineReply = MachineReplyBody & { id: number };
@@ -38,5 +53,6 @@ export function replyTransferList(reply: MachineReplyBody): ArrayBuffer[] {
   if (reply.type !== 'frame') return [];
   const list = [reply.ram.buffer as ArrayBuffer];
   if (reply.screen) list.push(reply.screen.buffer as ArrayBuffer);
+  if (reply.rams) list.push(reply.rams.buffer as ArrayBuffer);
   return list;
 }

@@ -15,6 +15,8 @@ import { RunAheadEngine, type FrameEndKind, type RunAheadEvent, type RunAheadFra
 import { isStateExporter } from '../ports';
 import type { ReferenceTrack } from '../divergence/referenceTrack';
 import type { EpisodeEnd, FrameRow, RowSink } from './rows';
+import { SessionHistory, type SessionHistoryOptions } from '../history/sessionHistory';
+import { isTimeTravelPort } from '../history/timeTravelPort';
 
 export interface RuntimeStateBuffered {
   ram: Uint8Array;
@@ -73,6 +75,11 @@ export interface RuntimeOptions {
   snapshotEvery?: number;
   /** A recorded run to compare against: the first frame whose fingerprint differs is a state_divergence desync (once per episode). */
   reference?: ReferenceTrack;
+  /**
+   * Keep the whole session (SessionHistory) for step back and travel, instead of the last stepBackDepth frames of the
+   * episode. Only with an emulator that keeps keyframes (TimeTravelPort) in lockstep mode; ignored otherwise.
+   */
+  history?: SessionHistoryOptions;
 }
 
 /** Raised when recovery gives up; the run stops, rows recorded so far are kept. */
@@ -130,6 +137,12 @@ export class LockstepRuntime {
   private fault?: RuntimeFault;
   private agentTerminatedAt: number | null = null;
   private history: HistoryEntry[] = [];
+  /** The whole session, when kept (options.history); replaces the ring above. */
+  private readonly session?: SessionHistory;
+  /** The held state's tick in the session history. */
+  private tick = -1;
+  /** Set while the held state is in a finished episode: forward motion replays the record up to this tick (the present). */
+  private replayingUntil: number | null = null;
   private started = false;
   private closed = false;
   /** Run-ahead mode: the engine for the current episode. */
@@ -156,6 +169,25 @@ export class LockstepRuntime {
       peers: clockPeers(deps), intervalFrames: s.clockSyncInterval, timeoutMs: s.heartbeatIntervalMs, now: this.now,
       onRound: (r) => this.onClockRound(r),
     });
+    if (options.history && s.mode !== 'runahead' && isTimeTravelPort(deps.emulator)) {
+      const log = options.history.log ?? ((level: 'info' | 'warn', message: string) => this.events.emit('log', { level, message }));
+      this.session = new SessionHistory(deps.emulator, { ...options.history, log });
+    }
+  }
+
+  /** The session history (every held state of every episode), when kept. */
+  get sessionHistory(): SessionHistory | undefined {
+    return this.session;
+  }
+
+  /** The held state's tick in the session history (-1 without one). */
+  get currentTick(): number {
+    return this.tick;
+  }
+
+  /** True while the held state is in a finished episode: advancing replays the record instead of asking the agents. */
+  get replayingPast(): boolean {
+    return this.replayingUntil !== null;
   }
 
   get romInfo(): RomInfo | undefined {
@@ -187,10 +219,10 @@ export class LockstepRuntime {
     return this.players.length;
   }
   get canStepBack(): boolean {
-    return this.history.length > 0;
+    return this.session ? this.tick > this.session.oldestTick : this.history.length > 0;
   }
   get historyDepth(): number {
-    return this.history.length;
+    return this.session ? Math.max(0, this.tick - this.session.oldestTick) : this.history.length;
   }
   get wantsScreens(): boolean {
     return !!this.options.captureScreens || this.deps.agents.some((a) => a?.wantsScreen);
@@ -225,6 +257,7 @@ export class LockstepRuntime {
     if (this.wantsScreens && !hasScreen(first)) first = await this.deps.emulator.current({ screen: true });
     this.episodeStart = await this.deps.emulator.saveSnapshot();
     this.enterEpisode(first);
+    this.recordHeld(first);
     this.checkReference(first);
     this.clocks.connected(first.frame);
     return first;
@@ -258,6 +291,7 @@ export class LockstepRuntime {
     const cur = this.requireCurrent();
     if (this.fault) throw this.fault;
     if (this.runAhead) return this.clocked(await this.advanceRunAhead());
+    if (this.replayingUntil !== null) return this.replayForward();
     const desyncs: DesyncEvent[] = [];
     const off = this.events.on('desync', (e) => desyncs.push(e));
     try {
@@ -288,6 +322,10 @@ export class LockstepRuntime {
 
   /** Steps back n frames from the snapshot ring: RAM, screen, frame id, buffers, episode counters and recorded rows. */
   async stepBack(n = 1): Promise<EmulatorFrame> {
+    if (this.session) {
+      if (n < 1 || this.tick <= this.session.oldestTick) throw new Error(`nothing to step back to: tick ${this.tick} is the oldest reachable`);
+      return this.travelTo(Math.max(this.session.oldestTick, this.tick - n));
+    }
     if (n < 1 || this.history.length === 0) throw new Error('nothing to step back to');
     const k = Math.min(n, this.history.length);
     const target = this.history[this.history.length - k];
@@ -307,6 +345,78 @@ export class LockstepRuntime {
     return restored;
   }
 
+  /**
+   * Holds the state of session tick `tick` (any episode), restored from the history and checked by its determinism
+   * guard. Within the current episode the run goes on from there (later ticks and rows are dropped, as with step back);
+   * in a finished episode the past is read-only: advancing replays the recorded inputs until the present.
+   */
+  async travelTo(tick: number): Promise<EmulatorFrame> {
+    const h = this.session;
+    if (!h) throw new Error('travel needs the session history (timeTravel on, embedded emulator, lockstep mode)');
+    if (!this.cur) throw new Error('runtime not started');
+    if (!Number.isInteger(tick) || tick < h.oldestTick || tick > h.headTick) {
+      throw new Error(`tick ${tick} is outside the reachable history (${h.oldestTick}..${h.headTick})`);
+    }
+    const present = h.episodes.at(-1)!;
+    const { frame, state } = await h.restore(tick, { screen: this.wantsScreens });
+    this.episode = state.episode;
+    this.step = state.step;
+    this.episodeStartFrame = state.frame - state.step;
+    this.lastButtons = [...state.lastButtons];
+    this.returns = [...state.returns];
+    this.lastRewards = [...state.lastRewards];
+    this.tick = tick;
+    if (tick >= present.firstTick) {
+      h.truncateAfter(tick);
+      this.replayingUntil = null;
+      this.options.recorder?.truncate(this.episode, this.step);
+      this.rewindBuffer(frame.frame);
+    } else {
+      this.replayingUntil = h.headTick;
+      this.buffer.clear();
+    }
+    this.setCurrent(frame);
+    return frame;
+  }
+
+  /** One recorded frame forward from the past (no agents asked, nothing recorded), checked like a restore. */
+  private async replayForward(): Promise<FrameOutcome> {
+    const h = this.session!;
+    const next = this.tick + 1;
+    let frame: EmulatorFrame;
+    if (h.startsEpisode(next)) {
+      frame = await this.deps.emulator.loadSnapshot(this.episodeStart!, { screen: this.wantsScreens });
+    } else {
+      frame = await this.deps.emulator.step(h.buttonsAt(this.tick), { screen: this.wantsScreens });
+    }
+    const writes = h.writesAt(next);
+    for (const w of writes) await this.deps.emulator.writeRam(w.address, w.bytes);
+    if (writes.length) frame = await this.deps.emulator.current({ screen: this.wantsScreens });
+    h.check(next, frame.ram);
+    const state = h.stateAt(next);
+    const endedEpisode = state.episode !== this.episode;
+    this.episode = state.episode;
+    this.step = state.step;
+    this.episodeStartFrame = state.frame - state.step;
+    this.lastButtons = [...state.lastButtons];
+    this.returns = [...state.returns];
+    this.lastRewards = [...state.lastRewards];
+    this.tick = next;
+    if (next >= this.replayingUntil!) this.replayingUntil = null;
+    if (endedEpisode) this.buffer.clear();
+    this.setCurrent(frame);
+    return { advanced: true, frame: frame.frame, desyncs: [] };
+  }
+
+  /** Adds the held state to the session history as a new tick. */
+  private recordHeld(f: EmulatorFrame): void {
+    if (!this.session) return;
+    this.tick = this.session.held(
+      { episode: this.episode, step: this.step, frame: f.frame, lastButtons: this.lastButtons, returns: this.returns, lastRewards: this.lastRewards },
+      f.ram,
+    );
+  }
+
   /** The observation an agent would get for the held frame. */
   observation(player: 0 | 1, withScreen = false): Observation {
     const cur = this.requireCurrent();
@@ -314,6 +424,7 @@ export class LockstepRuntime {
   }
 
   async writeRam(address: number, bytes: Uint8Array): Promise<EmulatorFrame> {
+    if (this.replayingUntil !== null) throw new Error('the held frame is in a finished episode (read-only past): step or continue to the present, or travel into the current episode, before writing RAM');
     if (this.runAhead && this.runAhead.speculativeFrames > 0) {
       // The edit applies to the confirmed state: frames run ahead on predictions are dropped and will run again.
       await this.runAhead.rewindToConfirmed();
@@ -325,6 +436,7 @@ export class LockstepRuntime {
     const fresh = await this.deps.emulator.current({ screen: this.wantsScreens });
     this.runAhead?.replaceHead(fresh);
     this.setCurrent(fresh);
+    this.session?.wrote(address, bytes, fresh.ram);
     return fresh;
   }
 
@@ -338,6 +450,7 @@ export class LockstepRuntime {
   /** Ends the current episode early (user stop); recorded rows stay. */
   async stopEpisode(): Promise<EpisodeEnd | undefined> {
     if (!this.cur || this.step === 0) return undefined;
+    if (this.replayingUntil !== null) throw new Error('the held frame is in a finished episode: it has ended already');
     if (this.runAhead) {
       // Frames run ahead are promoted as they ran (wasSpeculative): the user stopped here, not at the last confirmed frame.
       await this.runAhead.stopHere();
@@ -500,6 +613,7 @@ export class LockstepRuntime {
     ev.recovery = describePlan(plan);
     this.metrics.recordDesync(ev.type);
     this.buffer.markDesync(cur.frame, ev.type);
+    this.session?.mark({ kind: 'desync', text: `${ev.type}: ${ev.message}`, desync: ev });
     this.events.emit('desync', ev);
     this.executeSimplePlan(plan, ev, p, cur);
     return plan;
@@ -647,7 +761,8 @@ export class LockstepRuntime {
       }
     }
     const ready = this.now();
-    const depth = this.options.stepBackDepth ?? 0;
+    const depth = this.session ? 0 : this.options.stepBackDepth ?? 0;
+    this.session?.stepped(buttons);
     if (depth > 0) {
       const snapshot = await this.deps.emulator.saveSnapshot();
       this.history.push({ snapshot, current: cur, episode: this.episode, step: this.step, lastButtons: [...this.lastButtons], returns: [...this.returns], lastRewards: [...this.lastRewards] });
@@ -713,14 +828,17 @@ export class LockstepRuntime {
       await this.options.recorder?.endEpisode(end, next.ram);
       for (const agent of this.deps.agents) await agent?.episodeEnd?.(end);
       this.events.emit('episodeEnd', end);
+      this.session?.episodeEnded(end.reason);
       this.episode++;
       this.clearHistory();
       const fresh = await this.deps.emulator.loadSnapshot(this.episodeStart!, { screen: this.wantsScreens });
       this.enterEpisode(fresh);
+      this.recordHeld(fresh);
       outcome.frame = fresh.frame;
       this.checkReference(fresh);
     } else {
       this.setCurrent(next);
+      this.recordHeld(next);
       this.checkReference(next);
     }
     this.events.emit('frame', { row, current: this.cur! });

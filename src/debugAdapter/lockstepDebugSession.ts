@@ -24,6 +24,7 @@ import { ExpressionError, formatValue, parseExpression, unknownNames, type Value
 import { toSessionSpec, type RequestKind } from './launchArgs';
 import { INDEXABLE_NAMES, StateScope, knownNames } from './stateScope';
 import { FrameSheetFile, type SheetStore } from './frameSheetFile';
+import { searchBackwards } from './historySearch';
 import { RAM_MEMORY_REFERENCE, VariablesView, memoryReferenceFor, parseMemoryReference } from './variablesView';
 import { WORK_RAM_SIZE as RAM_BYTES } from '../core/nes';
 
@@ -376,6 +377,7 @@ export class LockstepDebugSession extends DebugSession {
     const rt = this.built!.runtime;
     const bps = this.breakpoints!;
     bps.rebase(this.scope());
+    if (rt.sessionHistory) return this.reverseOverHistory();
     let lastYield = performance.now();
     while (rt.canStepBack) {
       if (this.terminating) return;
@@ -393,7 +395,35 @@ export class LockstepDebugSession extends DebugSession {
     this.stopAt('step', { description: `Reached the oldest kept frame (${rt.current?.frame})` });
   }
 
+  /** Reverse continue with the session history: search the recorded past, then travel once to where it stops. */
+  private async reverseOverHistory(): Promise<void> {
+    const rt = this.built!.runtime;
+    const h = rt.sessionHistory!;
+    const found = await searchBackwards(h, rt.currentTick, this.breakpoints!, this.built!.ramMap, {
+      interrupted: () => this.terminating || this.pauseRequested,
+      yieldEveryMs: YIELD_EVERY_MS,
+    });
+    if (this.terminating) return;
+    await rt.travelTo(found.tick);
+    this.lastRow = undefined;
+    const s = h.stateAt(found.tick);
+    const where = `episode ${s.episode}, step ${s.step}, frame ${s.frame}`;
+    switch (found.kind) {
+      case 'hit':
+        h.mark({ kind: 'breakpoint', text: found.hit.description });
+        return this.stopAt(found.hit.reason, { description: `${found.hit.description} (going back; ${where})`, hitBreakpointIds: found.hit.ids });
+      case 'desync':
+        this.lastStop = { kind: 'desync', event: found.event, conditionError: found.conditionError };
+        return this.stopAt('exception', { description: `Desync: ${found.event.type} at frame ${found.event.frame} (going back; ${where})`, text: found.event.message });
+      case 'interrupted':
+        return this.stopAt('pause', { description: `Paused while going back (${where})` });
+      case 'oldest':
+        return this.stopAt('step', { description: `Reached the oldest reachable frame (${where})` });
+    }
+  }
+
   private noHistoryMessage(): string {
+    if (this.built?.runtime.sessionHistory) return 'No earlier frame: this is the oldest reachable frame of the session history.';
     return this.stepBackDepth > 0
       ? `No earlier frame kept: step back goes at most ${this.stepBackDepth} frames back and not past an episode start.`
       : 'Step back is off (stepBackDepth is 0 in the launch configuration).';

@@ -178,7 +178,9 @@ export class VariablesView {
       leaf('gate', gate ? `waiting for controller ${gate.waitingFor.map((w) => w + 1).join(' and ')} for frame ${gate.frame} (${Math.round(gate.sinceMs)} ms)` : 'not waiting'),
       leaf('on timeout', `${onTimeoutOf(runtime.gateMode)} (${ON_TIMEOUT_MEANING[onTimeoutOf(runtime.gateMode)]})`),
       leaf('pause until action', this.src.pauseUntilAction() ? 'on' : 'off'),
-      leaf('step back', `${runtime.historyDepth} of ${this.src.stepBackDepth} frames kept`),
+      leaf('step back', runtime.sessionHistory
+        ? `${runtime.historyDepth} frame(s) back to the oldest reachable (whole session, ${runtime.sessionHistory.episodes.length} episode(s))${runtime.replayingPast ? '; in a finished episode: going forward replays it' : ''}`
+        : `${runtime.historyDepth} of ${this.src.stepBackDepth} frames kept`),
       leaf('desyncs', String(runtime.detector.total())),
       leaf('frames run', String(this.src.framesRun())),
     );

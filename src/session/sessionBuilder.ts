@@ -121,6 +121,7 @@ export async function buildSession(spec: SessionSpec, options: BuildOptions = {}
         romPath, maxSteps: spec.maxSteps ?? null, captureScreens: spec.captureScreens, stepBackDepth: spec.stepBackDepth ?? 0, recorder: options.recorder,
         ...(snapshotEvery > 0 && emulatorKind === 'embedded' ? { snapshotEvery } : {}),
         ...(reference ? { reference } : {}),
+        ...(spec.timeTravel !== false && (spec.stepBackDepth ?? 0) > 0 ? { history: {} } : {}),
       },
     );
     terminated = (frame) => runtime.agentTerminated(frame);

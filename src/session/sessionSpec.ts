@@ -34,6 +34,8 @@ export interface SessionSpec {
   token?: string;
   captureScreens?: boolean;
   stepBackDepth?: number;
+  /** Keep the whole session for step back and travel (embedded emulator, lockstep mode); default on when stepBackDepth > 0. */
+  timeTravel?: boolean;
   /** Embedded emulator: a recording's rows carry the machine state every this many steps (snapshot sidecar); runs jsnes in process. */
   snapshotEvery?: number;
   /** A recording (folder, manifest) to compare every frame with: the first differing fingerprint is a state_divergence desync. */

@@ -48,10 +48,10 @@ describe('DAP: stepping frames', () => {
     assert.equal(existsSync(sheetPath), false, 'the frame sheet is removed when the session ends');
   });
 
-  test('lockstep.stepFrames runs exactly N frames; "frames N" in the console does the same; step back past the ring is a clear error', async () => {
+  test('lockstep.stepFrames runs exactly N frames; "frames N" in the console does the same; step back past the ring (timeTravel off) is a clear error', async () => {
     const h = await startHarness();
     try {
-      await h.launch(demoArgs('idle.js', { stepBackDepth: 5 }));
+      await h.launch(demoArgs('idle.js', { stepBackDepth: 5, timeTravel: false }));
       await h.next('stopped');
       const f0 = await h.frame();
       const r = await h.dc.customRequest('lockstep.stepFrames', { count: 25 });

@@ -41,7 +41,7 @@ export interface HistoryMarker {
 }
 
 export interface SessionHistoryOptions {
-  /** Ticks between keyframes (default 20). */
+  /** Ticks between keyframes (default 12). */
   keyframeEvery?: number;
   /** Bytes the history may hold, keyframes and RAM log together (default 256 MiB). */
   budgetBytes?: number;
@@ -59,7 +59,7 @@ export interface HistoryStats {
   budgetBytes: number;
 }
 
-const DEFAULT_KEYFRAME_EVERY = 20;
+const DEFAULT_KEYFRAME_EVERY = 12;
 const DEFAULT_BUDGET = 256 * 1024 * 1024;
 /** Keyframes between two budget checks (a check asks the emulator for its keyframe bytes). */
 const CHECK_EVERY = 64;

@@ -30,8 +30,9 @@ interface StoredKeyframe {
   block: Buffer;
   blockLength: number;
   delta: boolean;
-  /** References, not data: tiles are re-derived from VRAM on restore (see machineSnapshot). */
+  /** References, not data: tiles are re-derived from VRAM on restore (see machineSnapshot). Shared with the previous keyframe when the same. */
   ptTile: MachineSnapshot['ptTile'];
+  ptTileShared: boolean;
   owner: object;
   frameCount: number;
   lag: boolean;
@@ -51,6 +52,8 @@ export class KeyframeStore {
   /** Raw block of the first keyframe of each layout (with and without the picture): what later blocks are XORed with. */
   private readonly references = new Map<boolean, Uint8Array>();
   private storedBytes = 0;
+  /** The last keyframe's tile slots: CHR banks rarely switch, so most keyframes share one array of them. */
+  private lastPtTile: MachineSnapshot['ptTile'] | undefined;
 
   /** Encodes a snapshot as keyframe `id` (replacing one of that id); compression finishes in the background. */
   save(id: number, snap: MachineSnapshot, withScreen: boolean): void {
@@ -102,6 +105,7 @@ export class KeyframeStore {
   clear(): void {
     this.frames.clear();
     this.references.clear();
+    this.lastPtTile = undefined;
     this.storedBytes = 0;
   }
 
@@ -117,6 +121,7 @@ export class KeyframeStore {
       return slot;
     };
     const skeleton: Record<string, unknown> = {};
+    // A snapshot taken without the picture has none to leave out; one taken with it drops it here when not wanted.
     for (const s of SECTIONS) skeleton[s] = strip(s === 'ppu' && !withScreen ? withoutField(snap.ppu, 'buffer') : snap[s], slotFor);
     const block = new Uint8Array(offset);
     let at = 0;
@@ -134,7 +139,10 @@ export class KeyframeStore {
       deflateRawAsync(serialize(skeleton), { level: 1 }),
       deflateRawAsync(block, { level: 1 }),
     ]);
-    return { skeleton: skel, block: packed, blockLength: block.length, delta, ptTile: snap.ptTile, owner: snap.owner, frameCount: snap.frameCount, lag: snap.lag, withScreen };
+    const last = this.lastPtTile;
+    const shared = !!last && last.length === snap.ptTile.length && last.every((t, i) => t === snap.ptTile[i]);
+    const ptTile = shared ? last! : (this.lastPtTile = snap.ptTile);
+    return { skeleton: skel, block: packed, blockLength: block.length, delta, ptTile, ptTileShared: shared, owner: snap.owner, frameCount: snap.frameCount, lag: snap.lag, withScreen };
   }
 }
 
@@ -181,5 +189,5 @@ function xorInto(block: Uint8Array, reference: Uint8Array): void {
 }
 
 function sizeOf(k: StoredKeyframe): number {
-  return k.skeleton.byteLength + k.block.byteLength + k.ptTile.length * 8 + 128;
+  return k.skeleton.byteLength + k.block.byteLength + (k.ptTileShared ? 0 : k.ptTile.length * 8) + 128;
 }

@@ -66,7 +66,7 @@ export class MachineSession {
         return this.frameReply(m, req.screen);
       }
       case 'keyframe':
-        this.keyframes.save(req.keyframe, this.running().snapshot(), req.withScreen);
+        this.keyframes.save(req.keyframe, this.running().snapshot(!req.withScreen), req.withScreen);
         return { type: 'done' };
       case 'dropKeyframe':
         this.keyframes.drop(req.keyframe);

@@ -37,6 +37,8 @@ const CHANNELS = ['square1', 'square2', 'triangle', 'noise', 'dmc'] as const;
 export function captureMachine(
   nes: JsnesNes,
   meta: { owner: object; frameCount: number; lag: boolean },
+  /** Leave the picture (ppu.buffer) out: a keyframe restored only to run frames from does not need it. Restore then keeps the live one. */
+  withoutPicture = false,
 ): MachineSnapshot {
   const { cpu, ppu, papu, mmap } = nes;
   if (!mmap) throw new Error('cannot snapshot a machine with no ROM loaded');
@@ -45,8 +47,8 @@ export function captureMachine(
     // Only the crash latch: the rest of the NES object is options, callbacks and the ROM image.
     nes: ['crashed', nes.crashed ?? false],
     cpu: captureFields(cpu),
-    ppu: captureFields(ppu),
-    nameTables: ppu.nameTable.map(captureFields),
+    ppu: captureFields(ppu, withoutPicture ? 'buffer' : undefined),
+    nameTables: ppu.nameTable.map((t) => captureFields(t)),
     palTable: captureFields(ppu.palTable),
     ptTile: ppu.ptTile.slice(),
     papu: captureFields(papu),
@@ -73,10 +75,11 @@ export function restoreMachine(nes: JsnesNes, s: MachineSnapshot): void {
   restoreFields(nes.controllers[2], s.controllers[1]);
 }
 
-function captureFields(obj: object): Fields {
+function captureFields(obj: object, skip?: string): Fields {
   const out: Fields = [];
   const rec = obj as Record<string, unknown>;
   for (const key of Object.keys(rec)) {
+    if (key === skip) continue;
     const copy = copyValue(rec[key]);
     if (copy !== SKIP) out.push(key, copy);
   }

@@ -112,8 +112,9 @@ export class NesMachine {
     return out;
   }
 
-  snapshot(): MachineSnapshot {
-    return captureMachine(this.nes, { owner: this.owner, frameCount: this.frames, lag: this.lagged });
+  /** `withoutPicture`: see captureMachine (history keyframes taken between screens). */
+  snapshot(withoutPicture = false): MachineSnapshot {
+    return captureMachine(this.nes, { owner: this.owner, frameCount: this.frames, lag: this.lagged }, withoutPicture);
   }
 
   restore(s: MachineSnapshot): void {

@@ -418,7 +418,7 @@ export class LockstepDebugSession extends DebugSession {
       case 'interrupted':
         return this.stopAt('pause', { description: `Paused while going back (${where})` });
       case 'oldest':
-        return this.stopAt('step', { description: `Reached the oldest reachable frame (${where})` });
+        return this.stopAt('step', { description: `Reached the oldest kept frame (${s.frame}) of the session history (episode ${s.episode}, step ${s.step})` });
     }
   }
 

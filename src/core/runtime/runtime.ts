@@ -17,6 +17,7 @@ import type { ReferenceTrack } from '../divergence/referenceTrack';
 import type { EpisodeEnd, FrameRow, RowSink } from './rows';
 import { SessionHistory, type SessionHistoryOptions } from '../history/sessionHistory';
 import { isTimeTravelPort } from '../history/timeTravelPort';
+import { SnapshotTimeTravel } from '../history/snapshotTimeTravel';
 
 export interface RuntimeStateBuffered {
   ram: Uint8Array;
@@ -77,7 +78,7 @@ export interface RuntimeOptions {
   reference?: ReferenceTrack;
   /**
    * Keep the whole session (SessionHistory) for step back and travel, instead of the last stepBackDepth frames of the
-   * episode. Only with an emulator that keeps keyframes (TimeTravelPort) in lockstep mode; ignored otherwise.
+   * episode. Lockstep mode only (ignored in run-ahead).
    */
   history?: SessionHistoryOptions;
 }
@@ -169,9 +170,11 @@ export class LockstepRuntime {
       peers: clockPeers(deps), intervalFrames: s.clockSyncInterval, timeoutMs: s.heartbeatIntervalMs, now: this.now,
       onRound: (r) => this.onClockRound(r),
     });
-    if (options.history && s.mode !== 'runahead' && isTimeTravelPort(deps.emulator)) {
+    if (options.history && s.mode !== 'runahead') {
       const log = options.history.log ?? ((level: 'info' | 'warn', message: string) => this.events.emit('log', { level, message }));
-      this.session = new SessionHistory(deps.emulator, { ...options.history, log });
+      // The embedded emulator keeps compressed keyframes itself; any other (FCEUX) lends its snapshots.
+      const port = isTimeTravelPort(deps.emulator) ? deps.emulator : new SnapshotTimeTravel(deps.emulator);
+      this.session = new SessionHistory(port, { ...options.history, log });
     }
   }
 
@@ -352,7 +355,7 @@ export class LockstepRuntime {
    */
   async travelTo(tick: number): Promise<EmulatorFrame> {
     const h = this.session;
-    if (!h) throw new Error('travel needs the session history (timeTravel on, embedded emulator, lockstep mode)');
+    if (!h) throw new Error('travel needs the session history (timeTravel on, lockstep mode)');
     if (!this.cur) throw new Error('runtime not started');
     if (!Number.isInteger(tick) || tick < h.oldestTick || tick > h.headTick) {
       throw new Error(`tick ${tick} is outside the reachable history (${h.oldestTick}..${h.headTick})`);

@@ -1,0 +1,60 @@
+// Session-history keyframes for an emulator without its own (FCEUX): its snapshots as keyframes, replays frame by frame.
+//
+// FCEUX keeps snapshots as in-memory savestates in the Lua bridge (savestate.create/save/load), so a keyframe costs
+// one round trip; a replay costs one load and one round trip per frame (no screens but the last). FCEUX does not say
+// how big its savestates are: the bytes reported are an estimate (`bytesPerKeyframe`), used only for the budget.
+import { hasScreen, type EmulatorFrame, type EmulatorPort, type SnapshotHandle } from '../ports';
+import { WORK_RAM_SIZE as RAM_SIZE } from '../nes';
+import type { ReplayResult, ReplayWrite, TimeTravelPort } from './timeTravelPort';
+
+/** A guess at one FCEUX in-memory savestate of an NROM game (RAM, PPU, mapper, compressed by FCEUX). */
+export const FCEUX_SAVESTATE_BYTES_ESTIMATE = 16 * 1024;
+
+export class SnapshotTimeTravel implements TimeTravelPort {
+  private readonly handles = new Map<number, Promise<SnapshotHandle>>();
+
+  constructor(
+    private readonly emulator: EmulatorPort,
+    private readonly bytesPerKeyframe = FCEUX_SAVESTATE_BYTES_ESTIMATE,
+  ) {}
+
+  saveKeyframe(id: number): void {
+    this.dropKeyframe(id);
+    // The emulator serialises its requests: this save happens before any later step, even though nobody awaits it.
+    const saving = this.emulator.saveSnapshot();
+    saving.catch(() => undefined);
+    this.handles.set(id, saving);
+  }
+
+  dropKeyframe(id: number): void {
+    const saving = this.handles.get(id);
+    if (!saving) return;
+    this.handles.delete(id);
+    saving.then((h) => this.emulator.dropSnapshot(h), () => undefined);
+  }
+
+  async replay(id: number, buttons: Uint8Array, writes: ReplayWrite[], options: { screen?: boolean } = {}): Promise<ReplayResult> {
+    const saving = this.handles.get(id);
+    if (!saving) throw new Error(`keyframe ${id} is not kept (thinned, or the emulator restarted)`);
+    const handle = await saving.catch((e: Error) => {
+      throw new Error(`keyframe ${id} was never saved: ${e.message}`);
+    });
+    const n = buttons.length >> 1;
+    const rams = new Uint8Array((n + 1) * RAM_SIZE);
+    let f: EmulatorFrame = await this.emulator.loadSnapshot(handle);
+    for (let i = 0; ; i++) {
+      const here = writes.filter((w) => w.at === i);
+      for (const w of here) await this.emulator.writeRam(w.address, w.bytes);
+      if (here.length) f = await this.emulator.current();
+      rams.set(f.ram.subarray(0, RAM_SIZE), i * RAM_SIZE);
+      if (i === n) break;
+      f = await this.emulator.step([buttons[2 * i], buttons[2 * i + 1]], { screen: !!options.screen && i === n - 1 && !writes.some((w) => w.at === n) });
+    }
+    if (options.screen && !hasScreen(f)) f = await this.emulator.current({ screen: true });
+    return { frame: f, rams };
+  }
+
+  async keyframeStats(): Promise<{ bytes: number; count: number }> {
+    return { bytes: this.handles.size * this.bytesPerKeyframe, count: this.handles.size };
+  }
+}

@@ -160,7 +160,7 @@ const COMMON = {
   record: { type: 'string', description: 'Folder to record episodes into.' },
   reference: { type: 'string', description: 'A recording (folder or episode-NNNN.json) to compare every frame with: the first frame whose RAM fingerprint differs (RAM-map variables for a recording from the other emulator) stops on the "State divergence" exception breakpoint.' },
   stepBackDepth: { type: 'integer', minimum: 0, maximum: 100000, default: DEFAULT_STEP_BACK_DEPTH, description: 'Frames kept for Step Back / Reverse Continue (0 turns step back off).' },
-  timeTravel: { type: 'boolean', default: true, description: 'Keep the whole session for Step Back / Reverse Continue: any frame of any episode, restored from keyframes (embedded emulator, lockstep mode, within 256 MiB). Off, or with FCEUX or run-ahead: only the last stepBackDepth frames of the current episode.' },
+  timeTravel: { type: 'boolean', default: true, description: 'Keep the whole session for Step Back / Reverse Continue: any frame of any episode, restored from keyframes (compressed ones kept by the embedded emulator, in-memory savestates in FCEUX) within 256 MiB. Off, or in run-ahead mode: only the last stepBackDepth frames of the current episode.' },
   captureScreens: { type: 'boolean', default: false, description: 'Capture the screen every frame (for the NES Screen panel), even when no agent asks for screens. Configurations Lockstep makes (Debug ROM, the snippets) set it.' },
   pauseUntilAction: { type: 'boolean', default: false, description: 'Stop whenever the emulator has waited for an agent longer than a moment, so the action can be given by hand.' },
   sync: syncSchema(),

@@ -10,8 +10,9 @@ run() {
 }
 
 # cc65: builds the demo ROM; fceux + lua-socket: the real emulator; chromium: webview and VS Code UI tests;
-# python3-websockets: the Python trainer client; libkrb5-dev: code-server's native build (real VS Code tests).
-PACKAGES=(cc65 fceux lua-socket chromium python3-websockets libkrb5-dev)
+# python3-websockets: the Python trainer client without a venv; python3-venv: the project venv below;
+# libkrb5-dev: code-server's native build (real VS Code tests).
+PACKAGES=(cc65 fceux lua-socket chromium python3-websockets python3-venv libkrb5-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -34,3 +35,22 @@ fi
 
 echo "setup: npm ci"
 run npm ci --no-audit --no-fund
+
+# The Python trainer side (clients/python, examples/ray) is tested in a project venv: Gymnasium, numpy, websockets,
+# Ray Core, PyTorch (CPU) and onnx, plus lockstep-client itself (editable, with its [gym] extra).
+# A stamp of what was installed makes a rerun a no-op; --retries 0 because only the local wheel index answers offline.
+VENV=.cache/venv
+PY_PACKAGES=(gymnasium numpy websockets ray torch onnx)
+want="$(printf '%s
+' "${PY_PACKAGES[@]}"; sha256sum clients/python/pyproject.toml | cut -d' ' -f1)"
+if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.lockstep-setup" 2>/dev/null)" = "$want" ] \
+  && "$VENV/bin/python" -c 'import importlib.metadata as m, sys; [m.version(p) for p in sys.argv[1:]]' \
+       "${PY_PACKAGES[@]}" lockstep-client 2>/dev/null; then
+  echo "setup: Python venv up to date ($VENV)"
+else
+  echo "setup: Python venv ($VENV): ${PY_PACKAGES[*]} + clients/python[gym]"
+  [ -x "$VENV/bin/python" ] || run python3 -m venv "$VENV"
+  run "$VENV/bin/pip" install -q --disable-pip-version-check --retries 0 "${PY_PACKAGES[@]}"
+  run "$VENV/bin/pip" install -q --disable-pip-version-check --retries 0 --no-build-isolation -e "./clients/python[gym]"
+  if [ -z "${LOCKSTEP_SETUP_DRY_RUN:-}" ]; then printf '%s' "$want" > "$VENV/.lockstep-setup"; fi
+fi

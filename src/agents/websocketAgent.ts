@@ -19,6 +19,8 @@ export interface WebSocketAgentOptions {
   rom: string;
   /** RAM-map variable names in observation order (sent in the welcome). */
   vars: string[];
+  /** [min, max] each variable can hold (from its size and sign), in `vars` order; sent in the welcome for observation bounds. */
+  varRanges?: Array<[number, number]>;
   maxSteps: number | null;
   /** How long start() waits for a trainer; default Infinity (wait until one connects or the signal aborts). */
   connectTimeoutMs?: number;
@@ -160,7 +162,16 @@ export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
 
   episodeEnd(end: AgentEpisodeEnd): void {
     const reward = end.lastRewards?.[this.player];
-    this.send({ type: 'episode_end', episode: end.episode, terminationFrame: end.terminationFrame, rows: end.rows, reason: end.reason, ...(reward !== undefined ? { reward } : {}) });
+    const link = this.link;
+    const f = end.final;
+    // The state after the last frame, in the same shape as a state message; its screen follows as a binary frame.
+    const screen = link && f?.screen && this.linkScreen ? this.screenFrame(f.frame, f.screen, this.linkScreen) : undefined;
+    this.send({
+      type: 'episode_end', episode: end.episode, terminationFrame: end.terminationFrame, rows: end.rows, reason: end.reason,
+      ...(reward !== undefined ? { reward } : {}),
+      ...(f ? { final: { frame: f.frame, timestamp: f.timestamp, vars: orderedVars(this.options.vars, f.vars), info: f.info, screen: screen !== undefined } } : {}),
+    });
+    if (link && screen) link.sendBinary(screen);
   }
 
   /** Sends a heartbeat and resolves true when the trainer acknowledges it within timeoutMs; false without a trainer. */
@@ -268,6 +279,7 @@ export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
       player: this.player,
       rom: this.options.rom,
       vars: [...this.options.vars],
+      ...(this.options.varRanges ? { varRanges: this.options.varRanges.map(([lo, hi]) => [lo, hi] as [number, number]) } : {}),
       maxSteps: this.options.maxSteps,
       buttons: [...BUTTON_NAMES],
       screen: screen.screen,

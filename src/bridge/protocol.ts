@@ -88,6 +88,8 @@ export interface AgentWelcomeMsg {
   rom: string;
   /** RAM-map variable names in observation order. */
   vars: string[];
+  /** [min, max] of each variable (from its size and sign), in `vars` order: observation-space bounds. */
+  varRanges?: Array<[number, number]>;
   maxSteps: number | null;
   buttons: string[];
   screen: ScreenRequest | null;
@@ -116,6 +118,8 @@ export interface EpisodeEndMsg {
   reason: 'done_flag' | 'max_steps' | 'agent_terminated' | 'stopped';
   /** Reward of the episode's last transition for this trainer's controller (the last step()'s reward). */
   reward?: number;
+  /** The state after the last frame (at terminationFrame): the last step()'s observation. screen: a binary screen frame follows. */
+  final?: { frame: number; timestamp: number; vars: Record<string, number>; info: Record<string, unknown>; screen: boolean };
 }
 /** A trainer may say its episode is over (terminated) from its side; the bridge fixes the synced termination frame. */
 export interface AgentTerminateMsg { type: 'terminate'; frame: number }

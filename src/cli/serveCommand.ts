@@ -3,7 +3,7 @@ import { clockDriftRecords } from '../core/sync/clockSyncScheduler';
 import type { DesyncEvent } from '../core/sync/desyncDetector';
 import { buildSession, type BuiltSession } from '../session/sessionBuilder';
 import { cliSession, SESSION_OPTIONS, SESSION_OPTIONS_HELP } from './cliOptions';
-import { parseCommandLine } from './commandLine';
+import { parseCommandLine, type OptionTable } from './commandLine';
 import { createRecorderFor } from '../session/recorderFor';
 import { EXIT_FAILED, EXIT_OK, EXIT_STATUS_HELP, UsageError } from './usageError';
 
@@ -17,15 +17,19 @@ Prints {"event":"listening","url":…,"port":…,"token":…} as one JSON line o
 Options:
   --frames N              stop after N frames (N >= 1; default: run until stopped)
   --episodes N            stop after N episodes have ended (N >= 1)
+  --exit-with-stdin       stop when stdin closes (the process that started the server is gone)
 ${SESSION_OPTIONS_HELP.replace(/^ {2}--agent SPEC .*$/m, '  --agent SPEC            controller 1 (default: websocket): random[:SEED] | scripted:FILE.js | onnx:MODEL.onnx | fm2:MOVIE.fm2 | websocket | none')}
 ${EXIT_STATUS_HELP}`;
+
+/** serve's options: the session's, and the lifeline a parent process uses. */
+const SERVE_OPTIONS = { ...SESSION_OPTIONS, 'exit-with-stdin': { type: 'boolean' } } as const satisfies OptionTable;
 
 /**
  * Prints one JSON line `{"event":"listening","url":...,"token":...,"port":...}` on stdout as soon as trainers can connect,
  * then serves frames forever (or --frames / --episodes), and a final `{"event":"stopped",...}` line.
  */
 export async function serveCommand(args: string[]): Promise<number> {
-  const parsed = parseCommandLine(args, SESSION_OPTIONS);
+  const parsed = parseCommandLine(args, SERVE_OPTIONS);
   if (parsed.help) {
     process.stdout.write(SERVE_USAGE);
     return EXIT_OK;
@@ -46,6 +50,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // A parent that starts a server per environment (the Python LockstepEnv) may die without stopping it (SIGKILL):
+  // its end of our stdin pipe closes with it, which is the one signal that always arrives.
+  const lifeline = parsed.values['exit-with-stdin'] ? watchStdin(stop) : undefined;
   try {
     // Up to the first frame everything depends only on what the command was given: a failure there is exit 2, not a failed run.
     let recorder;
@@ -105,6 +112,25 @@ export async function serveCommand(args: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    lifeline?.();
     await built?.close();
   }
+}
+
+/** Calls stop when stdin ends or fails; returns the function that stops watching (and lets the process exit). */
+function watchStdin(stop: () => void): () => void {
+  const onEnd = () => {
+    process.stderr.write('[info] stdin closed: stopping\n');
+    stop();
+  };
+  process.stdin.on('end', onEnd);
+  process.stdin.on('error', onEnd);
+  process.stdin.on('data', () => undefined);
+  process.stdin.resume();
+  return () => {
+    process.stdin.off('end', onEnd);
+    process.stdin.off('error', onEnd);
+    process.stdin.pause();
+    process.stdin.destroy();
+  };
 }

@@ -130,6 +130,21 @@ export interface AgentEpisodeEnd {
   reason: 'done_flag' | 'max_steps' | 'agent_terminated' | 'stopped';
   /** Rewards of the episode's last transition per controller (an observation carries the reward that led to it; the last one has no observation). */
   lastRewards?: [number, number];
+  /**
+   * The state after the episode's last frame ran (at terminationFrame), which no row holds: a trainer's final observation
+   * (Gymnasium bootstraps truncated episodes from it). The screen is there when the run captured screens.
+   */
+  final?: FinalState;
+}
+
+/** The state at an episode's termination frame. */
+export interface FinalState {
+  frame: number;
+  timestamp: number;
+  vars: Record<string, number>;
+  info: Record<string, unknown>;
+  /** RGBA 256x240, when screens were captured. */
+  screen?: Uint8Array;
 }
 
 /** The one interface every agent (external trainer, ONNX policy, random, scripted, FM2 replay) implements. */

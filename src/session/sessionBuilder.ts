@@ -8,7 +8,7 @@ import type { EmulatorPort } from '../core/ports';
 import { LockstepRuntime } from '../core/runtime/runtime';
 import type { RowSink } from '../core/runtime/rows';
 import { defaultSyncConfig, mergeSyncConfig, type SyncConfig } from '../core/config/config';
-import { emptyRamMap, parseRamMap, type RamMap } from '../core/config/ramMap';
+import { emptyRamMap, parseRamMap, variableRange, type RamMap } from '../core/config/ramMap';
 import { BridgeServer } from '../bridge/bridgeServer';
 import { demoRomPath, findPackageRoot } from '../core/packageRoot';
 import { EmbeddedEmulator } from '../emulators/embedded/embeddedEmulator';
@@ -172,7 +172,8 @@ async function createAgent(spec: AgentSpec, ctx: AgentContext): Promise<AgentPor
       if (!ctx.router || !ctx.bridge) throw new Error('internal: a websocket agent needs the bridge');
       return new WebSocketAgent({
         bridge: ctx.bridge, router: ctx.router, player: ctx.player, session: ctx.session, rom: ctx.romName,
-        vars: ctx.ramMap.variables.map((v) => v.name), maxSteps: ctx.maxSteps, log: ctx.log, onTerminate: ctx.onTerminate,
+        vars: ctx.ramMap.variables.map((v) => v.name),
+        varRanges: ctx.ramMap.variables.map((v) => variableRange(v)), maxSteps: ctx.maxSteps, log: ctx.log, onTerminate: ctx.onTerminate,
       });
     case 'none':
       throw new Error('internal: no agent to create for "none"');

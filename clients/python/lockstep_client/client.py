@@ -87,14 +87,23 @@ class State(object):
 class EpisodeEnd(object):
     """The bridge ended an episode: rows recorded, the synced termination frame and why."""
 
-    __slots__ = ("episode", "termination_frame", "rows", "reason", "raw")
+    __slots__ = ("episode", "termination_frame", "rows", "reason", "raw", "final")
 
-    def __init__(self, msg):
+    def __init__(self, msg, screen=None):
         self.episode = msg["episode"]
         self.termination_frame = msg["terminationFrame"]
         self.rows = msg["rows"]
         self.reason = msg["reason"]
         self.raw = dict(msg)
+        final = msg.get("final")
+        #: the State after the episode's last frame (the last step's observation), or None from an older bridge
+        self.final = None
+        if isinstance(final, dict):
+            self.final = State({
+                "frame": final["frame"], "step": self.rows, "episode": self.episode, "timestamp": final.get("timestamp", 0),
+                "vars": final.get("vars") or {}, "reward": msg.get("reward", 0.0), "terminated": self.terminated,
+                "truncated": self.truncated, "info": final.get("info") or {},
+            }, screen)
 
     @property
     def terminated(self):
@@ -405,15 +414,19 @@ class LockstepClient(object):
         t = msg.get("type") if isinstance(msg, dict) else None
         if t == "state":
             if self._pending_state is not None:
-                log.warning("state for frame %s came without its screen", self._pending_state["frame"])
-                self._events.put_nowait(State(self._pending_state))
+                log.warning("state for frame %s came without its screen", _frame_of(self._pending_state))
+                self._events.put_nowait(_event(self._pending_state))
                 self._pending_state = None
             if msg.get("screen"):
                 self._pending_state = msg  # its screen follows as a binary frame
             else:
                 self._events.put_nowait(State(msg))
         elif t == "episode_end":
-            self._events.put_nowait(EpisodeEnd(msg))
+            final = msg.get("final")
+            if isinstance(final, dict) and final.get("screen"):
+                self._pending_state = msg  # the final state's screen follows as a binary frame
+            else:
+                self._events.put_nowait(EpisodeEnd(msg))
         elif t == "heartbeat":
             await self._send({"type": "heartbeat_ack", "seq": msg.get("seq"), "timestamp": self._clock()})
         elif t == "heartbeat_ack":
@@ -450,7 +463,16 @@ class LockstepClient(object):
         try:
             frame = decode_screen_frame(data)
         except ValueError as e:
-            raise LockstepError("bad screen for frame %s: %s" % (pending["frame"], e))
-        if frame.frame != pending["frame"]:
-            raise LockstepError("screen is for frame %d but the state before it is frame %d" % (frame.frame, pending["frame"]))
-        self._events.put_nowait(State(pending, frame))
+            raise LockstepError("bad screen for frame %s: %s" % (_frame_of(pending), e))
+        if frame.frame != _frame_of(pending):
+            raise LockstepError("screen is for frame %d but the state before it is frame %d" % (frame.frame, _frame_of(pending)))
+        self._events.put_nowait(_event(pending, frame))
+
+
+def _frame_of(msg):
+    """The frame a screen that follows `msg` belongs to (an episode_end's screen is its final state's)."""
+    return msg["final"]["frame"] if msg.get("type") == "episode_end" else msg["frame"]
+
+
+def _event(msg, screen=None):
+    return EpisodeEnd(msg, screen) if msg.get("type") == "episode_end" else State(msg, screen)

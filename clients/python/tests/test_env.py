@@ -32,6 +32,7 @@ class EnvTest(unittest.TestCase):
         config.setdefault("url", bridge.url)
         config.setdefault("token", TOKEN)
         config.setdefault("numpy", False)
+        config.setdefault("session_info", True)
         env = LockstepEnv(config)
         self.addCleanup(env.close)
         return env
@@ -75,7 +76,8 @@ class EnvTest(unittest.TestCase):
                     rewards.append(reward)
                     if terminated or truncated:
                         break
-                results.append((rewards, terminated, truncated, info["rows"], info["reason"], info["termination_frame"]))
+                end = info["episode_end"]
+                results.append((rewards, terminated, truncated, end["rows"], end["reason"], end["terminationFrame"]))
             with self.assertRaisesRegex(RuntimeError, "call reset"):
                 env.step(0)
         self.assertEqual(results, [([1.0, 2.0, 0.0], False, True, 3, "max_steps", 103),
@@ -95,7 +97,7 @@ class EnvTest(unittest.TestCase):
             env.reset()
             env.step(0)
             _, _, terminated, truncated, info = env.step(0)
-        self.assertEqual((terminated, truncated, info["reason"]), (True, False, "done_flag"))
+        self.assertEqual((terminated, truncated, info["episode_end"]["reason"]), (True, False, "done_flag"))
 
     def test_reset_mid_episode_terminates_at_the_held_frame(self):
         seen = []
@@ -160,8 +162,10 @@ class EnvTest(unittest.TestCase):
                 self.addCleanup(env.close)
                 self.assertEqual(env.welcome["session"], "fake")
         with mock.patch.dict(os.environ, {}, clear=True):
-            with self.assertRaisesRegex(ValueError, "no bridge address"):
-                LockstepEnv({"token": "x"})
+            with self.assertRaisesRegex(ValueError, "both an address .port. and server settings .rom."):
+                LockstepEnv({"port": 1, "rom": "game.nes"})
+            with self.assertRaisesRegex(ValueError, "unknown config keys: colour"):
+                LockstepEnv({"port": 1, "token": "x", "colour": 1})
             with self.assertRaisesRegex(ValueError, "no session token"):
                 LockstepEnv({"port": 1})
             with self.assertRaisesRegex(ValueError, "'player' must be 0, 1 or None"):

@@ -156,6 +156,12 @@ export class RamMap {
   }
 }
 
+/** The smallest and largest value a variable can read as (its size and sign): observation-space bounds for trainers. */
+export function variableRange(v: RamVariable): [number, number] {
+  const span = v.size === 1 ? 0x100 : 0x10000;
+  return v.signed ? [-span / 2, span / 2 - 1] : [0, span - 1];
+}
+
 function valueOf(v: RamVariable, ram: Uint8Array): number {
   if (v.size === 1) {
     const b = ram[v.address];

@@ -125,6 +125,11 @@ export interface EpisodeManifest {
    * depend on the emulator's CPU timing (jsnes is not cycle-exact), so another emulator replaying the movie matches this.
    */
   finalRamSha256NoStack: string;
+  /**
+   * RAM-map variables at the termination frame: the state the last row's step leads to, which no row holds (rows stay
+   * maxSteps). A trainer's final observation; absent in recordings made before it was kept.
+   */
+  finalVars?: Record<string, number>;
   speculativeRows: number;
   speculativeDiscarded: number;
   droppedPastTermination: number;
@@ -277,6 +282,7 @@ export class EpisodeExporter implements EpisodeWriter {
       finalRamSha256: ramHash(ep.finalRam),
       finalRamFingerprint: shortHash(ep.finalRam),
       finalRamSha256NoStack: ramHashNoStack(ep.finalRam),
+      ...(ep.end.final ? { finalVars: { ...ep.end.final.vars } } : {}),
       speculativeRows: rows.filter((r) => r.wasSpeculative).length,
       speculativeDiscarded: ep.stats.speculativeDiscarded,
       droppedPastTermination: ep.stats.droppedPastTermination,

@@ -460,7 +460,7 @@ export class LockstepRuntime {
       this.returns = this.runAhead.returns;
       this.raStopped = this.episode;
     }
-    const end = this.makeEpisodeEnd('stopped');
+    const end = this.makeEpisodeEnd('stopped', this.cur);
     await this.options.recorder?.endEpisode(end, this.cur.ram);
     this.events.emit('episodeEnd', end);
     return end;
@@ -826,7 +826,7 @@ export class LockstepRuntime {
     this.metrics.recordFrame({ frame: cur.frame, frameDelayMs: ready - this.observationTime, agentLatencyMs: agentLatency, syncQualityMs: pair?.syncQualityMs ?? null });
     const outcome: FrameOutcome = { advanced: true, frame: next.frame, row, desyncs: [] };
     if (terminated || truncated) {
-      const end = this.makeEpisodeEnd(doneFlag ? 'done_flag' : agentTerm ? 'agent_terminated' : 'max_steps');
+      const end = this.makeEpisodeEnd(doneFlag ? 'done_flag' : agentTerm ? 'agent_terminated' : 'max_steps', next);
       outcome.episodeEnd = end;
       await this.options.recorder?.endEpisode(end, next.ram);
       for (const agent of this.deps.agents) await agent?.episodeEnd?.(end);
@@ -1087,7 +1087,7 @@ export class LockstepRuntime {
     this.step = t - this.episodeStartFrame;
     this.returns = eng.returns;
     if (eng.lastRow) this.lastRewards = [...eng.lastRow.rewards];
-    const end = this.makeEpisodeEnd(eng.termination.reason ?? 'max_steps');
+    const end = this.makeEpisodeEnd(eng.termination.reason ?? 'max_steps', eng.head);
     // After stopEpisode() the end was already announced; the next advance only starts the next episode.
     const announce = this.raStopped !== this.episode;
     this.raStopped = null;
@@ -1137,7 +1137,8 @@ export class LockstepRuntime {
     this.handleDesync(ev, null, f);
   }
 
-  private makeEpisodeEnd(reason: EpisodeEnd['reason']): EpisodeEnd {
+  /** `after` is the frame the emulator holds once the episode's last frame ran (see AgentEpisodeEnd.final). */
+  private makeEpisodeEnd(reason: EpisodeEnd['reason'], after: EmulatorFrame): EpisodeEnd {
     return {
       episode: this.episode,
       terminationFrame: this.episodeStartFrame + this.step,
@@ -1146,6 +1147,13 @@ export class LockstepRuntime {
       startFrame: this.episodeStartFrame,
       returns: [...this.returns],
       lastRewards: [...this.lastRewards],
+      final: {
+        frame: after.frame,
+        timestamp: after.timestamp,
+        vars: this.deps.ramMap.read(after.ram),
+        info: { lag: after.lag },
+        ...(this.wantsScreens && hasScreen(after) ? { screen: after.screen } : {}),
+      },
     };
   }
 

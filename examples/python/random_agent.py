@@ -58,9 +58,9 @@ def main(argv=None):
                 steps += 1
                 if terminated or truncated:
                     break
+            end = info["episode_end"]
             print("episode=%d rows=%d steps=%d return=%g reason=%s startFrame=%d terminationFrame=%d"
-                  % (info["episode_end"]["episode"], info["rows"], steps, total, info["reason"], first_frame,
-                     info["termination_frame"]), flush=True)
+                  % (env.episode, end["rows"], steps, total, end["reason"], first_frame, end["terminationFrame"]), flush=True)
     return 0
 
 

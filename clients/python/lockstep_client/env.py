@@ -8,7 +8,10 @@ from .buttons import resolve_action_set
 from .client import EpisodeEnd, LockstepConnectionClosed, LockstepError, State, make_url, normalize_screen
 from .server import LockstepServer, LockstepServerError
 from .spaces import SpaceFactory
-from .sync_client import LockstepSyncClient
+try:
+    from .sync_client import LockstepSyncClient as _Link
+except ImportError:  # pragma: no cover - websockets < 12 (e.g. Debian's python3-websockets): same interface, slower
+    from .thread_link import ThreadLink as _Link  # type: ignore[assignment]
 
 try:  # pragma: no cover - depends on the machine
     import gymnasium as _gym
@@ -104,7 +107,7 @@ class LockstepEnv(_EnvBase):
         self._closed = False
         self.server: Optional[LockstepServer] = None
         self._url, self._token = self._address(cfg)
-        self._client = LockstepSyncClient(name=self._name, open_timeout=self._connect_timeout)
+        self._client = _Link(name=self._name, open_timeout=self._connect_timeout)
         try:
             self.welcome = self._call(lambda: self._client.connect(self._url, token=self._token, player=self._player,
                                                                    screen=self._screen, name=self._name))
@@ -213,7 +216,8 @@ class LockstepEnv(_EnvBase):
         return list(self._masks)
 
     @property
-    def client(self) -> LockstepSyncClient:
+    def client(self) -> Any:
+        """The link underneath: a LockstepSyncClient (or, with websockets < 12, a ThreadLink with the same methods)."""
         return self._client
 
     def ping(self, timeout: float = 5.0) -> float:
@@ -270,7 +274,7 @@ class LockstepEnv(_EnvBase):
             return fn()
         except (LockstepError, OSError, TimeoutError) as e:
             server = self.server
-            if server is not None and server.returncode is not None:
+            if server is not None and server.exited(1.0):
                 raise LockstepServerError(server.exit_message()) from e
             raise
 

@@ -20,8 +20,12 @@ def register_envs() -> bool:
         import gymnasium
     except ImportError:
         return False
+    # make() returns the env itself: it enforces reset-before-step on its own and passes Gymnasium's full check_env
+    # (tested), so the passive checker and OrderEnforcing wrappers would only add a per-step cost. Callers can still
+    # ask for them (disable_env_checker=False).
+    plain = {"disable_env_checker": True, "order_enforce": False}
     if CATCH_ID not in gymnasium.registry:
-        gymnasium.register(id=CATCH_ID, entry_point="lockstep_client.env:LockstepEnv")
+        gymnasium.register(id=CATCH_ID, entry_point="lockstep_client.env:LockstepEnv", **plain)
     if ROM_ID not in gymnasium.registry:
-        gymnasium.register(id=ROM_ID, entry_point="lockstep_client.registration:rom_env")
+        gymnasium.register(id=ROM_ID, entry_point="lockstep_client.registration:rom_env", **plain)
     return True

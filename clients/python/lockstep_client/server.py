@@ -151,6 +151,14 @@ class LockstepServer(object):
     def returncode(self) -> Optional[int]:
         return self.process.poll()
 
+    def exited(self, grace: float = 0.0) -> bool:
+        """True when the server has exited, waiting up to `grace` seconds (a link error often comes just before the exit)."""
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
+        return self.process.poll() is not None
+
     def exit_message(self) -> str:
         """Why the server is gone: its exit code and the end of its stderr."""
         code = self.process.poll()

@@ -4,7 +4,7 @@ import type { BridgeLink, BridgeServer } from '../bridge/bridgeServer';
 import { AgentLinkRouter, type RoutedAgent, type RouterLog } from './agentLinkRouter';
 import { BUTTON_NAMES, isButtonMask, namesToMask } from '../core/buttons';
 import type { ClockPingable, ClockSample } from '../core/sync/clockSyncScheduler';
-import { CLOSE, PROTOCOL_VERSION, type AgentStateMsg, type AgentToBridge, type AgentWelcomeMsg, type BridgeToAgent, type PongMsg, type ScreenRequest } from '../bridge/protocol';
+import { CLOSE, MAX_REPEAT, PROTOCOL_VERSION, type AgentStateMsg, type AgentToBridge, type AgentWelcomeMsg, type BridgeToAgent, type PongMsg, type ScreenRequest } from '../bridge/protocol';
 import { inertText, parseAgentToBridge, preview } from '../bridge/protocolCodec';
 import { LogThrottle } from '../core/sync/logThrottle';
 import { downsample, encodeScreenFrame } from '../bridge/screenFrame';
@@ -35,6 +35,17 @@ const SCREEN_FACTORS = [1, 2, 4, 8];
 /** Unsolicited actions kept for the next act(); a trainer running ahead shows up as frame mismatches, not silence. */
 const MAX_QUEUED_ACTIONS = 8;
 
+/** A declared action repeat in progress: the frames the bridge still answers itself, and what they add up to. */
+interface Repeat {
+  buttons: number;
+  /** The frame the next auto-answer is for. */
+  next: number;
+  left: number;
+  /** Frames run on this action so far, and the rewards they earned (sent with the state after the last). */
+  frames: number;
+  reward: number;
+}
+
 interface Pending {
   obs: Observation;
   waiters: Array<{ resolve: (a: AgentAction) => void; reject: (e: Error) => void }>;
@@ -55,6 +66,15 @@ export function parseScreenRequest(value: unknown): { ok: true; screen: ScreenRe
   return { ok: true, screen: { format, downsample: factor } };
 }
 
+/** Validates a hello's declared action repeat; absent = 1 (every frame answered by the trainer). */
+export function parseFrameskip(value: unknown): { ok: true; frameskip: number } | { ok: false; error: string } {
+  if (value === undefined || value === null) return { ok: true, frameskip: 1 };
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_REPEAT) {
+    return { ok: false, error: `hello.frameskip must be an integer 1..${MAX_REPEAT}, got ${preview(value)}` };
+  }
+  return { ok: true, frameskip: value };
+}
+
 export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
   readonly player: 0 | 1;
   /** Round trip of the last heartbeat or ping answered by the trainer, in ms. */
@@ -68,6 +88,8 @@ export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
   private readonly now: () => number;
   private link?: BridgeLink;
   private linkScreen: ScreenRequest | null = null;
+  private linkFrameskip = 1;
+  private repeat?: Repeat;
   private trainerName?: string;
   private unlisten: Array<() => void> = [];
   private pending?: Pending;
@@ -138,6 +160,16 @@ export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
   /** Sends the observation and resolves with the trainer's answer, whatever frame id it carries; waits across reconnects. */
   act(obs: Observation, signal?: AbortSignal): Promise<AgentAction> {
     if (this.closed) return Promise.reject(new Error(`${this.name} is closed`));
+    const rep = this.repeat;
+    if (rep && (obs.frame !== rep.next || obs.episode !== this.repeatEpisode)) this.repeat = undefined;
+    else if (rep && rep.left > 0) {
+      // A declared repeat: answered here, no round trip; the row is marked so a dataset tells it from a trainer's choice.
+      rep.left--;
+      rep.next++;
+      rep.frames++;
+      rep.reward += obs.reward;
+      return Promise.resolve({ frame: obs.frame, buttons: rep.buttons, info: { repeated: true } });
+    }
     const early = this.queued.shift();
     if (early) return Promise.resolve(early);
     return new Promise<AgentAction>((resolve, reject) => {
@@ -160,8 +192,13 @@ export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
     });
   }
 
+  private repeatEpisode = -1;
+
   episodeEnd(end: AgentEpisodeEnd): void {
-    const reward = end.lastRewards?.[this.player];
+    const rep = this.repeat;
+    this.repeat = undefined;
+    const last = end.lastRewards?.[this.player];
+    const reward = rep && last !== undefined ? rep.reward + last : last;
     const link = this.link;
     const f = end.final;
     // The state after the last frame, in the same shape as a state message; its screen follows as a binary frame.
@@ -170,6 +207,7 @@ export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
       type: 'episode_end', episode: end.episode, terminationFrame: end.terminationFrame, rows: end.rows, reason: end.reason,
       ...(reward !== undefined ? { reward } : {}),
       ...(f ? { final: { frame: f.frame, timestamp: f.timestamp, vars: orderedVars(this.options.vars, f.vars), info: f.info, screen: screen !== undefined } } : {}),
+      ...(rep ? { frames: rep.frames } : {}),
     });
     if (link && screen) link.sendBinary(screen);
   }
@@ -256,6 +294,11 @@ export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
       this.refuse(link, CLOSE.malformed, screen.error);
       return;
     }
+    const skip = parseFrameskip(link.hello.frameskip);
+    if (!skip.ok) {
+      this.refuse(link, CLOSE.malformed, skip.error);
+      return;
+    }
     const old = this.link;
     if (old) {
       this.log('warn', `${this.name}: a new trainer connection from ${link.remote} replaces ${old.remote}`);
@@ -265,6 +308,7 @@ export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
     this.link = link;
     this.links++;
     this.linkScreen = screen.screen;
+    this.linkFrameskip = skip.frameskip;
     this.trainerName = typeof link.hello.name === 'string' ? inertText(link.hello.name, 60) : undefined;
     // Answers from an earlier trainer must not answer the new one's observations.
     this.queued.length = 0;
@@ -320,6 +364,8 @@ export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
 
   private sendState(link: BridgeLink, obs: Observation): void {
     const frame = this.linkScreen && obs.screen ? this.screenFrame(obs.frame, obs.screen, this.linkScreen) : undefined;
+    // The state after a declared repeat: its reward is the sum over the repeated frames.
+    const rep = this.repeat && this.repeat.next === obs.frame && this.repeat.left === 0 ? this.repeat : undefined;
     const msg: AgentStateMsg = {
       type: 'state',
       frame: obs.frame,
@@ -327,11 +373,12 @@ export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
       episode: obs.episode,
       timestamp: obs.timestamp,
       vars: orderedVars(this.options.vars, obs.vars),
-      reward: obs.reward,
+      reward: rep ? rep.reward + obs.reward : obs.reward,
       terminated: obs.terminated,
       truncated: obs.truncated,
       info: obs.info,
       screen: frame !== undefined,
+      ...(rep ? { frames: rep.frames } : {}),
     };
     link.sendJson(msg);
     if (frame) link.sendBinary(frame);
@@ -375,6 +422,12 @@ export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
           return this.refuse(link, CLOSE.malformed, `action.buttons: ${(e as Error).message}`);
         }
         if (!isButtonMask(buttons)) return this.refuse(link, CLOSE.malformed, `action.buttons must be a mask 0..255, got ${JSON.stringify(m.buttons)}`);
+        const repeat = m.repeat ?? this.linkFrameskip;
+        // The repeat covers the frames after this one, for as long as they follow it in the same episode (see act()).
+        this.repeat = repeat > 1 && this.pending?.obs.frame === m.frame
+          ? { buttons, next: m.frame + 1, left: repeat - 1, frames: 1, reward: 0 }
+          : undefined;
+        if (this.repeat) this.repeatEpisode = this.pending!.obs.episode;
         this.deliver({ frame: m.frame, buttons, ...(m.info ? { info: m.info } : {}) });
         return;
       }

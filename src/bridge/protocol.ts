@@ -79,7 +79,14 @@ export interface AgentHelloMsg {
   player?: 0 | 1;
   name?: string;
   screen?: ScreenRequest | null;
+  /**
+   * Declared action repeat: every action of this link holds its buttons for this many frames (1..MAX_REPEAT); the bridge
+   * answers the frames in between itself, records each (marked repeated), and sends the state after the last one.
+   */
+  frameskip?: number;
 }
+/** The most frames one declared action may cover. */
+export const MAX_REPEAT = 64;
 export interface AgentWelcomeMsg {
   type: 'welcome';
   protocol: number;
@@ -107,9 +114,11 @@ export interface AgentStateMsg {
   info: Record<string, unknown>;
   /** True when a binary screen frame for this frame follows. */
   screen: boolean;
+  /** Frames run since the trainer's last answer when it declared a repeat (reward is their sum); absent = 1. */
+  frames?: number;
 }
-/** buttons: a mask of BUTTON bits, or a list of button names. */
-export interface AgentActionMsg { type: 'action'; frame: number; buttons: number | string[]; info?: Record<string, unknown> }
+/** buttons: a mask of BUTTON bits, or a list of button names. repeat: hold them this many frames (overrides hello.frameskip). */
+export interface AgentActionMsg { type: 'action'; frame: number; buttons: number | string[]; info?: Record<string, unknown>; repeat?: number }
 export interface EpisodeEndMsg {
   type: 'episode_end';
   episode: number;
@@ -120,6 +129,8 @@ export interface EpisodeEndMsg {
   reward?: number;
   /** The state after the last frame (at terminationFrame): the last step()'s observation. screen: a binary screen frame follows. */
   final?: { frame: number; timestamp: number; vars: Record<string, number>; info: Record<string, unknown>; screen: boolean };
+  /** Frames run since the trainer's last answer when it declared a repeat (reward is their sum); absent = 1. */
+  frames?: number;
 }
 /** A trainer may say its episode is over (terminated) from its side; the bridge fixes the synced termination frame. */
 export interface AgentTerminateMsg { type: 'terminate'; frame: number }

@@ -1,7 +1,7 @@
 // Runtime validation of bridge wire messages against the types in protocol.ts: untrusted JSON text in, typed message or a short error out.
 import { namesToMask } from '../core/buttons';
 import {
-  MAX_MESSAGE_BYTES,
+  MAX_MESSAGE_BYTES, MAX_REPEAT,
   type AgentToBridge, type BridgeToAgent, type BridgeToEmulator, type EmulatorToBridge,
   type ErrorMsg, type HeartbeatAckMsg, type HeartbeatMsg, type PingMsg, type PongMsg, type QuitMsg,
   type ResyncRequestMsg, type ScreenRequest, type EpisodeEndMsg,
@@ -312,11 +312,13 @@ const AGENT_TO_BRIDGE: Validators<AgentToBridge> = {
     if (f.has('name')) m.name = f.string('name');
     if (f.raw('screen') === null) m.screen = null;
     else if (f.has('screen')) m.screen = f.screenRequest('screen');
+    if (f.has('frameskip')) m.frameskip = f.int('frameskip', 1, MAX_REPEAT);
     return m;
   },
   action(f) {
     const m: Extract<AgentToBridge, { type: 'action' }> = { type: 'action', frame: f.count('frame'), buttons: f.buttons('buttons') };
     if (f.has('info')) m.info = f.infoObject('info');
+    if (f.has('repeat')) m.repeat = f.int('repeat', 1, MAX_REPEAT);
     return m;
   },
   terminate: (f) => ({ type: 'terminate', frame: f.count('frame') }),

@@ -65,7 +65,7 @@ class LockstepConnectionClosed(LockstepError):
 class State(object):
     """One observation from the bridge: the state before `frame` runs. Answer it with send_action(state.frame, ...)."""
 
-    __slots__ = ("frame", "step", "episode", "timestamp", "vars", "reward", "terminated", "truncated", "info", "screen")
+    __slots__ = ("frame", "step", "episode", "timestamp", "vars", "reward", "terminated", "truncated", "info", "screen", "frames")
 
     def __init__(self, msg, screen=None):
         self.frame = msg["frame"]
@@ -79,6 +79,8 @@ class State(object):
         self.info = dict(msg.get("info") or {})
         #: a ScreenFrame when the trainer asked for screens and the bridge had one for this frame
         self.screen = screen
+        #: frames run since the trainer's last answer (its declared frameskip; reward is their sum)
+        self.frames = int(msg.get("frames", 1))
 
     def __repr__(self):
         return "State(frame=%d, step=%d, episode=%d, reward=%g)" % (self.frame, self.step, self.episode, self.reward)
@@ -102,7 +104,7 @@ class EpisodeEnd(object):
             self.final = State({
                 "frame": final["frame"], "step": self.rows, "episode": self.episode, "timestamp": final.get("timestamp", 0),
                 "vars": final.get("vars") or {}, "reward": msg.get("reward", 0.0), "terminated": self.terminated,
-                "truncated": self.truncated, "info": final.get("info") or {},
+                "truncated": self.truncated, "info": final.get("info") or {}, "frames": msg.get("frames", 1),
             }, screen)
 
     @property
@@ -201,7 +203,7 @@ class LockstepClient(object):
 
     # ---- connection ----
 
-    async def connect(self, url, token=None, player=None, screen=None, name=None, origin=None):
+    async def connect(self, url, token=None, player=None, screen=None, name=None, origin=None, frameskip=None):
         """Opens the link, sends the hello, returns the welcome dict; raises LockstepConnectionClosed on refusal."""
         if player not in (None, 0, 1):
             raise ValueError("player must be 0, 1 or None (first free controller), got %r" % (player,))
@@ -226,6 +228,8 @@ class LockstepClient(object):
             hello["token"] = token
         if player is not None:
             hello["player"] = player
+        if frameskip is not None and frameskip != 1:
+            hello["frameskip"] = int(frameskip)  # each action holds for this many frames (the bridge answers the rest)
         try:
             await ws.send(json.dumps(hello))
             while True:

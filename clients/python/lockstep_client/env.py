@@ -34,7 +34,7 @@ CONNECT_KEYS = frozenset(["url", "host", "port", "token"])
 SERVE_KEYS = frozenset(["rom", "ram_map", "emulator", "record", "max_steps", "lockstep_cli", "serve_args", "startup_timeout"])
 CONFIG_KEYS = CONNECT_KEYS | SERVE_KEYS | frozenset([
     "player", "screen", "action_set", "observation", "name", "numpy", "connect_timeout", "step_timeout",
-    "reconnect_attempts", "reconnect_delay", "render_mode", "session_info",
+    "reconnect_attempts", "reconnect_delay", "render_mode", "session_info", "frameskip",
 ])
 
 NES_HEIGHT, NES_WIDTH = 240, 256
@@ -57,6 +57,8 @@ class LockstepEnv(_EnvBase):
       player              0 or 1 (controller 1 or 2); None = the first free controller
       screen              None, True/"rgba", "gray", or {"format": "rgba"|"gray", "downsample": 1|2|4|8}
       render_mode         None or "rgb_array" (render() returns the 240x256x3 screen)
+      frameskip           k >= 1: each step holds its action for k frames (the bridge runs them without round trips, records
+                          every frame's row marked repeated, sums the rewards and returns the k-th state); info["frames"]
       action_set          "simple" (default), "minimal", "full" (all 256 masks) or a list of combinations
       observation         "vector" (default: RAM-map vars in welcome order) or "dict" ({var: value})
       numpy               None (use numpy when importable), True or False (plain lists)
@@ -95,6 +97,9 @@ class LockstepEnv(_EnvBase):
             raise ValueError("render_mode='rgb_array' needs numpy")
         self._name = cfg.get("name", "LockstepEnv")
         self._session_info = bool(cfg.get("session_info", False))
+        self._frameskip = cfg.get("frameskip", 1)
+        if isinstance(self._frameskip, bool) or not isinstance(self._frameskip, int) or not 1 <= self._frameskip <= 64:
+            raise ValueError("config 'frameskip' must be an integer 1..64, got %r" % (self._frameskip,))
         self._connect_timeout = float(cfg.get("connect_timeout", 10.0))
         self._step_timeout = cfg.get("step_timeout")
         self._reconnect_attempts = int(cfg.get("reconnect_attempts", 3))
@@ -110,7 +115,7 @@ class LockstepEnv(_EnvBase):
         self._client = _Link(name=self._name, open_timeout=self._connect_timeout)
         try:
             self.welcome = self._call(lambda: self._client.connect(self._url, token=self._token, player=self._player,
-                                                                   screen=self._screen, name=self._name))
+                                                                   screen=self._screen, name=self._name, frameskip=self._frameskip))
         except BaseException:
             self._stop_server()
             raise
@@ -341,7 +346,7 @@ class LockstepEnv(_EnvBase):
         # Only what the same seed and actions reproduce (Gymnasium checks it): frame ids restart with every episode's
         # start state, episode numbers and wall-clock timestamps do not (session_info=True adds them).
         info = dict(state.info)
-        info.update({"frame": state.frame, "step": state.step, "player": self.player})
+        info.update({"frame": state.frame, "step": state.step, "player": self.player, "frames": state.frames})
         if self._session_info:
             info.update({"episode": state.episode, "timestamp": state.timestamp})
         if state.terminated or state.truncated:
@@ -351,7 +356,8 @@ class LockstepEnv(_EnvBase):
         return info
 
     def _connect(self) -> None:
-        self._client.connect(self._url, token=self._token, player=self.player, screen=self._screen, name=self._name)
+        self._client.connect(self._url, token=self._token, player=self.player, screen=self._screen, name=self._name,
+                             frameskip=self._frameskip)
 
     def _recv(self) -> Any:
         """The next event; a dropped link is reconnected (same controller) and the bridge resends the held state."""

@@ -54,7 +54,7 @@ class LockstepSyncClient(object):
     # ---- connection ----
 
     def connect(self, url: str, token: Optional[str] = None, player: Optional[int] = None, screen: Any = None,
-                name: Optional[str] = None) -> Dict[str, Any]:
+                name: Optional[str] = None, frameskip: Optional[int] = None) -> Dict[str, Any]:
         """Opens the link, sends the hello, returns the welcome; raises LockstepConnectionClosed on refusal."""
         if player not in (None, 0, 1):
             raise ValueError("player must be 0, 1 or None (first free controller), got %r" % (player,))
@@ -84,6 +84,8 @@ class LockstepSyncClient(object):
             hello["player"] = player
         if request:
             hello["screen"] = request
+        if frameskip is not None and frameskip != 1:
+            hello["frameskip"] = int(frameskip)  # each action holds for this many frames (the bridge answers the rest)
         self._send(hello)
         deadline = time.monotonic() + self._open_timeout
         while True:

@@ -31,8 +31,8 @@ class ThreadLink(object):
             raise TimeoutError("no answer from the bridge within %ss" % timeout) from None
 
     def connect(self, url: str, token: Optional[str] = None, player: Optional[int] = None, screen: Any = None,
-                name: Optional[str] = None) -> Dict[str, Any]:
-        self.welcome = self._run(self._client.connect(url, token=token, player=player, screen=screen, name=name),
+                name: Optional[str] = None, frameskip: Optional[int] = None) -> Dict[str, Any]:
+        self.welcome = self._run(self._client.connect(url, token=token, player=player, screen=screen, name=name, frameskip=frameskip),
                                  self._open_timeout + 5)
         return self.welcome
 

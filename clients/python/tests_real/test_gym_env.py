@@ -159,7 +159,7 @@ class TerminalObservation(unittest.TestCase):
             score = env.vars.index("score_p1")
             self.assertEqual(last[score], before[-1][score] + 1, "the final observation is after the scoring frame")
             self.assertEqual(info["episode_end"], {"terminationFrame": info["frame"], "rows": scoring_step + 1, "reason": "max_steps"})
-            self.assertEqual(set(info) - {"episode_end", "state_truncated", "state_terminated"}, {"lag", "frame", "step", "player"})
+            self.assertEqual(set(info) - {"episode_end", "state_truncated", "state_terminated"}, {"lag", "frame", "step", "player", "frames"})
             # Row parity: the recording has maxSteps rows; the state after the last one is in the manifest.
             manifests = glob.glob(os.path.join(rec, "**", "episode-*.json"), recursive=True)
             self.assertEqual(len(manifests), 1, manifests)

@@ -1,0 +1,136 @@
+// Benchmark: Python LockstepEnv.step (via its own `lockstep serve`) vs the raw embedded worker port and an in-process agent, with ratios.
+import { readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { EmbeddedEmulator } from '../src/emulators/embedded/embeddedEmulator';
+import { LockstepRuntime } from '../src/core/runtime/runtime';
+import { defaultSyncConfig } from '../src/core/config/config';
+import { parseRamMap } from '../src/core/config/ramMap';
+import { RandomAgent } from '../src/agents/randomAgent';
+import type { AgentAction, AgentPort, Observation } from '../src/core/ports';
+import { downsample } from '../src/bridge/screenFrame';
+import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
+import { Prng } from '../src/core/prng';
+import { median, roundRatioCells } from './roundStats';
+
+const FRAMES = Number(process.env.BENCH_FRAMES ?? 3000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+
+const root = findPackageRoot(__dirname);
+const romPath = demoRomPath(root);
+const PYTHON = join(root, '.cache', 'venv', 'bin', 'python');
+const CLI = join(root, 'dist', 'cli.js');
+const SCRIPT = join(root, 'bench', 'python_env_steps.py');
+
+/** Frames/s of the embedded worker port stepped directly (what `lockstep serve` drives), no runtime. */
+async function rawWorker(): Promise<number> {
+  const emu = new EmbeddedEmulator();
+  await emu.start(romPath);
+  const rng = new Prng(1);
+  const t0 = performance.now();
+  for (let i = 0; i < FRAMES; i++) await emu.step([rng.int(256) & 0xc3, 0]);
+  const fps = (FRAMES / (performance.now() - t0)) * 1000;
+  await emu.close();
+  return fps;
+}
+
+/** The random agent, asking for screens and making the gray/4 image a trainer would get from each (the fair twin of Python with screens). */
+class ScreenRandomAgent implements AgentPort {
+  readonly name = 'random + gray/4 screens';
+  readonly wantsScreen = true;
+  private readonly inner = new RandomAgent({ seed: 1 });
+  pixels = 0;
+
+  act(obs: Observation): Promise<AgentAction> {
+    if (obs.screen) this.pixels += downsample(obs.screen, 256, 240, 4, 'gray').pixels.length;
+    return this.inner.act(obs);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Frames/s of `lockstep run`'s loop: the runtime on the embedded worker with an in-process agent. */
+async function inProcess(screens: boolean): Promise<number> {
+  const ramMap = parseRamMap(await readFile(romPath.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
+  const agent: AgentPort = screens ? new ScreenRandomAgent() : new RandomAgent({ seed: 1 });
+  const rt = new LockstepRuntime({ emulator: new EmbeddedEmulator(), agents: [agent], ramMap, sync: defaultSyncConfig() }, { romPath });
+  await rt.start();
+  const t0 = performance.now();
+  for (let i = 0; i < FRAMES; i++) await rt.advance();
+  const fps = (FRAMES / (performance.now() - t0)) * 1000;
+  await rt.close();
+  return fps;
+}
+
+interface PyRate { steps_per_s: number; frames_per_s: number }
+
+/** Python LockstepEnv.step rate: the script starts its own `lockstep serve`; its startup is not timed. */
+function python(screen: 'none' | 'gray4', frameskip: number): Promise<PyRate> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, [SCRIPT, '--steps', String(FRAMES), '--screen', screen, '--frameskip', String(frameskip)], {
+      env: { ...process.env, LOCKSTEP_CLI: CLI }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`python bench exited ${code}: ${err.slice(-2000)}`));
+      else resolve(JSON.parse(line) as PyRate);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  for (const [what, path] of [['the project venv (scripts/setup.sh)', PYTHON], ['the built CLI (npm run build)', CLI]]) {
+    if (!existsSync(path)) throw new Error(`bench:python needs ${what}: ${path} is missing`);
+  }
+  const rows: Array<{ name: string; unit: string; runs: number[] }> = [
+    { name: 'raw port: EmbeddedEmulator (worker)', unit: 'frames/s', runs: [] },
+    { name: 'lockstep run: worker + in-process random agent', unit: 'frames/s', runs: [] },
+    { name: 'lockstep run: worker + in-process agent, gray/4 screens', unit: 'frames/s', runs: [] },
+    { name: 'Python env.step, no screens, k=1', unit: 'steps/s', runs: [] },
+    { name: 'Python env.step, gray/4 screens, k=1', unit: 'steps/s', runs: [] },
+    { name: 'Python env.step, no screens, k=4', unit: 'steps/s', runs: [] },
+    { name: 'Python env.step, no screens, k=4 (emulated)', unit: 'frames/s', runs: [] },
+    { name: 'Python env.step, gray/4 screens, k=4 (emulated)', unit: 'frames/s', runs: [] },
+  ];
+  const jobs: Array<() => Promise<void>> = [
+    async () => { rows[0].runs.push(await rawWorker()); },
+    async () => { rows[1].runs.push(await inProcess(false)); },
+    async () => { rows[2].runs.push(await inProcess(true)); },
+    async () => { rows[3].runs.push((await python('none', 1)).steps_per_s); },
+    async () => { rows[4].runs.push((await python('gray4', 1)).steps_per_s); },
+    async () => {
+      const r = await python('none', 4);
+      rows[5].runs.push(r.steps_per_s);
+      rows[6].runs.push(r.frames_per_s);
+    },
+    async () => { rows[7].runs.push((await python('gray4', 4)).frames_per_s); },
+  ];
+  // Interleave rounds so machine noise hits every configuration alike.
+  for (let r = 0; r < ROUNDS; r++) for (const job of jobs) await job();
+  console.log(`Lockstep Python benchmark — ${FRAMES} steps x ${ROUNDS} interleaved rounds, demo ROM, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  console.log('');
+  console.log('| configuration | rate (median) | unit | runs |');
+  console.log('|---|---:|---|---|');
+  for (const r of rows) console.log(`| ${r.name} | ${median(r.runs).toFixed(0)} | ${r.unit} | ${r.runs.map((x) => x.toFixed(0)).join(', ')} |`);
+  console.log('');
+  const ratio = (a: number, b: number): string => roundRatioCells(rows[a].runs, rows[b].runs);
+  console.log('| ratio (median of the per-round ratios) | value | range | target |');
+  console.log('|---|---:|---|---|');
+  console.log(`| Python k=1 no screens / in-process run | ${ratio(3, 1)} | >= 0.9 |`);
+  console.log(`| Python k=1 gray/4 / in-process run with gray/4 screens | ${ratio(4, 2)} | >= 0.8 |`);
+  console.log(`| Python k=1 gray/4 / in-process run without screens | ${ratio(4, 1)} | (information) |`);
+  console.log(`| Python k=4 emulated frames / in-process run | ${ratio(6, 1)} | >= 0.95 |`);
+  console.log(`| Python k=4 gray/4 emulated frames / in-process run with gray/4 screens | ${ratio(7, 2)} | (information) |`);
+  console.log(`| in-process run / raw worker port | ${ratio(1, 0)} | (information) |`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,43 @@
+"""Times LockstepEnv.step on a `lockstep serve` the env starts itself; prints one JSON line (bench/python.ts runs it)."""
+import argparse
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients", "python"))
+
+from lockstep_client import LockstepEnv  # noqa: E402
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--warmup", type=int, default=300)
+    p.add_argument("--screen", choices=("none", "gray4"), default="none")
+    p.add_argument("--frameskip", type=int, default=1)
+    args = p.parse_args()
+    config = {"action_set": "simple"}
+    if args.screen == "gray4":
+        config["screen"] = {"format": "gray", "downsample": 4}
+    if args.frameskip != 1:
+        config["frameskip"] = args.frameskip
+    with LockstepEnv(config) as env:
+        env.reset(seed=1)
+        action = env.action_space.sample
+        frames = 0
+        for i in range(args.warmup + args.steps):
+            if i == args.warmup:
+                t0 = time.perf_counter()
+                frames = 0
+            _, _, terminated, truncated, info = env.step(action())
+            frames += info.get("frames", 1)
+            if terminated or truncated:
+                env.reset()
+        seconds = time.perf_counter() - t0
+    print(json.dumps({"steps_per_s": args.steps / seconds, "frames_per_s": frames / seconds}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -169,6 +169,63 @@ class TerminalObservation(unittest.TestCase):
             self.assertEqual([manifest["finalVars"][n] for n in env.vars], [int(v) for v in last])
 
 
+class Frameskip(unittest.TestCase):
+    def test_frameskip_4_equals_each_action_held_4_single_steps(self):
+        k, rows = 4, 400
+        with tempfile.TemporaryDirectory() as rec:
+            with LockstepEnv(max_steps=rows, action_set=CATCHER_ACTIONS, frameskip=k, record=rec) as env:
+                obs, _ = env.reset()
+                skipped = []  # (action, obs after, reward, frames)
+                while True:
+                    a = catcher(env, obs)
+                    obs, reward, terminated, truncated, info = env.step(a)
+                    skipped.append((a, obs, reward, info["frames"]))
+                    if terminated or truncated:
+                        break
+            with open(os.path.join(rec, "episode-0000.jsonl")) as f:
+                recorded = [json.loads(line) for line in f]
+        self.assertEqual(len(skipped), rows // k)
+        self.assertEqual({fr for *_, fr in skipped}, {k})
+        self.assertGreater(sum(r for _, _, r, _ in skipped), 0, "the catcher scores in %d frames" % rows)
+        # Every frame has its row; the bridge's own answers are marked repeated, the trainer's are not.
+        self.assertEqual(len(recorded), rows)
+        self.assertEqual([bool(r["info"].get("p1", {}).get("repeated")) for r in recorded], [i % k != 0 for i in range(rows)])
+        with LockstepEnv(max_steps=rows, action_set=CATCHER_ACTIONS) as env:
+            env.reset()
+            for a, after, reward, _ in skipped:
+                total = 0.0
+                for _ in range(k):
+                    obs, r, terminated, truncated, _ = env.step(a)
+                    total += r
+                np.testing.assert_array_equal(obs, after)
+                self.assertEqual(total, reward)
+            self.assertTrue(truncated)
+
+    def test_a_declared_skip_is_no_desync_and_an_undeclared_one_still_is(self):
+        from lockstep_client import LockstepServer, LockstepSyncClient
+        server = LockstepServer(lockstep_cli=CLI)
+        self.addCleanup(server.stop)
+        link = LockstepSyncClient()
+        link.connect(server.url, token=server.token, frameskip=4)
+        s = link.recv(10)
+        link.send_action(s.frame, 0x80)
+        after = link.recv(10)
+        self.assertEqual((after.frame, after.frames), (s.frame + 4, 4))
+        link.send_action(after.frame, 0x80)
+        self.assertEqual(link.recv(10).frame, after.frame + 4)
+        self.assertNotIn("desync", "\n".join(server._stderr))
+        link.close()
+        link = LockstepSyncClient()
+        link.connect(server.url, token=server.token)
+        s = link.recv(10)
+        link.send_action(s.frame + 3, 0x80)  # answering a frame it was never sent: not declared, so a desync
+        deadline = time.monotonic() + 10
+        while "frame_skip" not in "\n".join(server._stderr) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertIn("frame_skip", "\n".join(server._stderr))
+        link.close()
+
+
 class OwnServer(unittest.TestCase):
     def test_wrong_lockstep_cli_names_what_was_tried(self):
         bad = os.path.join(tempfile.gettempdir(), "no-such-lockstep", "cli.js")

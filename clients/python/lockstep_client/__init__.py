@@ -15,10 +15,7 @@ from .client import (
 from .env import LockstepEnv
 from .registration import CATCH_ID, ROM_ID, register_envs
 from .server import LockstepServer, LockstepServerError, find_cli
-try:
-    from .sync_client import LockstepSyncClient
-except ImportError:  # pragma: no cover - websockets < 12: LockstepEnv uses the asyncio client on a thread instead
-    LockstepSyncClient = None  # type: ignore[assignment,misc]
+from .sync_client import LockstepSyncClient
 from .screen import ScreenFrame, decode_screen_frame
 
 __version__ = "0.1.0"

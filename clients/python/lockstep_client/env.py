@@ -8,10 +8,7 @@ from .buttons import resolve_action_set
 from .client import EpisodeEnd, LockstepConnectionClosed, LockstepError, State, make_url, normalize_screen
 from .server import LockstepServer, LockstepServerError
 from .spaces import SpaceFactory
-try:
-    from .sync_client import LockstepSyncClient as _Link
-except ImportError:  # pragma: no cover - websockets < 12 (e.g. Debian's python3-websockets): same interface, slower
-    from .thread_link import ThreadLink as _Link  # type: ignore[assignment]
+from .sync_client import LockstepSyncClient
 
 try:  # pragma: no cover - depends on the machine
     import gymnasium as _gym
@@ -112,7 +109,7 @@ class LockstepEnv(_EnvBase):
         self._closed = False
         self.server: Optional[LockstepServer] = None
         self._url, self._token = self._address(cfg)
-        self._client = _Link(name=self._name, open_timeout=self._connect_timeout)
+        self._client = LockstepSyncClient(name=self._name, open_timeout=self._connect_timeout)
         try:
             self.welcome = self._call(lambda: self._client.connect(self._url, token=self._token, player=self._player,
                                                                    screen=self._screen, name=self._name, frameskip=self._frameskip))
@@ -221,8 +218,8 @@ class LockstepEnv(_EnvBase):
         return list(self._masks)
 
     @property
-    def client(self) -> Any:
-        """The link underneath: a LockstepSyncClient (or, with websockets < 12, a ThreadLink with the same methods)."""
+    def client(self) -> LockstepSyncClient:
+        """The link underneath (blocking, no threads): use it only between steps."""
         return self._client
 
     def ping(self, timeout: float = 5.0) -> float:

@@ -1,16 +1,8 @@
-"""LockstepSyncClient: the agent link without asyncio (websockets.sync), one blocking call per message; LockstepEnv's link."""
-import inspect
+"""LockstepSyncClient: the agent link without asyncio or threads, one blocking call per message; LockstepEnv's link."""
 import json
 import logging
-import socket
 import time
 from typing import Any, Dict, List, Optional, Union
-
-try:
-    from websockets.sync.client import connect as _ws_connect
-    import websockets.exceptions
-except ImportError as _e:  # pragma: no cover - depends on the machine
-    raise ImportError("LockstepEnv needs websockets >= 12 (websockets.sync): pip install 'websockets>=12'") from _e
 
 from .buttons import names_to_mask
 from .client import (
@@ -18,13 +10,11 @@ from .client import (
     normalize_screen,
 )
 from .screen import decode_screen_frame
+from .wsconn import WebSocketClosed, WebSocketConnection
 
 log = logging.getLogger("lockstep_client")
 
 Event = Union[State, EpisodeEnd]
-
-# websockets >= 16 wants connect() as a context manager unless legacy=True says we keep the connection ourselves.
-_CONNECT_EXTRAS = {"legacy": True} if "legacy" in inspect.signature(_ws_connect).parameters else {}
 
 
 def _now_ms() -> float:
@@ -63,19 +53,10 @@ class LockstepSyncClient(object):
         self.close()
         self._quit = False
         self.close_code = self.close_reason = None
-        host, port = _host_port(url)
         try:
-            sock = socket.create_connection((host, port), timeout=self._open_timeout)
-        except OSError as e:
+            ws = WebSocketConnection.open(url, self._open_timeout, MAX_MESSAGE_BYTES)
+        except (OSError, ValueError) as e:
             raise LockstepError("cannot reach the bridge at %s: %s" % (url, e)) from None
-        # One small message each way per frame: Nagle's algorithm would only add delay.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            ws = _ws_connect(url, sock=sock, max_size=MAX_MESSAGE_BYTES, compression=None, ping_interval=None,
-                             open_timeout=self._open_timeout, close_timeout=2, **_CONNECT_EXTRAS)
-        except Exception as e:
-            sock.close()
-            raise LockstepError("cannot open the agent link at %s: %s" % (url, e)) from None
         self._ws = ws
         hello: Dict[str, Any] = {"type": "hello", "role": "agent", "protocol": PROTOCOL_VERSION, "name": name or self.name}
         if token:
@@ -218,7 +199,7 @@ class LockstepSyncClient(object):
             raise LockstepError("not connected: call connect() first")
         try:
             return ws.recv(timeout)
-        except websockets.exceptions.ConnectionClosed as e:
+        except WebSocketClosed as e:
             raise self._closed_error(e) from None
 
     def _send(self, msg: Dict[str, Any]) -> None:
@@ -230,13 +211,11 @@ class LockstepSyncClient(object):
             raise LockstepError("not connected: call connect() first")
         try:
             ws.send(text)
-        except websockets.exceptions.ConnectionClosed as e:
+        except WebSocketClosed as e:
             raise self._closed_error(e) from None
 
-    def _closed_error(self, e: Exception) -> LockstepConnectionClosed:
-        rcvd = getattr(e, "rcvd", None)
-        code = rcvd.code if rcvd is not None else 1006
-        reason = rcvd.reason if rcvd is not None else ""
+    def _closed_error(self, e: WebSocketClosed) -> LockstepConnectionClosed:
+        code, reason = e.code, e.reason
         self.close_code, self.close_reason = code, reason
         self._ws = None
         return LockstepConnectionClosed(code, reason, self._quit)
@@ -252,11 +231,3 @@ class LockstepSyncClient(object):
         self.close_code, self.close_reason = 1002, text
         return LockstepError(text)
 
-
-def _host_port(url: str):
-    rest = url.split("://", 1)[1].split("/", 1)[0]
-    if rest.startswith("["):
-        host, _, port = rest[1:].partition("]:")
-    else:
-        host, _, port = rest.rpartition(":")
-    return host, int(port or 80)

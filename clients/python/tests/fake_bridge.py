@@ -90,6 +90,9 @@ class FakeBridge(object):
         self._ready = threading.Event()
         self._stop = None
         self.finished = threading.Event()
+        #: called before the bridge shuts down: a thread-less client answers the server's close only when it is called,
+        #: so clients are closed first (as a trainer ends before its bridge in real use)
+        self.before_exit = []
 
     def _main(self):
         asyncio.set_event_loop(self._loop)
@@ -128,6 +131,8 @@ class FakeBridge(object):
         return self
 
     def __exit__(self, *exc):
+        for fn in self.before_exit:
+            fn()
         self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(DEADLINE)
         return False

@@ -34,7 +34,7 @@ class EnvTest(unittest.TestCase):
         config.setdefault("numpy", False)
         config.setdefault("session_info", True)
         env = LockstepEnv(config)
-        self.addCleanup(env.close)
+        bridge.before_exit.append(env.close)
         return env
 
     def test_spaces_and_vector_observation_in_welcome_order(self):
@@ -159,7 +159,7 @@ class EnvTest(unittest.TestCase):
         with FakeBridge(scenario) as bridge:
             with mock.patch.dict(os.environ, {"LOCKSTEP_URL": "127.0.0.1:%d" % bridge.port, "LOCKSTEP_TOKEN": TOKEN}):
                 env = LockstepEnv({"numpy": False})
-                self.addCleanup(env.close)
+                bridge.before_exit.append(env.close)
                 self.assertEqual(env.welcome["session"], "fake")
         with mock.patch.dict(os.environ, {}, clear=True):
             with self.assertRaisesRegex(ValueError, "both an address .port. and server settings .rom."):
@@ -185,7 +185,8 @@ class EnvTest(unittest.TestCase):
                 with self.assertRaisesRegex(ValueError, r"action must be an integer in 0..12"):
                     env.step(bad)
             env.step(0)
-        self.assertEqual([m["type"] for m in bridge.conns[0].received[1:]], ["action"])
+        # Only the valid action reached the bridge (then the quit of close()).
+        self.assertEqual([m["type"] for m in bridge.conns[0].received[1:]], ["action", "quit"])
 
     def test_screen_observation_without_numpy(self):
         async def scenario(conn):
@@ -214,6 +215,7 @@ class EnvTest(unittest.TestCase):
 
         with FakeBridge(scenario) as bridge:
             env = LockstepEnv({"url": bridge.url, "token": TOKEN, "screen": {"format": "rgba", "downsample": 4}})
+            bridge.before_exit.append(env.close)
             self.addCleanup(env.close)
             obs, _ = env.reset()
             self.assertEqual(tuple(env.observation_space["screen"].shape), (60, 64, 4))
@@ -229,6 +231,7 @@ class EnvTest(unittest.TestCase):
 
         with FakeBridge(scenario) as bridge:
             env = LockstepEnv({"url": bridge.url, "token": TOKEN})  # numpy when importable, lists otherwise
+            bridge.before_exit.append(env.close)
             self.addCleanup(env.close)
             obs, _ = env.reset()
             obs, reward, *_ = env.step(env.action_space.sample())

@@ -7,7 +7,6 @@ import numpy as np
 import ray
 import torch
 
-import lockstep_client  # noqa: F401  (registers lockstep/Catch-v0)
 from policy import ACTIONS, Policy, features
 
 
@@ -16,6 +15,7 @@ class EnvActor(object):
     """One env per actor; episodes are reproducible: the emulator is deterministic and actions come from the seed."""
 
     def __init__(self, max_steps: int, record: Optional[str] = None, frameskip: int = 1) -> None:
+        import lockstep_client  # noqa: F401  (here, in the worker: importing it registers lockstep/Catch-v0)
         kwargs: Dict[str, Any] = {"max_steps": max_steps, "action_set": ACTIONS, "frameskip": frameskip}
         if record:
             os.makedirs(record, exist_ok=True)

@@ -41,7 +41,7 @@ def reinforce_step(policy: Policy, opt: torch.optim.Optimizer, episodes: List[Di
     opt.zero_grad()
     loss.backward()
     opt.step()
-    return float(loss)
+    return loss.item()
 
 
 def run_in_lockstep(model: str, frames: int, record: str) -> Dict[str, Any]:

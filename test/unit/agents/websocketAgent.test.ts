@@ -337,6 +337,63 @@ describe('WebSocketAgent', () => {
     assert.equal((await withDeadline(t.closed, 'close')).code, CLOSE.normal);
   });
 
+  test('a declared repeat: the agent answers the next k-1 frames itself (marked repeated), then sends frame N+k with the summed reward', async () => {
+    const { agent, connect } = await setup({ varRanges: [[0, 255], [-128, 127]] });
+    const t = connect({ frameskip: 3 });
+    await agent.start();
+    assert.deepEqual((await t.nextJson('welcome')).varRanges, [[0, 255], [-128, 127]]);
+    const a10 = agent.act(obs(10, { reward: 1 }));
+    assert.equal((await t.nextJson('state')).frame, 10);
+    t.send({ type: 'action', frame: 10, buttons: BUTTON.LEFT });
+    assert.deepEqual(await withDeadline(a10, 'act'), { frame: 10, buttons: BUTTON.LEFT });
+    // Frames 11 and 12 are answered at once, with no state sent.
+    assert.deepEqual(await withDeadline(agent.act(obs(11, { reward: 2 })), 'act 11'), { frame: 11, buttons: BUTTON.LEFT, info: { repeated: true } });
+    assert.deepEqual(await withDeadline(agent.act(obs(12, { reward: 3 })), 'act 12'), { frame: 12, buttons: BUTTON.LEFT, info: { repeated: true } });
+    const a13 = agent.act(obs(13, { reward: 4 }));
+    const s13 = await t.nextJson('state');
+    assert.deepEqual([s13.frame, s13.reward, s13.frames], [13, 2 + 3 + 4, 3]);
+    // An action's own repeat overrides the hello's; an episode end inside a repeat carries the sum so far.
+    t.send({ type: 'action', frame: 13, buttons: BUTTON.A, repeat: 5 });
+    await withDeadline(a13, 'act 13');
+    await withDeadline(agent.act(obs(14, { reward: 10 })), 'act 14');
+    agent.episodeEnd({ episode: 0, terminationFrame: 16, rows: 16, reason: 'max_steps', lastRewards: [20, 0],
+      final: { frame: 16, timestamp: 2016, vars: { score: 7, x: 1 }, info: { lag: false } } });
+    assert.deepEqual(await t.nextJson('episode_end'), {
+      type: 'episode_end', episode: 0, terminationFrame: 16, rows: 16, reason: 'max_steps', reward: 30, frames: 2,
+      final: { frame: 16, timestamp: 2016, vars: { x: 1, score: 7 }, info: { lag: false }, screen: false },
+    });
+    // The next episode starts fresh: its first frame is sent, not answered from the old repeat.
+    const next = agent.act(obs(16, { episode: 1, step: 0, reward: 0 }));
+    assert.equal((await t.nextJson('state')).frame, 16);
+    t.send({ type: 'action', frame: 16, buttons: 0 });
+    await withDeadline(next, 'act 16');
+  });
+
+  test('a bad frameskip in the hello is refused with 4007 naming the field', async () => {
+    const { connect } = await setup();
+    const t = connect({ frameskip: 65 });
+    const closed = await withDeadline(t.closed, 'close');
+    assert.equal(closed.code, CLOSE.malformed);
+    assert.match(closed.reason, /hello\.frameskip must be an integer 1\.\.64, got 65/);
+  });
+
+  test('episode_end carries the final state, its screen following as a binary frame for the final frame', async () => {
+    const { agent, connect } = await setup();
+    const t = connect({ screen: { format: 'gray', downsample: 8 } });
+    await agent.start();
+    await t.nextJson('welcome');
+    const screen = new Uint8Array(256 * 240 * 4).fill(200);
+    agent.episodeEnd({ episode: 2, terminationFrame: 90, rows: 30, reason: 'done_flag', lastRewards: [1, 0],
+      final: { frame: 90, timestamp: 5, vars: { x: 2, score: 3 }, info: { lag: true }, screen } });
+    const end = await t.nextJson('episode_end');
+    assert.deepEqual(end.final, { frame: 90, timestamp: 5, vars: { x: 2, score: 3 }, info: { lag: true }, screen: true });
+    assert.equal(end.reward, 1);
+    const bin = await t.next('the final screen');
+    assert.ok(bin instanceof Uint8Array);
+    const decoded = decodeScreenFrame(bin);
+    assert.deepEqual([decoded.frame, decoded.width, decoded.height, decoded.format], [90, 32, 30, 'gray']);
+  });
+
   test('resync_request resends the unanswered state', async () => {
     const { agent, connect } = await setup();
     const t = connect();

@@ -54,11 +54,13 @@ class EnvActor(object):
 
 
 def start_ray(num_cpus: int = 2) -> None:
-    """A local Ray: on a cluster, this is the one line to change (ray.init(address="auto") or "ray://head:10001")."""
+    """A local Ray: on a cluster, this is the one line to change (address="auto", or "ray://HEAD:10001")."""
     here = os.path.dirname(os.path.abspath(__file__))
     # Workers import this module and policy.py by name: they inherit the driver's environment on a local Ray.
     os.environ["PYTHONPATH"] = os.pathsep.join([here] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
-    ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    # address="local": always a Ray of our own, never a cluster another process on this machine started.
+    ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False,
+             runtime_env={"env_vars": {"PYTHONPATH": os.environ["PYTHONPATH"]}})
 
 
 def collect(actors: List[Any], seeds: List[int], use_policy: bool = False) -> List[Dict[str, Any]]:

@@ -1,6 +1,8 @@
 """LockstepSyncClient: the agent link without asyncio or threads, one blocking call per message; LockstepEnv's link."""
+import collections
 import json
 import logging
+import threading
 import time
 from typing import Any, Dict, List, Optional, Union
 
@@ -24,14 +26,24 @@ def _now_ms() -> float:
 class LockstepSyncClient(object):
     """One agent link, used from one thread: connect(), then recv() a State, send_action() for its frame, and so on.
 
-    Heartbeats and pings from the bridge are answered inside recv(): the bridge only sends them while it waits for us.
+    Heartbeats and pings from the bridge are answered inside recv(). While the trainer is away from the link (training
+    between rollouts, waiting for the next remote call), a keeper thread looks at the socket a few times a second and
+    answers them, so the bridge never takes a busy trainer for a dead one; it keeps any other message for recv(). It
+    never runs in the way of a step: the link's lock is only tried, never waited for.
     """
+
+    #: how often the keeper looks at an idle link (the bridge's heartbeat interval is 1 s by default)
+    KEEPER_INTERVAL = 0.2
 
     def __init__(self, name: str = "lockstep_client", open_timeout: float = 10.0, clock_ms=_now_ms) -> None:
         self.name = name
         self._open_timeout = open_timeout
         self._clock = clock_ms
         self._ws: Any = None
+        self._lock = threading.RLock()
+        self._inbox: Any = collections.deque()
+        self._keeper: Optional[threading.Thread] = None
+        self._stop_keeper = threading.Event()
         self._quit = False
         self._seq = 0
         self.welcome: Optional[Dict[str, Any]] = None
@@ -58,6 +70,11 @@ class LockstepSyncClient(object):
         except (OSError, ValueError) as e:
             raise LockstepError("cannot reach the bridge at %s: %s" % (url, e)) from None
         self._ws = ws
+        self._inbox.clear()
+        if self._keeper is None:
+            self._stop_keeper.clear()
+            self._keeper = threading.Thread(target=self._keep, name="lockstep-link-keeper", daemon=True)
+            self._keeper.start()
         hello: Dict[str, Any] = {"type": "hello", "role": "agent", "protocol": PROTOCOL_VERSION, "name": name or self.name}
         if token:
             hello["token"] = token
@@ -94,7 +111,12 @@ class LockstepSyncClient(object):
 
     def close(self, reason: str = "trainer finished") -> None:
         """Says quit and closes the link (the bridge keeps the session waiting for another trainer)."""
-        ws, self._ws = self._ws, None
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None:
+            self._stop_keeper.set()
+            keeper.join(5)
+        with self._lock:
+            ws, self._ws = self._ws, None
         if ws is None:
             return
         try:
@@ -194,25 +216,57 @@ class LockstepSyncClient(object):
             log.warning("ignoring unknown message type %r from the bridge", t)
 
     def _recv_raw(self, timeout: Optional[float]):
-        ws = self._ws
-        if ws is None:
-            raise LockstepError("not connected: call connect() first")
-        try:
-            return ws.recv(timeout)
-        except WebSocketClosed as e:
-            raise self._closed_error(e) from None
+        with self._lock:
+            if self._inbox:
+                return self._inbox.popleft()
+            ws = self._ws
+            if ws is None:
+                raise LockstepError("not connected: call connect() first")
+            try:
+                return ws.recv(timeout)
+            except WebSocketClosed as e:
+                raise self._closed_error(e) from None
+
+    def _keep(self) -> None:
+        """The keeper thread: answers heartbeats and pings on an idle link, keeps everything else for recv()."""
+        while not self._stop_keeper.wait(self.KEEPER_INTERVAL):
+            if not self._lock.acquire(blocking=False):
+                continue  # the trainer is using the link right now
+            try:
+                ws = self._ws
+                while ws is not None:
+                    try:
+                        data = ws.recv(0)
+                    except (TimeoutError, WebSocketClosed):
+                        break  # nothing waiting (a closed link is reported to the trainer by its next call)
+                    msg = None
+                    if isinstance(data, str):
+                        try:
+                            msg = json.loads(data)
+                        except ValueError:
+                            msg = None
+                    t = msg.get("type") if isinstance(msg, dict) else None
+                    if t in ("heartbeat", "ping"):
+                        self._on_control(t, msg)
+                    else:
+                        self._inbox.append(data)
+            except Exception as e:  # the keeper must never die silently in a way that loses a message
+                log.debug("link keeper: %s", e)
+            finally:
+                self._lock.release()
 
     def _send(self, msg: Dict[str, Any]) -> None:
         self._send_text(json.dumps(msg))
 
     def _send_text(self, text: str) -> None:
-        ws = self._ws
-        if ws is None:
-            raise LockstepError("not connected: call connect() first")
-        try:
-            ws.send(text)
-        except WebSocketClosed as e:
-            raise self._closed_error(e) from None
+        with self._lock:
+            ws = self._ws
+            if ws is None:
+                raise LockstepError("not connected: call connect() first")
+            try:
+                ws.send(text)
+            except WebSocketClosed as e:
+                raise self._closed_error(e) from None
 
     def _closed_error(self, e: WebSocketClosed) -> LockstepConnectionClosed:
         code, reason = e.code, e.reason

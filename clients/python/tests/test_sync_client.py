@@ -40,6 +40,32 @@ class SyncClientTest(unittest.TestCase):
         self.assertEqual(got["ack"]["seq"], 9)
         self.assertEqual(got["action"], {"type": "action", "frame": 5, "buttons": 0x80})
 
+    def test_an_idle_trainer_still_answers_heartbeats_and_keeps_what_arrives_meanwhile(self):
+        got = {}
+
+        async def scenario(conn):
+            await conn.authenticate()
+            await conn.send({"type": "heartbeat", "seq": 3, "timestamp": 1.0})
+            got["ack"] = await conn.expect("heartbeat_ack", timeout=2)
+            await conn.state(8, 0, 0, {"x": 1, "score": 0})
+            await conn.send({"type": "ping", "id": 5, "t0": 2.0})
+            got["pong"] = await conn.expect("pong", timeout=2)
+            await conn.wait_closed()
+
+        with FakeBridge(scenario) as bridge:
+            client = LockstepSyncClient()
+            bridge.before_exit.append(client.close)
+            client.connect(bridge.url, token=TOKEN)
+            threads = threading.active_count()
+            deadline = __import__("time").monotonic() + 4
+            while "pong" not in got and __import__("time").monotonic() < deadline:
+                __import__("time").sleep(0.05)  # the trainer is busy elsewhere: it calls nothing on the link
+            state = client.recv(1)
+            client.close()
+            self.assertEqual(threading.active_count(), threads - 1, "close() ends the keeper thread")
+        self.assertEqual((got["ack"]["seq"], got["pong"]["id"]), (3, 5))
+        self.assertEqual(state.frame, 8, "the state that came while idle is kept for recv()")
+
     def test_final_state_of_an_episode_end_with_its_screen(self):
         async def scenario(conn):
             await conn.authenticate()

@@ -277,6 +277,18 @@ class OwnServer(unittest.TestCase):
         env.close()
         self.assertFalse(pid_alive(pid))
 
+    def test_a_trainer_away_from_the_link_is_not_taken_for_dead(self):
+        # Heartbeats every 200 ms, one reconnect after 100 ms: without answers the server gives the trainer up within a second.
+        env = LockstepEnv(serve_args=["--sync", "heartbeatIntervalMs=200", "--sync", "reconnectDelayMs=100", "--sync", "reconnectAttempts=1"])
+        self.addCleanup(env.close)
+        env.reset()
+        env.step(0)
+        time.sleep(5)  # training between rollouts
+        _, _, terminated, truncated, info = env.step(0)
+        self.assertEqual((info["step"], terminated, truncated), (2, False, False))
+        self.assertIsNone(env.server.returncode)
+        self.assertNotIn("unreachable", "\n".join(env.server._stderr))
+
     def test_close_and_interpreter_exit_stop_the_server_even_when_python_is_killed(self):
         env = LockstepEnv()
         pid = env.server.process.pid

@@ -64,7 +64,7 @@ describe('panel controllers (Node, fake webview)', () => {
       assert.equal(hello.session?.live, true);
       assert.equal(hello.session?.screens, true);
       assert.deepEqual(hello.session?.ramVars.find((v) => v.name === 'p1_x'), { name: 'p1_x', address: 0x18, size: 1, signed: false, meaning: RAM_MAP.lookup('p1_x')!.meaning });
-      assert.ok(services.logs.some((l) => /^error screen panel speaks protocol 2, the extension 1/.test(l)));
+      assert.ok(services.logs.some((l) => new RegExp(`^error screen panel speaks protocol ${PANEL_PROTOCOL_VERSION + 1}, the extension ${PANEL_PROTOCOL_VERSION}`).test(l)));
       assert.ok(services.logs.some((l) => /^error a buffer webview is attached to the screen panel host/.test(l)));
       const screen = ch.of('screen').at(-1)!;
       assert.equal(screen.update.frame, rt.current!.frame);

@@ -115,13 +115,13 @@ describe('metrics panel (Chromium)', () => {
     const p = await PanelPage.open(browser, server, 'metrics', { state: { windowSec: 300 } });
     try {
       await p.waitFor('ready', () => p.messages('ready')[0]);
-      const session = { id: 's', rom: 'x.nes', startedAt: 0, live: true, screens: true, bufferCapacity: 10, ramVars: [] };
+      const session = { id: 's', rom: 'x.nes', startedAt: 0, live: true, screens: true, screensOff: false, bufferCapacity: 10, ramVars: [] };
       p.post({ type: 'hello', version: PANEL_PROTOCOL_VERSION + 1, panel: 'metrics', session });
-      await p.waitFor('version warning', async () => /speaks protocol 1, the extension 2: close and reopen/.test(await p.page.locator('#session-warning').innerText()));
+      await p.waitFor('version warning', async () => new RegExp(`speaks protocol ${PANEL_PROTOCOL_VERSION}, the extension ${PANEL_PROTOCOL_VERSION + 1}: close and reopen`).test(await p.page.locator('#session-warning').innerText()));
       p.post({ type: 'hello', version: PANEL_PROTOCOL_VERSION, panel: 'metrics', session });
       await p.waitFor('warning cleared', async () => p.page.locator('#session-warning').isHidden());
       const point = (t: number) => ({ t, frame: t * 60, framesProcessed: t * 60, fps: 60, delayP50: 1, delayP99: 2, delayMax: 3, latencyP50: 0.5, latencyP99: 1, syncAvg: 0, syncP99: 0, desyncRate: 0 });
-      const summary = { framesProcessed: 180, fps: 60, desyncRate: 0, desyncs: {}, frameDelay: { avg: 1, p50: 1, p99: 2, max: 3 }, agentLatency: { avg: 0.5, p50: 0.5, p99: 1, max: 1 }, syncQuality: { avg: 0, p99: 0, samples: 180 }, windowFrames: 180, clocks: [{ peer: 'controller 1', offsetMs: 12.5, rttMs: 0.4, rounds: 3 }] };
+      const summary = { framesProcessed: 180, fps: 60, running: false, desyncRate: 0, desyncs: {}, frameDelay: { avg: 1, p50: 1, p99: 2, max: 3 }, agentLatency: { avg: 0.5, p50: 0.5, p99: 1, max: 1 }, syncQuality: { avg: 0, p99: 0, samples: 180 }, windowFrames: 180, clocks: [{ peer: 'controller 1', offsetMs: 12.5, rttMs: 0.4, rounds: 3 }] };
       p.post({ type: 'metrics', seq: 1, update: { reset: true, points: [point(1), point(2)], summary, delays: [1, 2, 3], desyncs: [] } });
       p.post({ type: 'metrics', seq: 2, update: { reset: false, points: [point(3)], summary, delays: [1, 2, 3], desyncs: [] } });
       await p.waitFor('appended', async () => (await attr(p, '#chart-delay', 'data-points')) === 3);

@@ -27,7 +27,7 @@ function pattern(): Uint8Array {
   return px;
 }
 
-const SESSION: SessionInfo = { id: 's1', rom: 'pattern.nes', startedAt: Date.now(), live: true, screens: true, bufferCapacity: 10, ramVars: [] };
+const SESSION: SessionInfo = { id: 's1', rom: 'pattern.nes', startedAt: Date.now(), live: true, screens: true, screensOff: false, bufferCapacity: 10, ramVars: [] };
 
 async function canvasPixels(p: PanelPage): Promise<Uint8Array> {
   const b64 = await p.page.evaluate(() => {

@@ -155,6 +155,57 @@ describe('panel controllers (Node, fake webview)', () => {
     }
   });
 
+  test('"dropped" counts per session: a new session starts at 0 whatever the panel skipped before', async () => {
+    const rt1 = await liveRuntime();
+    const rt2 = await liveRuntime();
+    const source = new LiveRuntimeSource();
+    const first = source.attach({ runtime: rt1 });
+    const ch = new FakeChannel();
+    const ctl = new ScreenController(ch, source, makeServices());
+    try {
+      ch.send({ type: 'ready', version: PANEL_PROTOCOL_VERSION, panel: 'screen' });
+      ch.ackAll();
+      ctl.setVisible(false);
+      for (let i = 0; i < 10; i++) await rt1.advance();
+      ctl.setVisible(true);
+      assert.equal(ch.of('screen').at(-1)!.update.dropped, 9, 'frames skipped while hidden');
+      ch.ackAll();
+      first.dispose();
+      source.attach({ runtime: rt2 });
+      await rt2.advance();
+      await until('a frame of the second session', () => ch.of('screen').at(-1)!.update.frame === rt2.current!.frame);
+      assert.equal(ch.of('screen').at(-1)!.update.dropped, 0, 'the second session has skipped nothing yet');
+    } finally {
+      ctl.dispose();
+      await rt1.close();
+      await rt2.close();
+    }
+  });
+
+  test('when capture follows the panels, the webview is told as it switches, and the held frame gets its screen', async () => {
+    const rt = await liveRuntime({ captureScreens: 'panels' });
+    const source = new LiveRuntimeSource();
+    source.attach({ runtime: rt });
+    const ch = new FakeChannel();
+    const ctl = new ScreenController(ch, source, makeServices());
+    try {
+      ch.send({ type: 'ready', version: PANEL_PROTOCOL_VERSION, panel: 'screen' });
+      const hello = ch.of('hello')[0];
+      assert.equal(hello.session?.screens, false);
+      assert.equal(hello.session?.screensOff, false, 'not forbidden by the launch configuration: only not switched on yet');
+      assert.equal(ch.of('screen').at(-1)?.update.pixels ?? null, null);
+      ch.ackAll();
+      rt.setScreensShown(true);
+      await rt.refreshScreen();
+      await until('the session message saying screens are captured', () => ch.of('session').some((m) => m.session?.screens === true));
+      await until('the held frame with its pixels', () => (ch.of('screen').at(-1)?.update.pixels?.length ?? 0) === 256 * 240 * 4);
+      assert.equal(ch.of('screen').at(-1)!.update.frame, rt.current!.frame);
+    } finally {
+      ctl.dispose();
+      await rt.close();
+    }
+  });
+
   test('saving: the PNG goes to the save dialog; saved, cancelled and failed saves are reported to the webview', async () => {
     const source = new LiveRuntimeSource();
     const ok = makeServices('/tmp/f.png');

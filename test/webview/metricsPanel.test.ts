@@ -138,4 +138,33 @@ describe('metrics panel (Chromium)', () => {
       await p.close();
     }
   });
+  test('nothing overlaps at any panel size (Export CSV and the tiles), and the tiles explain their words and show the run\'s fps', async () => {
+    const session = { id: 's', rom: 'a-rather-long-rom-name-for-the-bar.nes', startedAt: 0, live: true, screens: true, screensOff: false, bufferCapacity: 10, ramVars: [] };
+    const summary = { framesProcessed: 123456, fps: 248.5, running: true, desyncRate: 0, desyncs: {}, frameDelay: { avg: 1, p50: 1, p99: 2, max: 3 }, agentLatency: { avg: 0.5, p50: 0.5, p99: 1, max: 1 }, syncQuality: { avg: 0, p99: 0, samples: 0 }, windowFrames: 1000 };
+    for (const [width, height] of [[1200, 700], [640, 500], [420, 400], [300, 300]] as const) {
+      const p = await PanelPage.open(browser, server, 'metrics', { width, height });
+      try {
+        await p.waitFor('ready', () => p.messages('ready')[0]);
+        p.post({ type: 'hello', version: PANEL_PROTOCOL_VERSION, panel: 'metrics', session });
+        p.post({ type: 'metrics', seq: 1, update: { reset: true, points: [], summary, delays: [], desyncs: [] } });
+        await p.waitFor('tiles', async () => (await p.page.locator('#tile-frames').count()) === 1);
+        const boxesOf = (selector: string) => p.page.locator(selector).evaluateAll((els) => els.map((el) => {
+          const r = el.getBoundingClientRect();
+          return { x: r.x, y: r.y, w: r.width, h: r.height, id: el.id || el.tagName };
+        }));
+        const boxes = { toolbar: await boxesOf('.toolbar > *'), tiles: await boxesOf('.tile') };
+        const overlap = (a: { x: number; y: number; w: number; h: number }, b: typeof a) => a.x < b.x + b.w - 0.5 && b.x < a.x + a.w - 0.5 && a.y < b.y + b.h - 0.5 && b.y < a.y + a.h - 0.5;
+        for (const t of boxes.toolbar) for (const tile of boxes.tiles) {
+          assert.ok(!overlap(t, tile), `${width}x${height}: toolbar item ${t.id} ${JSON.stringify(t)} overlaps tile ${tile.id} ${JSON.stringify(tile)}`);
+        }
+        assert.equal(await p.page.locator('#tile-fps .tile-label').textContent(), 'FPS (this run)');
+        assert.equal(await p.page.locator('#tile-fps .tile-value').textContent(), '248.5');
+        assert.match(await p.page.locator('#tile-fps').getAttribute('title') ?? '', /current run/);
+        assert.match(await p.page.locator('#tile-sync').innerText(), /no screen paired/);
+        assert.match(await p.page.locator('#tile-sync').getAttribute('title') ?? '', /^No screen paired: /);
+      } finally {
+        await p.close();
+      }
+    }
+  });
 });

@@ -1,4 +1,4 @@
-// UI test in real VS Code: a homebrew ROM that is not the demo, in a folder with no launch.json, started with "Lockstep: Debug ROM", shows its own picture in the screen panel; after Continue and Pause the panel command brings the live panel forward.
+// UI test in real VS Code: a homebrew ROM that is not the demo, in a folder with no launch.json, started with "Lockstep: Debug ROM", shows its own picture in the screen panel; after Continue and Pause the screen panel command shows the live paused session.
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -51,12 +51,22 @@ describe('Debug ROM on a homebrew ROM with no launch.json, in real VS Code', { t
 
   uiTest('"Lockstep: Debug ROM" on the open ROM stops on entry and the screen panel shows the game\'s own picture', async () => {
     const u = need();
-    // Open the ROM as a user would (Quick Open), then run the command on it.
-    await u.openQuickInput('Control+P');
-    await u.page.keyboard.type('stripes.nes');
-    await u.pickQuickItem('stripes.nes');
+    // Open the ROM as a user would (a click in the Explorer), then run the command on it.
+    await u.runCommand('View: Show Explorer');
+    const row = u.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'stripes.nes' });
+    await row.first().waitFor({ state: 'visible', timeout: 20_000 });
+    await row.first().dblclick();
     await u.waitFor('the ROM tab', async () => ((await u.tabs()).includes('stripes.nes') ? true : undefined));
-    await u.runCommand('Lockstep: Debug ROM');
+    // The palette lists Lockstep's commands once the extension host has read its contributions.
+    await u.waitFor('"Lockstep: Debug ROM" in the command palette', async () => {
+      try {
+        await u.runCommand('Lockstep: Debug ROM');
+        return true;
+      } catch {
+        await u.page.keyboard.press('Escape');
+        return undefined;
+      }
+    }, 90_000, 1000);
     await u.waitForPausedState('the session to stop on entry', (s) => /entry/i.test(s), 60_000);
     const tabs = await u.waitFor('the NES Screen panel to open by itself', async () => ((await u.tabs()).includes('NES Screen') ? u.tabs() : undefined));
     assert.ok(!tabs.some((t) => /launch\.json/.test(t)), `no launch.json was needed: ${JSON.stringify(tabs)}`);
@@ -65,6 +75,14 @@ describe('Debug ROM on a homebrew ROM with no launch.json, in real VS Code', { t
     const screen = await u.panelFrame('screen');
     await u.waitFor('the ROM name in the screen panel', async () => ((await screen.locator('#session-rom').innerText()) === 'stripes.nes' ? true : undefined));
     assert.equal(await screen.locator('#screen-empty').isHidden(), true, `no note instead of the game: ${await screen.locator('#screen-empty').innerText()}`);
+    // A new session starts its dropped count at 0 (the issue saw it carried over, non-zero at frame 0).
+    await u.waitFor('the entry frame in the status line', async () => (/^frame \d+ · dropped \d+$/.test(await screen.locator('#stream-status').innerText()) ? true : undefined));
+    assert.match(await screen.locator('#stream-status').innerText(), /^frame 0 · dropped 0$/);
+    // Like any NES game, it draws nothing before the PPU has warmed up: run a few frames.
+    await u.runCommand('Lockstep: Step N Frames…');
+    await u.answerInputBox('Frames to run', '10');
+    await u.waitForStoppedFrame(0);
+    await u.activateTab('NES Screen');
     // The stripes ROM fills the screen with blue, red, green and white bars: pixels, not just a canvas.
     const picture = await u.waitFor('the stripes on the screen panel', async () => {
       const p = await screenPicture(screen);
@@ -77,17 +95,21 @@ describe('Debug ROM on a homebrew ROM with no launch.json, in real VS Code', { t
     await u.screenshot(screenshotPath('debug-rom-screen'));
   });
 
-  uiTest('after Continue and Pause, "Lockstep: Open Screen Panel" brings the panel forward showing the live, paused session', async () => {
+  uiTest('after Continue and Pause, "Lockstep: Open Screen Panel" shows the one screen panel in front, on the live, paused session', async () => {
     const u = need();
+    // The panels' group is the active one (as after a click in a panel) when the run starts and is paused.
+    await u.activateTab('NES Screen');
     await u.runCommand('Debug: Continue');
     await u.waitFor('the session to run', async () => ((await u.lockstepStatus())?.includes('fps') ? true : undefined));
     await new Promise((r) => setTimeout(r, 1500));
     await u.runCommand('Debug: Pause');
     await u.waitForPausedState('the session to pause', (s) => /pause/i.test(s));
     const frame = await u.waitForStoppedFrame(-1);
-    // Whatever the stop put in front (the frame sheet), the command must bring the panel back.
-    await u.runCommand('Lockstep: Open Screen Panel');
     const active = async () => (await u.page.locator('.part.editor .tabs-container .tab.active').allInnerTexts()).map((t) => t.replace(/\s*\n\s*/g, '').trim());
+    log(`after the pause: active tabs ${JSON.stringify(await active())}, all ${JSON.stringify(await u.tabs())}`);
+    await u.screenshot(screenshotPath('debug-rom-after-pause'));
+    // The frame sheet opens in the first group; the command must leave the panel in front of its own group.
+    await u.runCommand('Lockstep: Open Screen Panel');
     await u.waitFor('the NES Screen tab to be active', async () => ((await active()).includes('NES Screen') ? true : undefined), 10_000)
       .catch(async (e: Error) => { throw new Error(`${e.message}; active tabs ${JSON.stringify(await active())}, all ${JSON.stringify(await u.tabs())}`); });
     assert.equal((await u.tabs()).filter((t) => t === 'NES Screen').length, 1, 'the existing panel, not a second one');

@@ -200,6 +200,7 @@ describe('panel controllers (Node, fake webview)', () => {
       await until('the session message saying screens are captured', () => ch.of('session').some((m) => m.session?.screens === true));
       await until('the held frame with its pixels', () => (ch.of('screen').at(-1)?.update.pixels?.length ?? 0) === 256 * 240 * 4);
       assert.equal(ch.of('screen').at(-1)!.update.frame, rt.current!.frame);
+      assert.equal(ch.of('screen').at(-1)!.update.dropped, 0, 'the held frame again, with its screen, is no frame skipped');
     } finally {
       ctl.dispose();
       await rt.close();

@@ -77,6 +77,11 @@ export class ScreenController extends PanelController<FrameCapture> {
     return { type: 'screen', seq, update };
   }
 
+  /** The held frame again, e.g. with the screen it got when capture switched on: not a frame skipped. */
+  protected override sameItem(older: FrameCapture, newer: FrameCapture): boolean {
+    return older.current.frame === newer.current.frame && older.episode === newer.episode && older.step === newer.step;
+  }
+
   protected override onSavePng(m: Extract<WebviewMessage, { type: 'savePng' }>): void {
     void this.save('png', { title: `Save frame ${m.frame} as PNG`, defaultName: `frame-${m.frame}.png`, filters: { 'PNG image': ['png'] }, data: m.png });
   }

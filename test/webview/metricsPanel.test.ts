@@ -140,7 +140,7 @@ describe('metrics panel (Chromium)', () => {
   });
   test('nothing overlaps at any panel size (Export CSV and the tiles), and the tiles explain their words and show the run\'s fps', async () => {
     const session = { id: 's', rom: 'a-rather-long-rom-name-for-the-bar.nes', startedAt: 0, live: true, screens: true, screensOff: false, bufferCapacity: 10, ramVars: [] };
-    const summary = { framesProcessed: 123456, fps: 248.5, running: true, desyncRate: 0, desyncs: {}, frameDelay: { avg: 1, p50: 1, p99: 2, max: 3 }, agentLatency: { avg: 0.5, p50: 0.5, p99: 1, max: 1 }, syncQuality: { avg: 0, p99: 0, samples: 0 }, windowFrames: 1000 };
+    const summary = { framesProcessed: 123456, fps: 248.5, running: true, desyncRate: 0, desyncs: {}, frameDelay: { avg: 1, p50: 1, p99: 2, max: 3 }, agentLatency: { avg: 0.5, p50: 0.5, p99: 1, max: 1 }, syncQuality: { avg: 0, p99: 0, samples: 0 }, windowFrames: 1000, clocks: [] };
     for (const [width, height] of [[1200, 700], [640, 500], [420, 400], [300, 300]] as const) {
       const p = await PanelPage.open(browser, server, 'metrics', { width, height });
       try {

@@ -18,7 +18,7 @@ export interface LockstepStatus {
   step: number;
   /** Frames run in this debug session. */
   framesRun: number;
-  /** Frames per second over the metrics window. */
+  /** Frames per second of the current run (since the last Continue or step), or of the last run while stopped. */
   fps: number;
   desyncTotal: number;
   desyncs: Partial<Record<DesyncType, number>>;
@@ -48,6 +48,12 @@ export interface CustomRequests {
   /** When on, the session stops (reason `pause`) whenever the gate has waited for an agent longer than a moment. */
   'lockstep.setPauseUntilAction': { args: { enabled: boolean }; body: { enabled: boolean } };
   'lockstep.getStatus': { args: Record<string, never>; body: LockstepStatus };
+  /**
+   * Whether something shows this session's screens (the extension says so as screen and buffer panels open and close;
+   * it may come before the launch has finished). Screens are captured while shown, unless the launch configuration
+   * sets `captureScreens` either way; `capturing` says what holds now.
+   */
+  'lockstep.showScreens': { args: { shown: boolean }; body: { capturing: boolean } };
 }
 
 export interface SendActionResult {
@@ -131,6 +137,7 @@ export const CUSTOM_REQUEST_NAMES: readonly CustomRequestName[] = [
   'lockstep.setGateMode',
   'lockstep.setPauseUntilAction',
   'lockstep.getStatus',
+  'lockstep.showScreens',
 ];
 
 export const CUSTOM_EVENT_NAMES: readonly CustomEventName[] = [
@@ -189,6 +196,11 @@ export function parseCustomRequest(command: string, raw: unknown): CustomRequest
     }
     case 'lockstep.getStatus':
       return { command, args: {} };
+    case 'lockstep.showScreens': {
+      const shown = args.shown;
+      if (typeof shown !== 'boolean') throw new Error(`${command}: shown must be true or false, got ${JSON.stringify(shown)}`);
+      return { command, args: { shown } };
+    }
     default: {
       const _never: never = command;
       throw new Error(`unhandled request ${String(_never)}`);

@@ -33,7 +33,7 @@ export interface LockstepLaunchArgs {
   stepBackDepth?: number;
   /** Keep the whole session for step back and reverse continue (embedded emulator, lockstep mode). */
   timeTravel?: boolean;
-  /** Capture a screen every frame (screen panels). */
+  /** Screens: absent, captured while a screen or buffer panel shows them; true, every frame; false, never. */
   captureScreens?: boolean;
   /** Start with pause-until-action on. */
   pauseUntilAction?: boolean;
@@ -161,7 +161,7 @@ const COMMON = {
   reference: { type: 'string', description: 'A recording (folder or episode-NNNN.json) to compare every frame with: the first frame whose RAM fingerprint differs (RAM-map variables for a recording from the other emulator) stops on the "State divergence" exception breakpoint.' },
   stepBackDepth: { type: 'integer', minimum: 0, maximum: 100000, default: DEFAULT_STEP_BACK_DEPTH, description: 'Frames kept for Step Back / Reverse Continue (0 turns step back off).' },
   timeTravel: { type: 'boolean', default: true, description: 'Keep the whole session for Step Back / Reverse Continue: any frame of any episode, restored from keyframes (compressed ones kept by the embedded emulator, in-memory savestates in FCEUX) within 256 MiB. Off, or in run-ahead mode: only the last stepBackDepth frames of the current episode.' },
-  captureScreens: { type: 'boolean', default: false, description: 'Capture the screen every frame (for the NES Screen panel), even when no agent asks for screens. Configurations Lockstep makes (Debug ROM, the snippets) set it.' },
+  captureScreens: { type: 'boolean', description: 'Screens: absent, captured while a screen or buffer panel is open; true, every frame even with no panel (configurations Lockstep makes, Debug ROM and the snippets, set it); false, never (the screen panel says so). Agents that take screens get them either way.' },
   pauseUntilAction: { type: 'boolean', default: false, description: 'Stop whenever the emulator has waited for an agent longer than a moment, so the action can be given by hand.' },
   sync: syncSchema(),
   cwd: { type: 'string', default: '${workspaceFolder}', description: 'Folder relative paths are resolved against.' },

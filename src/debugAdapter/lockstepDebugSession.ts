@@ -13,6 +13,7 @@ import type { RamVariable } from '../core/config/ramMap';
 import type { BuiltSession, LogFn } from '../session/sessionBuilder';
 import { describeAgentSpec, type SessionSpec } from '../session/sessionSpec';
 import { lockstepLuaPath } from '../emulators/fceux/fceuxLocator';
+import { RowHistory } from './rowHistory';
 import { BreakpointSet, dataIdFor, exceptionBreakpointFilters, hexAddress, type DataTarget } from './breakpoints';
 import { ON_TIMEOUT_MEANING, consoleHelp, gateModeFor, onTimeoutOf, parseConsoleCommand } from './consoleCommand';
 import { consoleCompletions } from './consoleCompletions';
@@ -66,9 +67,13 @@ export class LockstepDebugSession extends DebugSession {
   private breakpoints?: BreakpointSet;
   private view?: VariablesView;
   private lastRow?: FrameRow;
+  /** Rows as far back as step back goes, so the Sync scope still shows the action that led to a frame stepped back to. */
+  private rowHistory = new RowHistory(1);
   private lastStop?: LastStop;
   private fault?: string;
   private pauseUntilAction = false;
+  /** Whether a panel shows this session's screens (lockstep.showScreens), remembered until the runtime exists. */
+  private screensShown = false;
   private stepBackDepth = 0;
   private readonly configured: Promise<void>;
   private markConfigured!: () => void;
@@ -158,6 +163,7 @@ export class LockstepDebugSession extends DebugSession {
     this.spec = spec;
     this.pauseUntilAction = parsed.pauseUntilAction;
     this.stepBackDepth = spec.stepBackDepth ?? 0;
+    this.rowHistory = new RowHistory(this.stepBackDepth + 1);
     this.state = 'starting';
     const title = kind === 'attach' ? 'Waiting for FCEUX' : spec.emulator === 'fceux' ? 'Starting FCEUX' : 'Loading the ROM';
     this.progressStart(title, spec.rom ? basename(spec.rom) : 'demo ROM');
@@ -167,6 +173,7 @@ export class LockstepDebugSession extends DebugSession {
       if (this.terminating) throw new Error('the session was ended while starting');
       this.wireRuntime(this.built);
       this.announceConnections(this.built, kind);
+      this.built.runtime.setScreensShown(this.screensShown);
       first = (await this.built.runtime.start(this.startAbort.signal)).frame;
       if (this.terminating) throw new Error('the session was ended while starting');
     } catch (e) {
@@ -179,6 +186,8 @@ export class LockstepDebugSession extends DebugSession {
     }
     this.progressEnd('started');
     const built = this.built;
+    // A panel may have said so while the ROM was loading.
+    if (this.screensShown) await this.showScreens(true);
     this.breakpoints = new BreakpointSet(built.ramMap);
     this.view = new VariablesView({
       built,
@@ -220,6 +229,7 @@ export class LockstepDebugSession extends DebugSession {
     this.unsubscribe.push(
       rt.events.on('frame', ({ row }) => {
         this.lastRow = row;
+        this.rowHistory.add(row);
       }),
       rt.events.on('desync', (ev) => this.onDesync(ev)),
       rt.events.on('episodeEnd', (end) => this.onEpisodeEnd(end)),
@@ -384,7 +394,7 @@ export class LockstepDebugSession extends DebugSession {
       if (this.pauseRequested) return this.stopAt('pause', { description: 'Paused while stepping back' });
       const newer = rt.current!.ram;
       await rt.stepBack(1);
-      this.lastRow = undefined;
+      this.lastRow = this.rowHistory.leadingTo(rt.episodeIndex, rt.stepIndex);
       const hit = bps.checkFrame(newer, rt.current!.ram, this.scope());
       if (hit) return this.stopAt(hit.reason, { description: `${hit.description} (going back)`, hitBreakpointIds: hit.ids });
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
@@ -452,6 +462,7 @@ export class LockstepDebugSession extends DebugSession {
     this.pendingDesync = undefined;
     this.waitStop = undefined;
     this.runStartedAt = performance.now();
+    this.built?.runtime.metrics.markRunStart();
     this.view?.reset();
     if (announce) this.sendEvent(new ContinuedEvent(THREAD_ID, true));
     this.startTicker();
@@ -547,6 +558,7 @@ export class LockstepDebugSession extends DebugSession {
 
   private stopAt(reason: string, extra: { description?: string; text?: string; hitBreakpointIds?: number[] } = {}): void {
     if (this.state === 'running') this.runningMs += performance.now() - this.runStartedAt;
+    this.built?.runtime.metrics.markRunEnd();
     this.state = 'stopped';
     this.stopTicker();
     this.view?.reset();
@@ -563,8 +575,9 @@ export class LockstepDebugSession extends DebugSession {
 
   /** After a jump that ran no frame (step back, RAM write): conditions start over from the new state. */
   private afterJump(): void {
-    // The last row belongs to a frame that is no longer the past of the held one.
-    this.lastRow = undefined;
+    // The last row belongs to a frame that is no longer the past of the held one; the one that led here is kept.
+    const rt = this.built?.runtime;
+    this.lastRow = rt ? this.rowHistory.leadingTo(rt.episodeIndex, rt.stepIndex) : undefined;
     this.breakpoints?.rebase(this.scope());
     this.view?.reset();
   }
@@ -673,7 +686,7 @@ export class LockstepDebugSession extends DebugSession {
       episode: rt?.episodeIndex ?? 0,
       step: rt?.stepIndex ?? 0,
       framesRun: this.framesRun,
-      fps: rt?.metrics.snapshot().fps ?? 0,
+      fps: rt?.metrics.runRate().fps ?? 0,
       desyncTotal: rt?.detector.total() ?? 0,
       desyncs: counts ? Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0)) : {},
       gateMode: rt?.gateMode ?? 'strict',
@@ -1038,12 +1051,26 @@ export class LockstepDebugSession extends DebugSession {
           return this.respond(response, 'lockstep.setPauseUntilAction', { enabled: req.args.enabled });
         case 'lockstep.getStatus':
           return this.respond(response, 'lockstep.getStatus', this.status());
+        case 'lockstep.showScreens':
+          return this.respond(response, 'lockstep.showScreens', { capturing: await this.showScreens(req.args.shown) });
         default: {
           const _never: never = req;
           throw new Error(`unhandled request ${JSON.stringify(_never)}`);
         }
       }
     });
+  }
+
+  /** Capture follows the panels from the next frame; a held frame (stopped, or starting) gets its screen at once. */
+  private async showScreens(shown: boolean): Promise<boolean> {
+    this.screensShown = shown;
+    const rt = this.built?.runtime;
+    if (!rt || this.state === 'terminated') return false;
+    const capturing = rt.setScreensShown(shown);
+    // While running, the next frame brings its screen; otherwise no one else is talking to the emulator (and before
+    // the runtime holds its first frame, refreshScreen does nothing: start() fetches the screen itself).
+    if (capturing && this.state !== 'running') await rt.refreshScreen();
+    return capturing;
   }
 
   private respond<K extends keyof CustomRequests>(response: DebugProtocol.Response, _command: K, body: CustomRequests[K]['body']): void {

@@ -25,9 +25,10 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('lockstep.showLog', () => log.show(true)),
   );
   // Debugging (the lockstep debug type, inline adapter, commands, status bar) feeds each started run to the panels.
+  // Screen and buffer panels tell the sessions when they show screens, so a session captures them exactly then.
   const runs = new LiveRuntimeSource();
-  context.subscriptions.push(registerPanels(context, runs, log));
   const sessions = registerDebugging(context, { log, onRunStarted: (built) => runs.attach(built), onStopped: () => runs.changed() });
+  context.subscriptions.push(registerPanels(context, runs, log, { onScreensShown: (shown) => sessions.setScreensShown(shown) }));
   const endSessions = (deadlineMs: number) => sessions.endAll(deadlineMs);
   endOnDeactivate.add(endSessions);
   context.subscriptions.push({ dispose: () => endOnDeactivate.delete(endSessions) });

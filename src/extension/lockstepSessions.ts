@@ -1,4 +1,4 @@
-// Follows Lockstep debug sessions: their latest lockstep.status, typed custom requests to the active one, and ending them all (deactivate).
+// Follows Lockstep debug sessions: their latest lockstep.status, typed custom requests to the active one, whether panels show screens, and ending them all (deactivate).
 import * as vscode from 'vscode';
 import type { CustomRequestName, CustomRequests, LockstepStatus, WaitingInfo } from '../debugAdapter/customProtocol';
 
@@ -20,16 +20,40 @@ export class LockstepSessions implements vscode.Disposable {
   /** Fires when a session's status, its wait, or the active session changed. */
   readonly onDidChange = this.changed.event;
   private readonly subscriptions: vscode.Disposable[];
+  /** Every Lockstep session running, not only the active one: each captures screens while a panel shows them. */
+  private readonly running = new Map<string, vscode.DebugSession>();
+  private screensShown = false;
 
-  constructor(private readonly runs: RunCloser) {
+  constructor(private readonly runs: RunCloser, private readonly log?: Pick<vscode.LogOutputChannel, 'warn'>) {
     this.subscriptions = [
       this.changed,
       vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => this.onEvent(e)),
       vscode.debug.onDidChangeActiveDebugSession((s) => this.changed.fire(s)),
+      vscode.debug.onDidStartDebugSession((s) => {
+        if (s.type !== LOCKSTEP_DEBUG_TYPE) return;
+        this.running.set(s.id, s);
+        if (this.screensShown) this.tellScreensShown(s);
+      }),
       vscode.debug.onDidTerminateDebugSession((s) => {
+        this.running.delete(s.id);
         if (this.states.delete(s.id)) this.changed.fire(s);
       }),
     ];
+  }
+
+  /** A screen-showing panel opened (true) or the last one closed (false): every session captures screens accordingly. */
+  setScreensShown(shown: boolean): void {
+    if (shown === this.screensShown) return;
+    this.screensShown = shown;
+    for (const s of this.running.values()) this.tellScreensShown(s);
+  }
+
+  private tellScreensShown(s: vscode.DebugSession): void {
+    const args: CustomRequests['lockstep.showScreens']['args'] = { shown: this.screensShown };
+    s.customRequest('lockstep.showScreens', args).then(undefined, (e: unknown) => {
+      // A session that is ending refuses requests; the next one is told when it starts.
+      this.log?.warn(`could not tell debug session "${s.name}" whether panels show screens: ${(e as Error).message ?? String(e)}`);
+    });
   }
 
   /** The active debug session, when it is a Lockstep one. */

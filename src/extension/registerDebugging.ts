@@ -28,7 +28,7 @@ export function registerDebugging(context: vscode.ExtensionContext, options: Deb
     log.info(`debug session "${session.name}": ${built.romPath} on ${built.emulator.kind}`);
     return options.onRunStarted?.(built, session);
   }, sheets);
-  const sessions = new LockstepSessions(factory);
+  const sessions = new LockstepSessions(factory, log);
   context.subscriptions.push(
     sessions,
     factory,

@@ -2,10 +2,10 @@
 import './elements';
 import { append, byId, clear, h, imageDataOf } from './dom';
 import { clockTime, formatMs, hex, hexDump } from './format';
+import { GLOSSARY } from './glossary';
 import { SessionBar, startPanel } from './panelShell';
 import type { BufferDetail, BufferRow, RamVarInfo, SessionInfo } from './panelMessages';
 import { PanelApi, isRecord } from './vscodeApi';
-import { GLOSSARY } from './glossary';
 
 interface BufferState {
   desyncOnly: boolean;
@@ -17,6 +17,12 @@ function isBufferState(v: unknown): v is Partial<BufferState> {
 }
 
 const COLUMNS = ['Frame', 'Episode', 'State time', 'Screen', 'Screen time', 'Sync quality', 'Kind', 'Desync'];
+/** Hover text of the column headers whose words need explaining. */
+const COLUMN_TITLES: Partial<Record<string, string>> = {
+  Screen: 'Frame of the screen paired with this state: the same frame, else the nearest buffered screen by time.',
+  'Sync quality': GLOSSARY.syncQuality,
+  Kind: 'Confirmed: the frame ran on the agents\' own actions. Speculative: run ahead on predicted input (sync mode runahead).',
+};
 
 class BufferPanel {
   private readonly api = new PanelApi<BufferState>({ desyncOnly: false, selected: null }, isBufferState);
@@ -42,7 +48,7 @@ class BufferPanel {
     this.tbody.addEventListener('keydown', (e) => this.rowKey(e));
     this.empty = h('div', { id: 'buffer-empty', class: 'empty' }, 'Waiting for a Lockstep session (F5)…');
     const table = h('table', { id: 'buffer-table', class: 'data-table' },
-      h('thead', {}, h('tr', {}, ...COLUMNS.map((c) => h('th', { scope: 'col', ...(c === 'Sync quality' ? { title: GLOSSARY.syncQuality } : {}) }, c)))),
+      h('thead', {}, h('tr', {}, ...COLUMNS.map((c) => h('th', { scope: 'col', title: COLUMN_TITLES[c] ?? null }, c)))),
       this.tbody);
     this.detail = h('section', { id: 'detail', class: 'detail', 'aria-label': 'Selected state' }, h('p', { class: 'muted' }, 'Select a row to see its state and screen.'));
     root.append(
@@ -110,7 +116,7 @@ class BufferPanel {
       h('td', { class: 'mono' }, clockTime(r.timestamp)),
       h('td', { class: 'num' }, r.screenFrame === null ? '—' : String(r.screenFrame)),
       h('td', { class: 'mono' }, r.screenTimestamp === null ? '—' : clockTime(r.screenTimestamp)),
-      h('td', { class: 'num' }, formatMs(r.syncQualityMs)),
+      h('td', { class: 'num', title: r.syncQualityMs === null ? GLOSSARY.noScreenPaired : GLOSSARY.syncQuality }, r.syncQualityMs === null ? 'no screen paired' : formatMs(r.syncQualityMs)),
       h('td', {}, h('span', { class: r.speculative ? 'tag speculative' : 'tag confirmed' }, r.speculative ? 'speculative' : 'confirmed'), r.lag ? h('span', { class: 'tag lag' }, 'lag') : null),
       h('td', { class: 'desync-cell' }, r.desync.join(', ')));
       return tr;
@@ -164,7 +170,7 @@ class BufferPanel {
       ['Episode', d.episode === null ? '—' : String(d.episode)],
       ['State time', clockTime(d.timestamp)],
       ['Screen', d.screenFrame === null ? (d.screen ? 'untagged' : 'none buffered') : `frame ${d.screenFrame}`],
-      ['Sync quality', formatMs(d.syncQualityMs)],
+      ['Sync quality', d.syncQualityMs === null ? 'no screen paired' : formatMs(d.syncQualityMs)],
       ['Kind', d.speculative ? 'speculative' : 'confirmed'],
       ['Lag frame', d.lag ? 'yes' : 'no'],
       ['Desync', d.desync.length ? d.desync.join(', ') : 'none'],

@@ -6,11 +6,11 @@ import {
 } from 'chart.js';
 import { byId, h } from './dom';
 import { formatMs, percent } from './format';
+import { GLOSSARY } from './glossary';
 import { histogram } from './histogram';
 import { SessionBar, startPanel } from './panelShell';
 import type { DesyncMark, MetricsPoint, MetricsSummary, MetricsUpdate, SessionInfo } from './panelMessages';
 import { PanelApi, isRecord } from './vscodeApi';
-import { GLOSSARY } from './glossary';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, BarController, BarElement, ScatterController, Tooltip, Legend);
 
@@ -183,7 +183,7 @@ class MetricsPanel {
     };
     const delay = canvas('chart-delay', 'Frame delay (rolling p50 / p99 / max)');
     const sync = canvas('chart-sync', 'Sync quality (|screen − state| time)');
-    const fps = canvas('chart-fps', 'Frames per second');
+    const fps = canvas('chart-fps', 'Frames per second (of each run)');
     const latency = canvas('chart-latency', 'Agent latency');
     const hist = canvas('chart-hist', 'Frame delay histogram (metrics window)');
     root.append(
@@ -272,7 +272,7 @@ class MetricsPanel {
     this.empty.hidden = !!s && s.framesProcessed > 0;
     this.empty.textContent = !this.session ? 'Waiting for a Lockstep session (F5)…' : 'No frame processed yet.';
     const tile = (id: string, label: string, value: string, detail?: string, title?: string) =>
-      h('div', { class: 'tile', id, ...(title ? { title } : {}) }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value' }, value), detail ? h('div', { class: 'tile-detail muted' }, detail) : null);
+      h('div', { class: 'tile', id, title: title ?? null }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value' }, value), detail ? h('div', { class: 'tile-detail muted' }, detail) : null);
     if (!s) {
       this.tiles.replaceChildren();
       return;
@@ -280,13 +280,13 @@ class MetricsPanel {
     const desyncTotal = Object.values(s.desyncs).reduce((a, b) => a + b, 0);
     const byType = Object.entries(s.desyncs).filter(([, n]) => n > 0).map(([t, n]) => `${t} ${n}`).join(' · ');
     this.tiles.replaceChildren(
-      tile('tile-frames', 'Frames processed', String(s.framesProcessed), `window ${s.windowFrames}`),
-      tile('tile-fps', 'FPS', s.fps.toFixed(1)),
-      tile('tile-desync-rate', 'Desync rate', percent(s.desyncRate), `${desyncTotal} desyncs${byType ? ': ' + byType : ''}`),
-      tile('tile-delay', 'Frame delay avg / max', `${formatMs(s.frameDelay.avg)} / ${formatMs(s.frameDelay.max)}`, `p50 ${formatMs(s.frameDelay.p50)} · p99 ${formatMs(s.frameDelay.p99)}`),
-      tile('tile-latency', 'Agent latency p50 / p99', `${formatMs(s.agentLatency.p50)} / ${formatMs(s.agentLatency.p99)}`, `max ${formatMs(s.agentLatency.max)}`),
-      tile('tile-sync', 'Sync quality avg', s.syncQuality.samples ? formatMs(s.syncQuality.avg) : '—', s.syncQuality.samples ? `p99 ${formatMs(s.syncQuality.p99)} · ${s.syncQuality.samples} pairs` : 'no screens paired',
-        s.syncQuality.samples ? GLOSSARY.syncQuality : `${GLOSSARY.noScreenPaired} ${GLOSSARY.syncQuality}`),
+      tile('tile-frames', 'Frames processed', String(s.framesProcessed), `window ${s.windowFrames}`, GLOSSARY.framesProcessed),
+      tile('tile-fps', s.running ? 'FPS (this run)' : 'FPS (last run)', s.fps.toFixed(1), undefined, GLOSSARY.fps),
+      tile('tile-desync-rate', 'Desync rate', percent(s.desyncRate), `${desyncTotal} desyncs${byType ? ': ' + byType : ''}`, GLOSSARY.desyncRate),
+      tile('tile-delay', 'Frame delay avg / max', `${formatMs(s.frameDelay.avg)} / ${formatMs(s.frameDelay.max)}`, `p50 ${formatMs(s.frameDelay.p50)} · p99 ${formatMs(s.frameDelay.p99)}`, GLOSSARY.frameDelay),
+      tile('tile-latency', 'Agent latency p50 / p99', `${formatMs(s.agentLatency.p50)} / ${formatMs(s.agentLatency.p99)}`, `max ${formatMs(s.agentLatency.max)}`, GLOSSARY.agentLatency),
+      tile('tile-sync', 'Sync quality avg', s.syncQuality.samples ? formatMs(s.syncQuality.avg) : '—', s.syncQuality.samples ? `p99 ${formatMs(s.syncQuality.p99)} · ${s.syncQuality.samples} pairs` : 'no screen paired',
+        s.syncQuality.samples ? GLOSSARY.syncQuality : GLOSSARY.noScreenPaired),
       ...s.clocks.map((c, i) => tile(`tile-clock-${i}`, `Clock offset ${c.peer}`,
         c.offsetMs === null ? '—' : `${c.offsetMs >= 0 ? '+' : ''}${formatMs(c.offsetMs)}`,
         c.rttMs === null ? 'not measured yet' : `round trip ${formatMs(c.rttMs)} · ${c.rounds} syncs`)),

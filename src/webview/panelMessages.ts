@@ -3,7 +3,7 @@
 // Imported by extension and browser code alike, so nothing here may use the DOM, vscode or node.
 
 /** Bumped whenever a message changes shape; exchanged in `ready` (webview) and `hello` (host). */
-export const PANEL_PROTOCOL_VERSION = 1;
+export const PANEL_PROTOCOL_VERSION = 2;
 
 export type PanelKind = 'screen' | 'buffer' | 'metrics';
 export const PANEL_KINDS: readonly PanelKind[] = ['screen', 'buffer', 'metrics'];
@@ -17,8 +17,10 @@ export interface SessionInfo {
   startedAt: number;
   /** False once the session has ended; the panels keep showing its last data. */
   live: boolean;
-  /** False when the runtime captures no screens (launch option `captureScreens`). */
+  /** Whether the runtime captures screens now (while a screen or buffer panel is open, or by its launch configuration). */
   screens: boolean;
+  /** The launch configuration says `"captureScreens": false`: no screens even with panels open. */
+  screensOff: boolean;
   bufferCapacity: number;
   ramVars: RamVarInfo[];
 }
@@ -48,7 +50,10 @@ export interface ScreenUpdate {
   speculative: boolean;
   desync: string[];
   lag: boolean;
-  /** Frames the host dropped so far because the webview had not acknowledged enough (flow control). */
+  /**
+   * Frames of this session the panel skipped so far: it shows the newest frame, so frames that came while the webview
+   * was still drawing (or hidden) are skipped, never queued. Counted per session; nothing is lost from the run.
+   */
   dropped: number;
 }
 
@@ -90,6 +95,7 @@ export interface MetricsPoint {
   t: number;
   frame: number;
   framesProcessed: number;
+  /** The run's frames per second when sampled. */
   fps: number;
   delayP50: number;
   delayP99: number;
@@ -113,7 +119,10 @@ export interface DesyncMark {
 /** The summary the seed's get_performance_stats gave, plus percentiles and per-type desync counts. */
 export interface MetricsSummary {
   framesProcessed: number;
+  /** Frames per second of the current run, or of the last run while paused (never an average over paused time). */
   fps: number;
+  /** Whether the session is running frames now (fps is then this run's). */
+  running: boolean;
   desyncRate: number;
   desyncs: Record<string, number>;
   frameDelay: { avg: number; p50: number; p99: number; max: number };

@@ -1,12 +1,12 @@
-// Screen panel webview: the live NES screen at integer scale with frame/buttons/sync overlay, pixel picker, PNG export, acks.
+// Screen panel webview: the live NES screen at integer scale with a frame/buttons/sync readout below it, pixel picker, PNG export, acks.
 import './elements';
 import { byId, h, imageDataOf } from './dom';
 import { formatButtons, formatMs, hex } from './format';
+import { GLOSSARY } from './glossary';
 import { SessionBar, startPanel } from './panelShell';
 import type { ScreenUpdate, SessionInfo } from './panelMessages';
 import { screenScale } from './screenScale';
 import { PanelApi, isRecord } from './vscodeApi';
-import { GLOSSARY } from './glossary';
 
 interface ScreenState {
   scale: 'fit' | number;
@@ -45,10 +45,11 @@ class ScreenPanel {
     const ctx = this.canvas.getContext('2d', { alpha: false });
     if (!ctx) throw new Error('no 2D canvas context');
     this.ctx = ctx;
+    // Below the screen, not over it: any line of a game's picture may matter (status bars sit at the top or the bottom).
     this.overlay = h('div', { id: 'overlay', class: 'screen-overlay' });
     this.marker = h('div', { id: 'pick-marker', class: 'pick-marker', hidden: true });
     this.empty = h('div', { id: 'screen-empty', class: 'empty' }, 'Waiting for a Lockstep session (F5)…');
-    this.frameBox = h('div', { class: 'screen-frame', id: 'screen-frame' }, this.canvas, this.marker, this.overlay);
+    this.frameBox = h('div', { class: 'screen-frame', id: 'screen-frame' }, this.canvas, this.marker);
     this.stage = h('div', { class: 'screen-stage', id: 'stage' }, this.frameBox, this.empty);
 
     const scaleSelect = h('vscode-single-select', { id: 'scale', 'aria-label': 'Scale' },
@@ -58,7 +59,7 @@ class ScreenPanel {
       this.api.update({ scale: v === 'fit' ? 'fit' : Number(v) });
       this.layout();
     });
-    const overlayBox = h('vscode-checkbox', { id: 'overlay-toggle', label: 'Overlay', checked: this.api.state.overlay });
+    const overlayBox = h('vscode-checkbox', { id: 'overlay-toggle', label: 'Frame info', title: 'Show the frame, buttons and sync quality under the screen', checked: this.api.state.overlay });
     overlayBox.addEventListener('change', () => {
       this.api.update({ overlay: (overlayBox as unknown as { checked: boolean }).checked });
       this.renderOverlay();
@@ -67,10 +68,11 @@ class ScreenPanel {
     this.saveButton.addEventListener('click', () => void this.savePng());
 
     this.pixelInfo = h('span', { id: 'pixel-info' }, 'Click the screen to inspect a pixel');
-    this.status = h('span', { id: 'stream-status', class: 'muted' });
+    this.status = h('span', { id: 'stream-status', class: 'muted', title: GLOSSARY.dropped });
     root.append(
       h('div', { class: 'toolbar' }, this.bar.element, h('span', { class: 'spacer' }), h('label', { class: 'inline-label' }, 'Scale'), scaleSelect, overlayBox, this.saveButton),
       this.stage,
+      this.overlay,
       h('div', { class: 'statusline' }, this.pixelInfo, h('span', { class: 'spacer' }), this.status),
     );
     this.canvas.addEventListener('click', (e) => this.pick(e));
@@ -153,7 +155,8 @@ class ScreenPanel {
     const s = this.session;
     let text: string | null = null;
     if (!s) text = 'Waiting for a Lockstep session (F5)…';
-    else if (!s.screens) text = 'This session captures no screens: set "captureScreens": true in the launch configuration.';
+    else if (!s.screens && s.screensOff) text = 'This session captures no screens: its launch configuration sets "captureScreens": false (remove it to see the game).';
+    else if (!s.screens) text = s.live ? 'Switching screen capture on…' : 'This session captured no screens.';
     else if (!this.shown) text = 'Waiting for the first frame…';
     this.empty.hidden = text === null;
     this.empty.textContent = text ?? '';
@@ -167,7 +170,8 @@ class ScreenPanel {
     const lines: Array<HTMLElement> = [
       h('div', { class: 'ov-frame' }, `F ${u.frame}`, h('span', { class: 'muted' }, `  ep ${u.episode} · step ${u.step}`)),
       h('div', {}, `P1 ${formatButtons(u.buttons[0])}   P2 ${formatButtons(u.buttons[1])}`),
-      h('div', {}, `sync ${formatMs(u.syncQualityMs)}`, u.speculative ? '  speculative' : '', u.lag ? '  lag' : ''),
+      h('div', { class: 'ov-sync', title: u.syncQualityMs === null ? GLOSSARY.noScreenPaired : GLOSSARY.syncQuality },
+        u.syncQualityMs === null ? 'sync quality: no screen paired' : `sync quality ${formatMs(u.syncQualityMs)}`, u.speculative ? '  speculative' : '', u.lag ? '  lag' : ''),
     ];
     if (u.desync.length) lines.push(h('div', { class: 'ov-desync' }, `desync: ${u.desync.join(', ')}`));
     this.overlay.replaceChildren(...lines);

@@ -120,6 +120,40 @@ describe('DAP: stepping frames', () => {
     }
   });
 
+  test('after a step back the Sync scope shows the action that led to the frame stepped back to, not "none yet"', async () => {
+    const h = await startHarness();
+    try {
+      await h.launch(demoArgs('idle.js', { stepBackDepth: 10 }));
+      await h.next('stopped');
+      const f0 = await h.frame();
+      for (const buttons of ['RIGHT', 'A', 'LEFT']) {
+        await h.evaluate(`press ${buttons}`);
+        await h.dc.nextRequest({ threadId: 1 });
+        await h.next('stopped');
+      }
+      assert.match((await h.variable('Sync', 'last action c1')).value, new RegExp(`^LEFT \\(0x40, by hand, frame ${f0 + 2}\\)$`));
+      await h.dc.stepBackRequest({ threadId: 1 });
+      await h.next('stopped');
+      assert.equal(await h.frame(), f0 + 2);
+      assert.match((await h.variable('Sync', 'last action c1')).value, new RegExp(`^A \\(0x01, by hand, frame ${f0 + 1}\\)$`));
+      await h.evaluate('back 1');
+      await h.next('stopped');
+      assert.match((await h.variable('Sync', 'last action c1')).value, new RegExp(`^RIGHT \\(0x80, by hand, frame ${f0}\\)$`));
+      // Run again from there: the new frame's action replaces the old future.
+      await h.evaluate('press B');
+      await h.dc.nextRequest({ threadId: 1 });
+      await h.next('stopped');
+      await h.dc.stepBackRequest({ threadId: 1 });
+      await h.next('stopped');
+      assert.match((await h.variable('Sync', 'last action c1')).value, new RegExp(`^RIGHT \\(0x80, by hand, frame ${f0}\\)$`));
+      await h.dc.nextRequest({ threadId: 1 });
+      await h.next('stopped');
+      assert.match((await h.variable('Sync', 'last action c1')).value, new RegExp(`^none \\(0x00, agent, frame ${f0 + 1}\\)$`));
+    } finally {
+      await h.close();
+    }
+  });
+
   test('an agent that never answers: the wait is shown, pause interrupts it, a hand-supplied action releases the frame', async () => {
     const h = await startHarness();
     try {

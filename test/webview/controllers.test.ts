@@ -64,7 +64,7 @@ describe('panel controllers (Node, fake webview)', () => {
       assert.equal(hello.session?.live, true);
       assert.equal(hello.session?.screens, true);
       assert.deepEqual(hello.session?.ramVars.find((v) => v.name === 'p1_x'), { name: 'p1_x', address: 0x18, size: 1, signed: false, meaning: RAM_MAP.lookup('p1_x')!.meaning });
-      assert.ok(services.logs.some((l) => /^error screen panel speaks protocol 2, the extension 1/.test(l)));
+      assert.ok(services.logs.some((l) => new RegExp(`^error screen panel speaks protocol ${PANEL_PROTOCOL_VERSION + 1}, the extension ${PANEL_PROTOCOL_VERSION}`).test(l)));
       assert.ok(services.logs.some((l) => /^error a buffer webview is attached to the screen panel host/.test(l)));
       const screen = ch.of('screen').at(-1)!;
       assert.equal(screen.update.frame, rt.current!.frame);
@@ -149,6 +149,58 @@ describe('panel controllers (Node, fake webview)', () => {
       assert.equal(ch.of('screen').length, before + 1);
       assert.equal(ch.of('screen').at(-1)!.update.frame, rt.current!.frame);
       assert.equal(ctl.flowStats.dropped, 9);
+    } finally {
+      ctl.dispose();
+      await rt.close();
+    }
+  });
+
+  test('"dropped" counts per session: a new session starts at 0 whatever the panel skipped before', async () => {
+    const rt1 = await liveRuntime();
+    const rt2 = await liveRuntime();
+    const source = new LiveRuntimeSource();
+    const first = source.attach({ runtime: rt1 });
+    const ch = new FakeChannel();
+    const ctl = new ScreenController(ch, source, makeServices());
+    try {
+      ch.send({ type: 'ready', version: PANEL_PROTOCOL_VERSION, panel: 'screen' });
+      ch.ackAll();
+      ctl.setVisible(false);
+      for (let i = 0; i < 10; i++) await rt1.advance();
+      ctl.setVisible(true);
+      assert.equal(ch.of('screen').at(-1)!.update.dropped, 9, 'frames skipped while hidden');
+      ch.ackAll();
+      first.dispose();
+      source.attach({ runtime: rt2 });
+      await rt2.advance();
+      await until('a frame of the second session', () => ch.of('screen').at(-1)!.update.frame === rt2.current!.frame);
+      assert.equal(ch.of('screen').at(-1)!.update.dropped, 0, 'the second session has skipped nothing yet');
+    } finally {
+      ctl.dispose();
+      await rt1.close();
+      await rt2.close();
+    }
+  });
+
+  test('when capture follows the panels, the webview is told as it switches, and the held frame gets its screen', async () => {
+    const rt = await liveRuntime({ captureScreens: 'panels' });
+    const source = new LiveRuntimeSource();
+    source.attach({ runtime: rt });
+    const ch = new FakeChannel();
+    const ctl = new ScreenController(ch, source, makeServices());
+    try {
+      ch.send({ type: 'ready', version: PANEL_PROTOCOL_VERSION, panel: 'screen' });
+      const hello = ch.of('hello')[0];
+      assert.equal(hello.session?.screens, false);
+      assert.equal(hello.session?.screensOff, false, 'not forbidden by the launch configuration: only not switched on yet');
+      assert.equal(ch.of('screen').at(-1)?.update.pixels ?? null, null);
+      ch.ackAll();
+      rt.setScreensShown(true);
+      await rt.refreshScreen();
+      await until('the session message saying screens are captured', () => ch.of('session').some((m) => m.session?.screens === true));
+      await until('the held frame with its pixels', () => (ch.of('screen').at(-1)?.update.pixels?.length ?? 0) === 256 * 240 * 4);
+      assert.equal(ch.of('screen').at(-1)!.update.frame, rt.current!.frame);
+      assert.equal(ch.of('screen').at(-1)!.update.dropped, 0, 'the held frame again, with its screen, is no frame skipped');
     } finally {
       ctl.dispose();
       await rt.close();

@@ -23,6 +23,21 @@ describe('FrameFlowController', () => {
     assert.equal(s.dropped, 6, 'items 4..9 were displaced by newer ones');
   });
 
+  test('a fresher copy of the pending item (sameItem) replaces it without counting a drop', () => {
+    const sent: Array<{ frame: number; v: number }> = [];
+    const flow = new FrameFlowController<{ frame: number; v: number }>({
+      highWatermark: 1, lowWatermark: 0, stallTimeoutMs: 1000, now: () => 0, send: (item) => sent.push(item), sameItem: (a, b) => a.frame === b.frame,
+    });
+    flow.offer({ frame: 1, v: 0 });
+    flow.offer({ frame: 2, v: 0 });
+    flow.offer({ frame: 2, v: 1 });
+    assert.equal(flow.stats.dropped, 0, 'frame 2 again is not a frame skipped');
+    flow.offer({ frame: 3, v: 0 });
+    assert.equal(flow.stats.dropped, 1, 'frame 2 never shown: skipped');
+    flow.ack(1);
+    assert.deepEqual(sent.at(-1), { frame: 3, v: 0 });
+  });
+
   test('hysteresis: sending resumes only once acks bring the backlog down to the low watermark; the pending newest goes first', () => {
     const { flow, sent } = make(4, 1);
     for (let i = 1; i <= 6; i++) flow.offer(i);

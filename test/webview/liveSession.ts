@@ -27,10 +27,12 @@ export class HoldingAgent implements AgentPort {
   async close(): Promise<void> {}
 }
 
-export async function liveRuntime(opts: { stepBackDepth?: number; skipAt?: number[]; sync?: Partial<SyncConfig> } = {}): Promise<LockstepRuntime> {
+/** captureScreens: 'panels' leaves it out of the options, so capture follows setScreensShown as in a Debug ROM session. */
+export async function liveRuntime(opts: { stepBackDepth?: number; skipAt?: number[]; sync?: Partial<SyncConfig>; captureScreens?: boolean | 'panels' } = {}): Promise<LockstepRuntime> {
+  const capture = opts.captureScreens ?? true;
   const rt = new LockstepRuntime(
     { emulator: new InProcessEmulator(), agents: [new HoldingAgent(new Set(opts.skipAt ?? [])), undefined], ramMap: RAM_MAP, sync: mergeSyncConfig(defaultSyncConfig(), opts.sync ?? {}) },
-    { romPath: ROM, captureScreens: true, stepBackDepth: opts.stepBackDepth ?? 0 },
+    { romPath: ROM, captureScreens: capture === 'panels' ? undefined : capture, stepBackDepth: opts.stepBackDepth ?? 0 },
   );
   await rt.start();
   return rt;

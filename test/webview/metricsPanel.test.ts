@@ -115,13 +115,13 @@ describe('metrics panel (Chromium)', () => {
     const p = await PanelPage.open(browser, server, 'metrics', { state: { windowSec: 300 } });
     try {
       await p.waitFor('ready', () => p.messages('ready')[0]);
-      const session = { id: 's', rom: 'x.nes', startedAt: 0, live: true, screens: true, bufferCapacity: 10, ramVars: [] };
+      const session = { id: 's', rom: 'x.nes', startedAt: 0, live: true, screens: true, screensOff: false, bufferCapacity: 10, ramVars: [] };
       p.post({ type: 'hello', version: PANEL_PROTOCOL_VERSION + 1, panel: 'metrics', session });
-      await p.waitFor('version warning', async () => /speaks protocol 1, the extension 2: close and reopen/.test(await p.page.locator('#session-warning').innerText()));
+      await p.waitFor('version warning', async () => new RegExp(`speaks protocol ${PANEL_PROTOCOL_VERSION}, the extension ${PANEL_PROTOCOL_VERSION + 1}: close and reopen`).test(await p.page.locator('#session-warning').innerText()));
       p.post({ type: 'hello', version: PANEL_PROTOCOL_VERSION, panel: 'metrics', session });
       await p.waitFor('warning cleared', async () => p.page.locator('#session-warning').isHidden());
       const point = (t: number) => ({ t, frame: t * 60, framesProcessed: t * 60, fps: 60, delayP50: 1, delayP99: 2, delayMax: 3, latencyP50: 0.5, latencyP99: 1, syncAvg: 0, syncP99: 0, desyncRate: 0 });
-      const summary = { framesProcessed: 180, fps: 60, desyncRate: 0, desyncs: {}, frameDelay: { avg: 1, p50: 1, p99: 2, max: 3 }, agentLatency: { avg: 0.5, p50: 0.5, p99: 1, max: 1 }, syncQuality: { avg: 0, p99: 0, samples: 180 }, windowFrames: 180, clocks: [{ peer: 'controller 1', offsetMs: 12.5, rttMs: 0.4, rounds: 3 }] };
+      const summary = { framesProcessed: 180, fps: 60, running: false, desyncRate: 0, desyncs: {}, frameDelay: { avg: 1, p50: 1, p99: 2, max: 3 }, agentLatency: { avg: 0.5, p50: 0.5, p99: 1, max: 1 }, syncQuality: { avg: 0, p99: 0, samples: 180 }, windowFrames: 180, clocks: [{ peer: 'controller 1', offsetMs: 12.5, rttMs: 0.4, rounds: 3 }] };
       p.post({ type: 'metrics', seq: 1, update: { reset: true, points: [point(1), point(2)], summary, delays: [1, 2, 3], desyncs: [] } });
       p.post({ type: 'metrics', seq: 2, update: { reset: false, points: [point(3)], summary, delays: [1, 2, 3], desyncs: [] } });
       await p.waitFor('appended', async () => (await attr(p, '#chart-delay', 'data-points')) === 3);
@@ -136,6 +136,35 @@ describe('metrics panel (Chromium)', () => {
       assert.equal(await p.page.locator('#window').evaluate((e) => (e as unknown as { value: string }).value), '300');
     } finally {
       await p.close();
+    }
+  });
+  test('nothing overlaps at any panel size (Export CSV and the tiles), and the tiles explain their words and show the run\'s fps', async () => {
+    const session = { id: 's', rom: 'a-rather-long-rom-name-for-the-bar.nes', startedAt: 0, live: true, screens: true, screensOff: false, bufferCapacity: 10, ramVars: [] };
+    const summary = { framesProcessed: 123456, fps: 248.5, running: true, desyncRate: 0, desyncs: {}, frameDelay: { avg: 1, p50: 1, p99: 2, max: 3 }, agentLatency: { avg: 0.5, p50: 0.5, p99: 1, max: 1 }, syncQuality: { avg: 0, p99: 0, samples: 0 }, windowFrames: 1000, clocks: [] };
+    for (const [width, height] of [[1200, 700], [640, 500], [420, 400], [300, 300]] as const) {
+      const p = await PanelPage.open(browser, server, 'metrics', { width, height });
+      try {
+        await p.waitFor('ready', () => p.messages('ready')[0]);
+        p.post({ type: 'hello', version: PANEL_PROTOCOL_VERSION, panel: 'metrics', session });
+        p.post({ type: 'metrics', seq: 1, update: { reset: true, points: [], summary, delays: [], desyncs: [] } });
+        await p.waitFor('tiles', async () => (await p.page.locator('#tile-frames').count()) === 1);
+        const boxesOf = (selector: string) => p.page.locator(selector).evaluateAll((els) => els.map((el) => {
+          const r = el.getBoundingClientRect();
+          return { x: r.x, y: r.y, w: r.width, h: r.height, id: el.id || el.tagName };
+        }));
+        const boxes = { toolbar: await boxesOf('.toolbar > *'), tiles: await boxesOf('.tile') };
+        const overlap = (a: { x: number; y: number; w: number; h: number }, b: typeof a) => a.x < b.x + b.w - 0.5 && b.x < a.x + a.w - 0.5 && a.y < b.y + b.h - 0.5 && b.y < a.y + a.h - 0.5;
+        for (const t of boxes.toolbar) for (const tile of boxes.tiles) {
+          assert.ok(!overlap(t, tile), `${width}x${height}: toolbar item ${t.id} ${JSON.stringify(t)} overlaps tile ${tile.id} ${JSON.stringify(tile)}`);
+        }
+        assert.equal(await p.page.locator('#tile-fps .tile-label').textContent(), 'FPS (this run)');
+        assert.equal(await p.page.locator('#tile-fps .tile-value').textContent(), '248.5');
+        assert.match(await p.page.locator('#tile-fps').getAttribute('title') ?? '', /current run/);
+        assert.match(await p.page.locator('#tile-sync').innerText(), /no screen paired/);
+        assert.match(await p.page.locator('#tile-sync').getAttribute('title') ?? '', /^No screen paired: /);
+      } finally {
+        await p.close();
+      }
     }
   });
 });

@@ -109,4 +109,25 @@ describe('registerPanels (stand-in vscode)', () => {
       await rt.close();
     }
   });
+  test('onScreensShown: true when the first screen-showing panel (screen or buffer) opens, false when the last one closes', async () => {
+    const calls: boolean[] = [];
+    const d = registerPanels(context, new LiveRuntimeSource(), log, { onScreensShown: (shown) => calls.push(shown) });
+    try {
+      fake.commands.get('lockstep.openMetrics')!();
+      assert.deepEqual(calls, [], 'the metrics panel shows no screens');
+      fake.commands.get('lockstep.openScreen')!();
+      fake.commands.get('lockstep.openBuffer')!();
+      assert.deepEqual(calls, [true], 'told once, when the first one opened');
+      const live = (type: string) => fake.panels.find((p) => p.viewType === type && !p.disposed)!;
+      live('lockstep.screen').dispose();
+      assert.deepEqual(calls, [true], 'the buffer panel still shows screens');
+      live('lockstep.buffer').dispose();
+      assert.deepEqual(calls, [true, false]);
+      fake.commands.get('lockstep.openPanels')!();
+      assert.deepEqual(calls, [true, false, true]);
+    } finally {
+      d.dispose();
+    }
+    assert.deepEqual(calls, [true, false, true, false], 'closing everything says so too');
+  });
 });

@@ -27,7 +27,7 @@ function pattern(): Uint8Array {
   return px;
 }
 
-const SESSION: SessionInfo = { id: 's1', rom: 'pattern.nes', startedAt: Date.now(), live: true, screens: true, bufferCapacity: 10, ramVars: [] };
+const SESSION: SessionInfo = { id: 's1', rom: 'pattern.nes', startedAt: Date.now(), live: true, screens: true, screensOff: false, bufferCapacity: 10, ramVars: [] };
 
 async function canvasPixels(p: PanelPage): Promise<Uint8Array> {
   const b64 = await p.page.evaluate(() => {
@@ -105,22 +105,44 @@ describe('screen panel (Chromium)', () => {
     }
   });
 
-  test('the overlay shows frame id, episode/step, buttons applied, sync quality and desyncs', async () => {
+  test('the frame info under the screen shows frame id, episode/step, buttons applied, sync quality and desyncs, and hides no pixel', async () => {
     const p = await PanelPage.open(browser, server, 'screen');
     try {
       await sendPattern(p, 1, 4321);
+      const canvasBox = await p.page.locator('#screen').boundingBox();
+      const infoBox = await p.page.locator('#overlay').boundingBox();
+      assert.ok(canvasBox && infoBox);
+      assert.ok(infoBox.y >= canvasBox.y + canvasBox.height - 0.5, `frame info (top ${infoBox.y}) starts below the screen (bottom ${canvasBox.y + canvasBox.height})`);
       const text = await p.page.locator('#overlay').innerText();
       assert.match(text, /F 4321/);
       assert.match(text, /ep 2 · step 77/);
       assert.match(text, /P1 B\+RIGHT/);
       assert.match(text, /P2 —/);
-      assert.match(text, /sync 0\.25 ms/);
+      assert.match(text, /sync quality 0\.25 ms/);
       assert.match(text, /desync: frame_skip/);
       assert.match(await p.page.locator('#stream-status').innerText(), /dropped 3/);
-      assert.match(await p.page.locator('#stream-status').getAttribute('title') ?? '', /^Dropped: screens this panel skipped .* lose no frame\.$/, 'hover text says what dropped means');
+      // The words a new user meets have hover text.
+      assert.match(await p.page.locator('#stream-status').getAttribute('title') ?? '', /skipped.*newest frame.*loses nothing/s);
+      assert.match(await p.page.locator('#overlay .ov-sync').getAttribute('title') ?? '', /^Sync quality: /);
       await p.page.locator('#overlay-toggle').click();
       assert.equal(await p.page.locator('#overlay').isHidden(), true, 'overlay checkbox hides it');
       assert.deepEqual(p.savedState && (p.savedState as { overlay: boolean }).overlay, false, 'overlay choice is kept with setState');
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('a session without screens says why: forbidden by the launch configuration, or capture still switching on', async () => {
+    const p = await PanelPage.open(browser, server, 'screen');
+    try {
+      await p.waitFor('ready', () => p.messages('ready')[0]);
+      p.post({ type: 'hello', version: PANEL_PROTOCOL_VERSION, panel: 'screen', session: { ...SESSION, screens: false, screensOff: true } });
+      await p.waitFor('the captureScreens false note', async () => /launch configuration sets "captureScreens": false/.test(await p.page.locator('#screen-empty').innerText()));
+      p.post({ type: 'session', session: { ...SESSION, screens: false, screensOff: false } });
+      await p.waitFor('the switching note', async () => (await p.page.locator('#screen-empty').innerText()) === 'Switching screen capture on…');
+      assert.doesNotMatch(await p.page.locator('body').innerText(), /set "captureScreens": true/, 'no advice to edit a launch configuration a Debug ROM session does not have');
+      p.post({ type: 'session', session: SESSION });
+      await p.waitFor('the waiting note', async () => (await p.page.locator('#screen-empty').innerText()) === 'Waiting for the first frame…');
     } finally {
       await p.close();
     }

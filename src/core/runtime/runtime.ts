@@ -62,7 +62,10 @@ export interface RuntimeDeps {
 export interface RuntimeOptions {
   romPath: string;
   maxSteps?: number | null;
-  /** Capture a screen every frame (panels, recordings); agents that want screens get them regardless. */
+  /**
+   * true: capture a screen every frame (recordings); false: never, even while a panel shows screens; absent: capture
+   * while someone shows screens (setScreensShown). Agents that want screens get them regardless.
+   */
   captureScreens?: boolean;
   /** Snapshots kept for step back (0 = no step back, fastest). */
   stepBackDepth?: number;
@@ -155,6 +158,8 @@ export class LockstepRuntime {
   private readonly raTotals: RunAheadStats = { rollbacks: 0, replayedFrames: 0, predictedFrames: 0, inputsPastTermination: 0 };
   /** Where the reference divergence was reported in this episode (one report per episode, again after stepping back before it). */
   private referenceReported: { episode: number; step: number } | null = null;
+  /** A screen panel (or anything else showing screens) is open: capture follows it unless captureScreens says otherwise. */
+  private screensShown = false;
 
   constructor(private readonly deps: RuntimeDeps, private readonly options: RuntimeOptions) {
     this.now = deps.now ?? wallNow;
@@ -228,8 +233,38 @@ export class LockstepRuntime {
     return this.session ? Math.max(0, this.tick - this.session.oldestTick) : this.history.length;
   }
   get wantsScreens(): boolean {
-    return !!this.options.captureScreens || this.deps.agents.some((a) => a?.wantsScreen);
+    const configured = this.options.captureScreens;
+    return configured === true || (configured !== false && this.screensShown) || this.deps.agents.some((a) => a?.wantsScreen);
   }
+
+  /** The launch configuration's captureScreens (undefined: follow setScreensShown). */
+  get screenCaptureSetting(): boolean | undefined {
+    return this.options.captureScreens;
+  }
+
+  /**
+   * Whether something shows this run's screens; capture switches on or off from the next frame (call refreshScreen
+   * while stopped to give the held frame its screen). Returns wantsScreens afterwards.
+   */
+  setScreensShown(shown: boolean): boolean {
+    this.screensShown = shown;
+    return this.wantsScreens;
+  }
+
+  /** Only between frames (stopped): when screens are wanted and the held frame has none, reads it from the emulator. */
+  async refreshScreen(): Promise<EmulatorFrame | undefined> {
+    const cur = this.cur;
+    if (!cur || !this.wantsScreens || hasScreen(cur)) return cur;
+    const fresh = await this.deps.emulator.current({ screen: true });
+    // Run-ahead may hold the emulator on a frame after the shown one; that frame's screen is not this one's.
+    if (fresh.frame !== cur.frame || this.cur !== cur) return this.cur;
+    this.runAhead?.replaceHead(fresh);
+    // Same frame, same RAM (curVars still hold): only the screen is new, so the state buffer keeps its one row.
+    this.cur = fresh;
+    if (hasScreen(fresh)) this.buffer.addScreen({ frame: fresh.frame, timestamp: fresh.timestamp, get screen() { return fresh.screen!; } });
+    return fresh;
+  }
+
   get isRunAhead(): boolean {
     return this.deps.sync.mode === 'runahead';
   }

@@ -5,8 +5,12 @@ import type { PeerClock } from './clockSyncScheduler';
 export interface MetricsSnapshot {
   /** Frames recorded since construction or reset (not capped by the window). */
   framesProcessed: number;
-  /** Frames per second over the window's wall time. */
+  /** Frames per second over the window's wall time (pauses inside the window included). */
   fps: number;
+  /** Frames per second of the current run (markRunStart), or of the last run of more than one frame while none is going. */
+  runFps: number;
+  /** Whether a run is going (between markRunStart and markRunEnd). */
+  running: boolean;
   frameDelay: { p50: number; p99: number; max: number; avg: number };
   agentLatency: { p50: number; p99: number; max: number; avg: number };
   /** Over the frames in the window that had a screen paired; samples = how many (0 means the numbers are placeholders). */
@@ -50,6 +54,9 @@ export class SyncMetrics {
   private desyncTotal = 0;
   private desyncCounts: Record<string, number> = {};
   private clockPeers: PeerClock[] = [];
+  /** The run going or last ended (a Continue, Step N Frames), so the rate shown leaves paused time out. */
+  private run: { start: number; startFrames: number; end: number | null } | null = null;
+  private lastRun: { frames: number; ms: number } | null = null;
 
   constructor(opts: { window?: number; now: () => number }) {
     const w = opts?.window ?? DEFAULT_METRICS_WINDOW;
@@ -88,6 +95,34 @@ export class SyncMetrics {
     this.clockPeers = clocks.map((c) => ({ ...c }));
   }
 
+  /** Frames start running (Continue, Step N Frames): the run rate counts from here. */
+  markRunStart(): void {
+    this.run = { start: this.now(), startFrames: this.processed, end: null };
+  }
+
+  /** The run stopped; it becomes the last run unless it ran a single frame (a step says nothing about speed). */
+  markRunEnd(): void {
+    const r = this.run;
+    if (!r || r.end !== null) return;
+    r.end = this.now();
+    const frames = this.processed - r.startFrames;
+    if (frames > 1) this.lastRun = { frames, ms: r.end - r.start };
+  }
+
+  /**
+   * Frames per second of the run going (frames since markRunStart over the time since), else of the last run; with no
+   * run ever marked (a headless run), the window's rate.
+   */
+  runRate(): { fps: number; running: boolean } {
+    const r = this.run;
+    if (r && r.end === null) {
+      const ms = this.now() - r.start;
+      return { fps: ms > 0 ? ((this.processed - r.startFrames) * 1000) / ms : 0, running: true };
+    }
+    if (this.lastRun) return { fps: this.lastRun.ms > 0 ? (this.lastRun.frames * 1000) / this.lastRun.ms : 0, running: false };
+    return { fps: r ? 0 : this.fps(), running: false };
+  }
+
   recordDesync(type: string): void {
     this.desyncCounts[type] = (this.desyncCounts[type] ?? 0) + 1;
     this.desyncTotal++;
@@ -98,9 +133,12 @@ export class SyncMetrics {
     const delay = this.summarise(this.delays);
     const latency = this.summarise(this.latencies);
     const quality = this.summarise(this.qualities);
+    const run = this.runRate();
     return {
       framesProcessed: this.processed,
       fps: this.fps(),
+      runFps: run.fps,
+      running: run.running,
       frameDelay: { p50: delay.p50, p99: delay.p99, max: delay.max, avg: delay.avg },
       agentLatency: { p50: latency.p50, p99: latency.p99, max: latency.max, avg: latency.avg },
       syncQuality: { avg: quality.avg, p99: quality.p99, samples: quality.n },
@@ -127,6 +165,8 @@ export class SyncMetrics {
     this.next = 0;
     this.count = 0;
     this.processed = 0;
+    this.run = null;
+    this.lastRun = null;
     this.resetDesyncs();
   }
 

@@ -11,12 +11,17 @@ export interface FlowOptions<T> {
   /** Posts one item with its sequence number; called synchronously from offer(), ack(), tick() or reset(). */
   send: (item: T, seq: number) => void;
   now: () => number;
+  /**
+   * True when `newer` is a fresher copy of the same thing as `older` (the same frame, now with its screen): replacing
+   * it in the pending slot skips nothing, so it is not counted as dropped.
+   */
+  sameItem?: (older: T, newer: T) => boolean;
 }
 
 export interface FlowStats {
   sent: number;
   acked: number;
-  /** Items never sent: offered while throttled and replaced by a newer one (or discarded by clear()). */
+  /** Items never sent: offered while throttled and replaced by a newer one (not a copy of the same, see sameItem), or discarded by clear(). */
   dropped: number;
   /** Sent items given up on (stall timeout, webview reload). */
   lost: number;
@@ -36,6 +41,7 @@ export class FrameFlowController<T> {
   private readonly stallMs: number;
   private readonly sendItem: (item: T, seq: number) => void;
   private readonly now: () => number;
+  private readonly sameItem: (older: T, newer: T) => boolean;
   private lastSent = 0;
   private lastAcked = 0;
   private isThrottled = false;
@@ -57,6 +63,7 @@ export class FrameFlowController<T> {
     this.stallMs = stallTimeoutMs;
     this.sendItem = options.send;
     this.now = options.now;
+    this.sameItem = options.sameItem ?? (() => false);
   }
 
   get stats(): FlowStats {
@@ -73,7 +80,7 @@ export class FrameFlowController<T> {
       this.transmit(item);
       return 'sent';
     }
-    if (this.pendingItem) this.counts.dropped++;
+    if (this.pendingItem && !this.sameItem(this.pendingItem.item, item)) this.counts.dropped++;
     this.pendingItem = { item };
     return 'pending';
   }

@@ -112,7 +112,7 @@ export class MetricsController extends PanelController<true> {
       t: (now - this.services.sessions.startedAt(session)) / 1000,
       frame: rt.current?.frame ?? 0,
       framesProcessed: snap.framesProcessed,
-      fps: snap.fps,
+      fps: snap.runFps,
       delayP50: snap.frameDelay.p50,
       delayP99: snap.frameDelay.p99,
       delayMax: snap.frameDelay.max,
@@ -134,11 +134,12 @@ export class MetricsController extends PanelController<true> {
 function summaryOf(s: MetricsSnapshot | undefined): MetricsSummary {
   if (!s) {
     const zero = { avg: 0, p50: 0, p99: 0, max: 0 };
-    return { framesProcessed: 0, fps: 0, desyncRate: 0, desyncs: {}, frameDelay: zero, agentLatency: zero, syncQuality: { avg: 0, p99: 0, samples: 0 }, windowFrames: 0, clocks: [] };
+    return { framesProcessed: 0, fps: 0, running: false, desyncRate: 0, desyncs: {}, frameDelay: zero, agentLatency: zero, syncQuality: { avg: 0, p99: 0, samples: 0 }, windowFrames: 0, clocks: [] };
   }
   return {
     framesProcessed: s.framesProcessed,
-    fps: s.fps,
+    fps: s.runFps,
+    running: s.running,
     desyncRate: s.desyncRate,
     desyncs: { ...s.desyncs },
     frameDelay: { ...s.frameDelay },

@@ -63,7 +63,7 @@ export abstract class PanelController<T> {
     stream: StreamSettings,
   ) {
     this.now = services.now ?? wallNow;
-    this.flow = new FrameFlowController<T>({ ...stream, now: this.now, send: (item, seq) => this.post(this.build(item, seq)) });
+    this.flow = new FrameFlowController<T>({ ...stream, now: this.now, send: (item, seq) => this.post(this.build(item, seq)), sameItem: (a, b) => this.sameItem(a, b) });
     this.flow.setPaused(true);
   }
 
@@ -107,6 +107,11 @@ export abstract class PanelController<T> {
   protected abstract onReady(): void;
   /** Periodic check for changes that came without an event. */
   protected abstract onPoll(): void;
+
+  /** Whether `newer` only refreshes `older` (so replacing it unsent skips nothing); see FlowOptions.sameItem. */
+  protected sameItem(_older: T, _newer: T): boolean {
+    return false;
+  }
 
   protected onSavePng(_m: Extract<WebviewMessage, { type: 'savePng' }>): void {
     this.services.log.warn(`${this.kind} panel: unexpected savePng message`);

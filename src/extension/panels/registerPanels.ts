@@ -9,6 +9,14 @@ import type { PanelSession, RuntimeSource } from './runtimeSource';
 import { ScreenController } from './screenController';
 import { SessionDirectory } from './sessionDirectory';
 
+/** Panels that show the game's screens: while one is open, sessions capture a screen every frame. */
+export const SCREEN_SHOWING_PANELS: readonly PanelKind[] = ['screen', 'buffer'];
+
+export interface PanelOptions {
+  /** Called when the first screen-showing panel opens (true) and when the last one closes (false). */
+  onScreensShown?: (shown: boolean) => void;
+}
+
 export const PANEL_COMMANDS: Record<PanelKind | 'all', string> = {
   screen: 'lockstep.openScreen',
   buffer: 'lockstep.openBuffer',
@@ -21,8 +29,9 @@ class PanelManager implements vscode.Disposable {
   private readonly hosts = new Map<PanelKind, PanelHost>();
   private readonly services: PanelServices;
   private lastSession: PanelSession | undefined;
+  private screensShown = false;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly source: RuntimeSource, private readonly log: PanelLog) {
+  constructor(private readonly extensionUri: vscode.Uri, private readonly source: RuntimeSource, private readonly log: PanelLog, private readonly options: PanelOptions = {}) {
     this.services = { log, sessions: new SessionDirectory(() => performance.timeOrigin + performance.now()), saveFile: (r) => saveFile(r) };
     this.lastSession = source.current();
   }
@@ -85,9 +94,18 @@ class PanelManager implements vscode.Disposable {
   private adopt(kind: PanelKind, panel: vscode.WebviewPanel): PanelHost {
     const host = new PanelHost(kind, panel, this.extensionUri, (channel) => this.controllerFor(kind, channel), (h) => {
       if (this.hosts.get(kind) === h) this.hosts.delete(kind);
+      this.screensMayHaveChanged();
     });
     this.hosts.set(kind, host);
+    this.screensMayHaveChanged();
     return host;
+  }
+
+  private screensMayHaveChanged(): void {
+    const shown = SCREEN_SHOWING_PANELS.some((k) => this.hosts.has(k));
+    if (shown === this.screensShown) return;
+    this.screensShown = shown;
+    this.options.onScreensShown?.(shown);
   }
 
   private controllerFor(kind: PanelKind, channel: PanelChannel): HostedController {
@@ -123,8 +141,8 @@ async function saveFile(r: SaveRequest): Promise<string | undefined> {
  * Everything the panels contribute. The extension passes the RuntimeSource the debug adapter feeds (a LiveRuntimeSource)
  * and its log channel; disposing the result closes the panels and unregisters the commands and serializers.
  */
-export function registerPanels(context: vscode.ExtensionContext, source: RuntimeSource, log: PanelLog): vscode.Disposable {
-  const manager = new PanelManager(context.extensionUri, source, log);
+export function registerPanels(context: vscode.ExtensionContext, source: RuntimeSource, log: PanelLog, options: PanelOptions = {}): vscode.Disposable {
+  const manager = new PanelManager(context.extensionUri, source, log, options);
   const subs: vscode.Disposable[] = [manager];
   for (const kind of PANEL_KINDS) {
     subs.push(vscode.commands.registerCommand(PANEL_COMMANDS[kind], () => manager.open(kind)));

@@ -22,6 +22,10 @@ export const SCREEN_STREAM: StreamSettings = { highWatermark: 3, lowWatermark: 1
 
 export class ScreenController extends PanelController<FrameCapture> {
   private lastShown: EmulatorFrame | undefined;
+  /** Whether the shown session captured screens when the webview was last told (capture follows the panels). */
+  private toldScreens: boolean | undefined;
+  /** The flow controller's dropped count when this session began: the panel counts per session. */
+  private droppedBefore = 0;
 
   constructor(channel: PanelChannel, source: RuntimeSource, services: PanelServices, stream: StreamSettings = SCREEN_STREAM) {
     super('screen', channel, source, services, stream);
@@ -31,6 +35,8 @@ export class ScreenController extends PanelController<FrameCapture> {
   protected onSession(session: PanelSession): void {
     const rt = session.runtime;
     this.lastShown = undefined;
+    this.toldScreens = rt.wantsScreens;
+    this.droppedBefore = this.flow.stats.dropped;
     this.listen(rt.events.on('frame', ({ current }) => this.show(rt, current)));
   }
 
@@ -44,6 +50,10 @@ export class ScreenController extends PanelController<FrameCapture> {
     // Step back and RAM writes replace `current` without a frame event.
     const rt = this.runtime;
     const cur = rt?.current;
+    if (rt && this.live && this.session && rt.wantsScreens !== this.toldScreens) {
+      this.toldScreens = rt.wantsScreens;
+      if (this.isReady) this.post({ type: 'session', session: this.services.sessions.info(this.session, true) });
+    }
     if (rt && cur && cur !== this.lastShown) this.show(rt, cur);
   }
 
@@ -62,9 +72,14 @@ export class ScreenController extends PanelController<FrameCapture> {
       speculative: c.speculative,
       desync: c.desync ? [...c.desync] : [],
       lag: cur.lag,
-      dropped: this.flow.stats.dropped,
+      dropped: this.flow.stats.dropped - this.droppedBefore,
     };
     return { type: 'screen', seq, update };
+  }
+
+  /** The held frame again, e.g. with the screen it got when capture switched on: not a frame skipped. */
+  protected override sameItem(older: FrameCapture, newer: FrameCapture): boolean {
+    return older.current.frame === newer.current.frame && older.episode === newer.episode && older.step === newer.step;
   }
 
   protected override onSavePng(m: Extract<WebviewMessage, { type: 'savePng' }>): void {

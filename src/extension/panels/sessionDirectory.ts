@@ -29,6 +29,7 @@ export class SessionDirectory {
       startedAt,
       live,
       screens: rt.wantsScreens,
+      screensOff: rt.screenCaptureSetting === false,
       bufferCapacity: rt.buffer.capacity,
       ramVars: (s.ramMap?.variables ?? []).map((v) => ({ name: v.name, address: v.address, size: v.size, signed: v.signed, meaning: v.meaning })),
     };

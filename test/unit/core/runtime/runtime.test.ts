@@ -416,3 +416,57 @@ describe('runtime: step back and manual input', () => {
     await rt.close();
   });
 });
+
+describe('runtime: screen capture follows whoever shows screens', () => {
+  const makeWith = (captureScreens: boolean | undefined) => new LockstepRuntime(
+    { emulator: new InProcessEmulator(), agents: [script({ act: () => 0 })], ramMap: RAM_MAP, sync: defaultSyncConfig() },
+    { romPath: ROM, captureScreens },
+  );
+
+  test('no captureScreens: none while nothing shows them; on at once for the held frame when shown, off again from the next frame', async () => {
+    const rt = makeWith(undefined);
+    try {
+      const first = await rt.start();
+      assert.equal(rt.wantsScreens, false);
+      assert.equal(hasScreen(first), false, 'nobody shows screens: none captured');
+      await rt.advance();
+      assert.equal(hasScreen(rt.current!), false);
+      assert.equal(rt.setScreensShown(true), true);
+      const held = rt.current!;
+      const refreshed = await rt.refreshScreen();
+      assert.equal(refreshed?.frame, held.frame, 'the same frame, now with its screen');
+      assert.equal(hasScreen(rt.current!), true);
+      assert.equal(rt.current!.screen!.length, 256 * 240 * 4);
+      assert.ok(rt.buffer.pair(held.frame)?.syncQualityMs === 0, 'the buffer pairs the held state with its own screen');
+      await rt.advance();
+      assert.equal(hasScreen(rt.current!), true, 'frames run while shown carry screens');
+      assert.equal(rt.setScreensShown(false), false);
+      await rt.advance();
+      assert.equal(hasScreen(rt.current!), false, 'capture stops with the last panel');
+      assert.equal(await rt.refreshScreen(), rt.current, 'refreshScreen does nothing while screens are not wanted');
+      assert.equal(hasScreen(rt.current!), false);
+    } finally {
+      await rt.close();
+    }
+  });
+
+  test('"captureScreens": false never captures, even when shown; true always does', async () => {
+    const off = makeWith(false);
+    const on = makeWith(true);
+    try {
+      await off.start();
+      assert.equal(off.setScreensShown(true), false);
+      await off.refreshScreen();
+      await off.advance();
+      assert.equal(hasScreen(off.current!), false);
+      assert.equal(off.screenCaptureSetting, false);
+      assert.equal(hasScreen(await on.start()), true);
+      assert.equal(on.setScreensShown(false), true);
+      await on.advance();
+      assert.equal(hasScreen(on.current!), true);
+    } finally {
+      await off.close();
+      await on.close();
+    }
+  });
+});

@@ -124,3 +124,52 @@ describe('SyncMetrics', () => {
     assert.equal(m.snapshot().framesProcessed, 0);
   });
 });
+
+describe('SyncMetrics: the rate of the current run', () => {
+  const frame = (m: SyncMetrics, n: number) => m.recordFrame({ frame: n, frameDelayMs: 1, agentLatencyMs: 0, syncQualityMs: null });
+
+  test('counts from the run start, leaves paused time out, keeps the last run while paused, and ignores single steps', () => {
+    const clock = fakeClock();
+    const m = new SyncMetrics({ now: clock.now });
+    // A slow first run: 10 frames at 10 fps, then a long pause.
+    m.markRunStart();
+    for (let i = 0; i < 10; i++) {
+      clock.advance(100);
+      frame(m, i);
+    }
+    m.markRunEnd();
+    assert.deepEqual(m.runRate(), { fps: 10, running: false });
+    clock.advance(60_000);
+    // A single step says nothing about speed: the last run's rate stays.
+    m.markRunStart();
+    clock.advance(5);
+    frame(m, 10);
+    m.markRunEnd();
+    assert.equal(m.runRate().fps, 10);
+    // A fast run after the pause: 250 fps from its first second, whatever the window holds from before the pause.
+    m.markRunStart();
+    for (let i = 0; i < 250; i++) {
+      clock.advance(4);
+      frame(m, 11 + i);
+    }
+    const during = m.runRate();
+    assert.equal(during.running, true);
+    assert.equal(Math.round(during.fps), 250);
+    assert.ok(m.snapshot().fps < 100, `the window's rate includes the pause (${m.snapshot().fps.toFixed(1)} fps): the reason for runFps`);
+    assert.equal(Math.round(m.snapshot().runFps), 250);
+    m.markRunEnd();
+    clock.advance(30_000);
+    assert.deepEqual({ ...m.runRate(), fps: Math.round(m.runRate().fps) }, { fps: 250, running: false }, 'paused: the last run, not diluted by the pause');
+  });
+
+  test('with no run ever marked (a headless run) the rate is the window\'s', () => {
+    const clock = fakeClock();
+    const m = new SyncMetrics({ now: clock.now });
+    for (let i = 0; i < 11; i++) {
+      clock.advance(20);
+      frame(m, i);
+    }
+    assert.equal(m.runRate().fps, m.snapshot().fps);
+    assert.equal(Math.round(m.runRate().fps), 50);
+  });
+});

@@ -1,0 +1,122 @@
+// UI test in real VS Code: a homebrew ROM that is not the demo, in a folder with no launch.json, started with "Lockstep: Debug ROM", shows its own picture in the screen panel; after Continue and Pause the screen panel command shows the live paused session.
+import { describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Frame } from 'playwright-core';
+import { VsCodeUi } from './vscodeUi';
+import { extensionUnderTest, log, repoPath, screenshotPath, uiDeadline, UiSuite } from './uiTestEnv';
+
+const deadline = uiDeadline();
+const ROM = repoPath('test/fixtures/roms/stripes.nes');
+
+/** What the screen panel's canvas shows: share of pixels that are not black, and the distinct colours among them. */
+async function screenPicture(frame: Frame): Promise<{ width: number; height: number; lit: number; colours: string[] }> {
+  return frame.evaluate(() => {
+    const c = document.getElementById('screen') as HTMLCanvasElement;
+    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const counts = new Map<string, number>();
+    let lit = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i] + data[i + 1] + data[i + 2] <= 30) continue;
+      lit++;
+      const key = `${data[i]},${data[i + 1]},${data[i + 2]}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    // Colours covering at least 2 % of the screen: the bars, not anti-aliasing or stray pixels.
+    const colours = [...counts].filter(([, n]) => n >= (c.width * c.height) / 50).map(([k]) => k);
+    return { width: c.width, height: c.height, lit: lit / (c.width * c.height), colours };
+  });
+}
+
+describe('Debug ROM on a homebrew ROM with no launch.json, in real VS Code', { timeout: Math.max(1000, deadline - Date.now()) }, () => {
+  const suite = new UiSuite<VsCodeUi>();
+  const { need, test: uiTest } = suite;
+  let scratch = '';
+
+  before(async () => {
+    if (!existsSync(ROM)) throw new Error(`${ROM} is missing: bash test/fixtures/roms/build.sh`);
+    scratch = mkdtempSync(join(tmpdir(), 'lockstep-ui-rom-'));
+    const folder = join(scratch, 'my-game');
+    mkdirSync(folder);
+    copyFileSync(ROM, join(folder, 'stripes.nes'));
+    suite.ui = await VsCodeUi.start({ folder, extensionDevelopmentPath: extensionUnderTest(), deadline, log });
+  });
+
+  after(async () => {
+    await suite.ui?.close();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  uiTest('"Lockstep: Debug ROM" on the open ROM stops on entry and the screen panel shows the game\'s own picture', async () => {
+    const u = need();
+    // Open the ROM as a user would (a click in the Explorer), then run the command on it.
+    await u.runCommand('View: Show Explorer');
+    const row = u.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'stripes.nes' });
+    await row.first().waitFor({ state: 'visible', timeout: 20_000 });
+    await row.first().dblclick();
+    await u.waitFor('the ROM tab', async () => ((await u.tabs()).includes('stripes.nes') ? true : undefined));
+    // The palette lists Lockstep's commands once the extension host has read its contributions.
+    await u.waitFor('"Lockstep: Debug ROM" in the command palette', async () => {
+      try {
+        await u.runCommand('Lockstep: Debug ROM');
+        return true;
+      } catch {
+        await u.page.keyboard.press('Escape');
+        return undefined;
+      }
+    }, 90_000, 1000);
+    await u.waitForPausedState('the session to stop on entry', (s) => /entry/i.test(s), 60_000);
+    const tabs = await u.waitFor('the NES Screen panel to open by itself', async () => ((await u.tabs()).includes('NES Screen') ? u.tabs() : undefined));
+    assert.ok(!tabs.some((t) => /launch\.json/.test(t)), `no launch.json was needed: ${JSON.stringify(tabs)}`);
+
+    await u.activateTab('NES Screen');
+    const screen = await u.panelFrame('screen');
+    await u.waitFor('the ROM name in the screen panel', async () => ((await screen.locator('#session-rom').innerText()) === 'stripes.nes' ? true : undefined));
+    assert.equal(await screen.locator('#screen-empty').isHidden(), true, `no note instead of the game: ${await screen.locator('#screen-empty').innerText()}`);
+    // A new session starts its dropped count at 0 (the issue saw it carried over, non-zero at frame 0).
+    await u.waitFor('the entry frame in the status line', async () => (/^frame \d+ · dropped \d+$/.test(await screen.locator('#stream-status').innerText()) ? true : undefined));
+    assert.match(await screen.locator('#stream-status').innerText(), /^frame 0 · dropped 0$/);
+    // Like any NES game, it draws nothing before the PPU has warmed up: run a few frames.
+    await u.runCommand('Lockstep: Step N Frames…');
+    await u.answerInputBox('Frames to run', '10');
+    await u.waitForStoppedFrame(0);
+    await u.activateTab('NES Screen');
+    // The stripes ROM fills the screen with blue, red, green and white bars: pixels, not just a canvas.
+    const picture = await u.waitFor('the stripes on the screen panel', async () => {
+      const p = await screenPicture(screen);
+      return p.lit > 0.8 && p.colours.length >= 4 ? p : undefined;
+    });
+    assert.deepEqual([picture.width, picture.height], [256, 240]);
+    assert.ok(picture.lit > 0.8, `only ${(picture.lit * 100).toFixed(0)} % of the screen is not black`);
+    const [r, g, b] = picture.colours.map((c) => c.split(',').map(Number)).reduce((acc, [cr, cg, cb]) => [Math.max(acc[0], cr), Math.max(acc[1], cg), Math.max(acc[2], cb)], [0, 0, 0]);
+    assert.ok(r > 150 && g > 150 && b > 150, `red, green and blue all appear: brightest channels ${r},${g},${b}`);
+    await u.screenshot(screenshotPath('debug-rom-screen'));
+  });
+
+  uiTest('after Continue and Pause, "Lockstep: Open Screen Panel" shows the one screen panel in front, on the live, paused session', async () => {
+    const u = need();
+    // The panels' group is the active one (as after a click in a panel) when the run starts and is paused.
+    await u.activateTab('NES Screen');
+    await u.runCommand('Debug: Continue');
+    await u.waitFor('the session to run', async () => ((await u.lockstepStatus())?.includes('fps') ? true : undefined));
+    await new Promise((r) => setTimeout(r, 1500));
+    await u.runCommand('Debug: Pause');
+    await u.waitForPausedState('the session to pause', (s) => /pause/i.test(s));
+    const frame = await u.waitForStoppedFrame(-1);
+    const active = async () => (await u.page.locator('.part.editor .tabs-container .tab.active').allInnerTexts()).map((t) => t.replace(/\s*\n\s*/g, '').trim());
+    log(`after the pause: active tabs ${JSON.stringify(await active())}, all ${JSON.stringify(await u.tabs())}`);
+    await u.screenshot(screenshotPath('debug-rom-after-pause'));
+    // The frame sheet opens in the first group; the command must leave the panel in front of its own group.
+    await u.runCommand('Lockstep: Open Screen Panel');
+    await u.waitFor('the NES Screen tab to be active', async () => ((await active()).includes('NES Screen') ? true : undefined), 10_000)
+      .catch(async (e: Error) => { throw new Error(`${e.message}; active tabs ${JSON.stringify(await active())}, all ${JSON.stringify(await u.tabs())}`); });
+    assert.equal((await u.tabs()).filter((t) => t === 'NES Screen').length, 1, 'the existing panel, not a second one');
+    const screen = await u.panelFrame('screen');
+    await u.waitFor('the live session in the panel', async () => ((await screen.locator('#session-state').innerText()).toLowerCase() === 'live' ? true : undefined));
+    assert.equal(await screen.locator('#session-rom').innerText(), 'stripes.nes');
+    await u.waitFor(`the panel to show the paused frame ${frame}`, async () => ((await screen.locator('#stream-status').innerText()).startsWith(`frame ${frame} `) ? true : undefined));
+    assert.ok((await screenPicture(screen)).lit > 0.8);
+  });
+});

@@ -97,12 +97,12 @@ export function demoWorkspaceFiles(assets: DemoAssets, options: DemoWorkspaceOpt
 function launchJson({ port, token }: DemoWorkspaceOptions): string {
   const rom = '${workspaceFolder}/' + DEMO_PATHS.rom;
   const configurations = [
-    // captureScreens: the screen panel needs a screen every frame even though a random agent does not ask for one.
-    { type: 'lockstep', request: 'launch', name: DEMO_CONFIG_NAMES.random, rom, agent: 'random', seed: 1, stopOnEntry: true, captureScreens: true },
-    { type: 'lockstep', request: 'launch', name: DEMO_CONFIG_NAMES.onnx, rom, agent: 'onnx:${workspaceFolder}/' + DEMO_PATHS.onnxModel, stopOnEntry: true, captureScreens: true },
-    { type: 'lockstep', request: 'launch', name: DEMO_CONFIG_NAMES.trainer, rom, agent: 'websocket', port, token, captureScreens: true },
+    // No captureScreens: screens are captured while a screen or buffer panel shows them (lockstep.showScreens).
+    { type: 'lockstep', request: 'launch', name: DEMO_CONFIG_NAMES.random, rom, agent: 'random', seed: 1, stopOnEntry: true },
+    { type: 'lockstep', request: 'launch', name: DEMO_CONFIG_NAMES.onnx, rom, agent: 'onnx:${workspaceFolder}/' + DEMO_PATHS.onnxModel, stopOnEntry: true },
+    { type: 'lockstep', request: 'launch', name: DEMO_CONFIG_NAMES.trainer, rom, agent: 'websocket', port, token },
     // No stopOnEntry: F5 runs straight into the frame_skip desync breakpoint (on by default).
-    { type: 'lockstep', request: 'launch', name: DEMO_CONFIG_NAMES.misbehaving, rom, agent: 'scripted:${workspaceFolder}/' + DEMO_PATHS.misbehavingAgent, captureScreens: true },
+    { type: 'lockstep', request: 'launch', name: DEMO_CONFIG_NAMES.misbehaving, rom, agent: 'scripted:${workspaceFolder}/' + DEMO_PATHS.misbehavingAgent },
   ];
   return JSON.stringify({ version: '0.2.0', configurations }, null, 2) + '\n';
 }

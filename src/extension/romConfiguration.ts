@@ -20,7 +20,6 @@ export function debugRomConfiguration(romPath: string, cwd?: string): LockstepDe
     rom: romPath,
     agent: 'random',
     stopOnEntry: true,
-    captureScreens: true,
     ...(cwd ? { cwd } : {}),
   };
 }
@@ -54,7 +53,7 @@ export function completeConfiguration(
 ): Record<string, unknown> {
   if (!config.type && !config.request && !config.name) {
     if (context.activeFile && /\.nes$/i.test(context.activeFile)) return debugRomConfiguration(context.activeFile, context.folder);
-    return { type: 'lockstep', request: 'launch', name: 'Lockstep: demo ROM', agent: 'random', stopOnEntry: true, captureScreens: true, ...(context.folder ? { cwd: context.folder } : {}) };
+    return { type: 'lockstep', request: 'launch', name: 'Lockstep: demo ROM', agent: 'random', stopOnEntry: true, ...(context.folder ? { cwd: context.folder } : {}) };
   }
   const out = { ...config };
   if (out.cwd === undefined && context.folder) out.cwd = context.folder;

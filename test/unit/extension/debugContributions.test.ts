@@ -36,7 +36,8 @@ describe('status bar text', () => {
 describe('debug configurations made by the extension', () => {
   test('Debug ROM launches that ROM stopped on entry, and the adapter accepts the configuration', () => {
     const c = debugRomConfiguration('/games/catch.nes', '/games');
-    assert.deepEqual(c, { type: 'lockstep', request: 'launch', name: 'Debug catch.nes', rom: '/games/catch.nes', agent: 'random', stopOnEntry: true, captureScreens: true, cwd: '/games' });
+    assert.deepEqual(c, { type: 'lockstep', request: 'launch', name: 'Debug catch.nes', rom: '/games/catch.nes', agent: 'random', stopOnEntry: true, cwd: '/games' });
+    assert.equal('captureScreens' in c, false, 'capture follows the screen panels (lockstep.showScreens)');
     const { spec, stopOnEntry, warnings } = toSessionSpec(c, 'launch');
     assert.equal(spec.rom, '/games/catch.nes');
     assert.equal(stopOnEntry, true);
@@ -49,11 +50,12 @@ describe('debug configurations made by the extension', () => {
     assert.deepEqual([demo.type, demo.request, demo.rom, demo.cwd], ['lockstep', 'launch', undefined, '/w']);
     assert.deepEqual(completeConfiguration({ type: 'lockstep', request: 'attach', name: 'x', port: 1 }, { folder: '/w' }), { type: 'lockstep', request: 'attach', name: 'x', port: 1, cwd: '/w' });
     assert.equal(completeConfiguration({ type: 'lockstep', request: 'launch', name: 'x', cwd: '/elsewhere' }, { folder: '/w' }).cwd, '/elsewhere');
-    assert.equal(completeConfiguration({}, { activeFile: '/w/a.nes', folder: '/w' }).captureScreens, true, 'the game shows without a launch.json');
-    assert.equal(demo.captureScreens, true);
+    // No captureScreens: the game shows as soon as a screen panel is open, and costs nothing while none is.
+    assert.equal(completeConfiguration({}, { activeFile: '/w/a.nes', folder: '/w' }).captureScreens, undefined);
+    assert.equal(demo.captureScreens, undefined);
   });
 
-  test('dynamic configurations: one per workspace ROM, named after it, with ${workspaceFolder} paths and screens on', () => {
+  test('dynamic configurations: one per workspace ROM, named after it, with ${workspaceFolder} paths, capture left to the panels', () => {
     const configs = dynamicRomConfigurations(['/w/roms/zelda.nes', '/w/catch.nes', '/elsewhere/x.nes'], '/w');
     assert.deepEqual(configs.map((c) => [c.name, c.rom]), [
       ['Lockstep: x.nes', '/elsewhere/x.nes'],
@@ -61,7 +63,7 @@ describe('debug configurations made by the extension', () => {
       ['Lockstep: roms/zelda.nes', '${workspaceFolder}/roms/zelda.nes'],
     ]);
     for (const c of configs) {
-      assert.equal(c.captureScreens, true);
+      assert.equal(c.captureScreens, undefined);
       assert.deepEqual(toSessionSpec(c, 'launch').warnings, [], 'the adapter accepts it');
     }
   });
@@ -94,17 +96,17 @@ describe('launch.json IntelliSense and the Run and Debug view', () => {
     assert.deepEqual(launch.agent.defaultSnippets, LAUNCH_ATTRIBUTES.agent.defaultSnippets, 'package.json and launchArgs.ts agree');
   });
 
-  test('a ROM picker (${command:lockstep.pickRom}) is offered for rom, used by the initial configuration and the launch snippets, which capture screens', () => {
+  test('a ROM picker (${command:lockstep.pickRom}) is offered for rom, used by the initial configuration and the launch snippets, which leave capture to the panels', () => {
     assert.equal(PICK_ROM_VARIABLE, '${command:lockstep.pickRom}');
     assert.ok(launch.rom.defaultSnippets.some((s: { body: string }) => s.body.includes('\\${command:lockstep.pickRom}')));
     assert.ok(pkg.contributes.commands.some((c: { command: string }) => c.command === 'lockstep.pickRom'));
     assert.ok(pkg.contributes.menus.commandPalette.some((e: { command: string; when: string }) => e.command === 'lockstep.pickRom' && e.when === 'false'), 'not a palette command');
     const [initial] = debuggerContribution.initialConfigurations;
     assert.equal(initial.rom, PICK_ROM_VARIABLE);
-    assert.equal(initial.captureScreens, true);
+    assert.equal(initial.captureScreens, undefined);
     for (const s of debuggerContribution.configurationSnippets.filter((x: { body: { request: string } }) => x.body.request === 'launch')) {
       assert.equal(s.body.rom, `^"\\${PICK_ROM_VARIABLE}"`, `${s.label} names the user's ROM`);
-      assert.equal(s.body.captureScreens, true, `${s.label} shows the game`);
+      assert.equal(s.body.captureScreens, undefined, `${s.label} leaves capture to the screen panels`);
     }
   });
 

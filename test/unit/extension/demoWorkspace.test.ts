@@ -70,7 +70,7 @@ describe('demoWorkspaceFiles', () => {
       const r = toSessionSpec(resolved, 'launch');
       assert.deepEqual(r.warnings, [], `${String(c.name)}: ${r.warnings.join('; ')}`);
       assert.equal(r.spec.rom, `/ws/${DEMO_PATHS.rom}`);
-      assert.equal(r.spec.captureScreens, true, `${String(c.name)} should capture screens for the screen panel`);
+      assert.equal(r.spec.captureScreens, undefined, `${String(c.name)} leaves capture to the screen panels`);
       return r;
     });
     const agents = specs.map((s) => s.spec.agents[0] as { type: string; path?: string } | undefined);

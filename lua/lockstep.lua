@@ -873,6 +873,12 @@ local function handle(msg)
     emu.poweron()
     session.screen_now = nil
     state_or_reconnect(session.screen)
+  elseif t == "inspect" then
+    -- Asked for only when a debugger shows registers or PRG-RAM, never per frame: the step's round trip stays as it is.
+    local r = memory.getregister
+    send_or_reconnect(string.format(
+      '{"type":"inspect_reply","frame":%d,"registers":{"a":%d,"x":%d,"y":%d,"p":%d,"sp":%d,"pc":%d},"prgRam":"%s"}',
+      emu.framecount(), r("a"), r("x"), r("y"), r("p"), r("s"), r("pc"), base64_encode(memory.readbyterange(0x6000, 0x2000))))
   elseif t == "configure" then
     if msg.screen ~= nil then session.screen = msg.screen == true end
     if msg.ram ~= nil then

@@ -53,14 +53,20 @@ export interface SavestateAckMsg { type: 'savestate_ack'; op: 'save' | 'load' | 
 export interface WriteRamMsg { type: 'write_ram'; address: number; data: string }
 export interface WriteRamAckMsg { type: 'write_ram_ack'; address: number; length: number }
 export interface ResetMsg { type: 'reset' }
+/** Ask for the held frame's CPU registers and PRG-RAM (a debugger's Variables or memory view; never per frame). */
+export interface InspectMsg { type: 'inspect' }
+/** prgRam: base64 of the 8 KB $6000-$7FFF. */
+export interface InspectReplyMsg {
+  type: 'inspect_reply'; frame: number; registers: { a: number; x: number; y: number; p: number; sp: number; pc: number }; prgRam: string;
+}
 /** Ask for a change of what each state carries (e.g. screens on/off). */
 export interface ConfigureMsg { type: 'configure'; screen?: boolean; ram?: Array<[number, number]> }
 
 export type EmulatorToBridge =
-  | EmulatorHelloMsg | EmulatorStateMsg | SavestateAckMsg | WriteRamAckMsg
+  | EmulatorHelloMsg | EmulatorStateMsg | SavestateAckMsg | WriteRamAckMsg | InspectReplyMsg
   | HeartbeatMsg | HeartbeatAckMsg | PongMsg | PingMsg | ErrorMsg;
 export type BridgeToEmulator =
-  | EmulatorWelcomeMsg | EmulatorActionMsg | SavestateMsg | WriteRamMsg | ResetMsg | ConfigureMsg
+  | EmulatorWelcomeMsg | EmulatorActionMsg | SavestateMsg | WriteRamMsg | ResetMsg | InspectMsg | ConfigureMsg
   | HeartbeatMsg | HeartbeatAckMsg | PingMsg | PongMsg | ResyncRequestMsg | QuitMsg | ErrorMsg;
 
 // ---- agent link (trainer <-> bridge), path /agent ----

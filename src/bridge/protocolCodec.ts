@@ -1,5 +1,6 @@
 // Runtime validation of bridge wire messages against the types in protocol.ts: untrusted JSON text in, typed message or a short error out.
 import { namesToMask } from '../core/buttons';
+import { PRG_RAM_SIZE } from '../core/nes';
 import {
   MAX_MESSAGE_BYTES, MAX_REPEAT,
   type AgentToBridge, type BridgeToAgent, type BridgeToEmulator, type EmulatorToBridge,
@@ -265,6 +266,15 @@ const EMULATOR_TO_BRIDGE: Validators<EmulatorToBridge> = {
   }),
   savestate_ack: (f) => ({ type: 'savestate_ack', op: f.oneOf('op', SAVESTATE_OPS), slot: f.count('slot'), frame: f.count('frame') }),
   write_ram_ack: (f) => ({ type: 'write_ram_ack', address: f.int('address', 0, MAX_CPU_ADDRESS), length: f.count('length') }),
+  inspect_reply(f) {
+    const r = new Fields(f.record('registers'), 'inspect_reply.registers');
+    const prgRam = f.base64('prgRam');
+    if (base64ByteLength(prgRam) !== PRG_RAM_SIZE) throw new InvalidMessage(`inspect_reply.prgRam must hold ${PRG_RAM_SIZE} bytes, got ${base64ByteLength(prgRam)}`);
+    return {
+      type: 'inspect_reply', frame: f.count('frame'), prgRam,
+      registers: { a: r.int('a', 0, 0xff), x: r.int('x', 0, 0xff), y: r.int('y', 0, 0xff), p: r.int('p', 0, 0xff), sp: r.int('sp', 0, 0xff), pc: r.int('pc', 0, 0xffff) },
+    };
+  },
   heartbeat, heartbeat_ack: heartbeatAck, ping, pong, error: errorMsg,
 };
 
@@ -293,6 +303,7 @@ const BRIDGE_TO_EMULATOR: Validators<BridgeToEmulator> = {
     return { type: 'write_ram', address, data };
   },
   reset: () => ({ type: 'reset' }),
+  inspect: () => ({ type: 'inspect' }),
   configure(f) {
     const m: BridgeToEmulatorOf<'configure'> = { type: 'configure' };
     if (f.has('screen')) m.screen = f.bool('screen');

@@ -5,3 +5,6 @@ export const NES_WIDTH = 256;
 export const NES_HEIGHT = 240;
 /** Size of the 2 KB work RAM $0000-$07FF. */
 export const WORK_RAM_SIZE = 0x800;
+/** Cartridge PRG-RAM $6000-$7FFF (battery saves, and where many MMC1/MMC3 games keep their state). */
+export const PRG_RAM_START = 0x6000;
+export const PRG_RAM_SIZE = 0x2000;

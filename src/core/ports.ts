@@ -73,6 +73,29 @@ export type EmulatorEvent =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'exit'; code: number | null; reason: string };
 
+/** The 6502's registers when the held frame starts (the point where the previous frame ended). */
+export interface CpuRegisters {
+  a: number;
+  x: number;
+  y: number;
+  /** Status flags NV-BDIZC as pushed by PHP (bits 4 and 5 set). */
+  p: number;
+  /** Stack pointer (the stack is at $0100 + sp). */
+  sp: number;
+  pc: number;
+}
+
+/**
+ * What the held frame holds beyond the 2 KB work RAM every frame carries: read only when asked (a debugger's Variables
+ * view or memory view), so the per-frame round trip stays the same.
+ */
+export interface MachineDetail {
+  frame: number;
+  registers: CpuRegisters;
+  /** $6000-$7FFF as the CPU reads it (8 KB; open-bus or zeros on a cartridge without PRG-RAM). */
+  prgRam: Uint8Array;
+}
+
 /** The one interface every emulator backend (embedded jsnes worker, real FCEUX) implements. */
 export interface EmulatorPort {
   readonly kind: EmulatorKind;
@@ -83,6 +106,8 @@ export interface EmulatorPort {
   /** The current frame's state again (resync), without advancing. */
   current(options?: StepOptions): Promise<EmulatorFrame>;
   writeRam(address: number, bytes: Uint8Array): Promise<void>;
+  /** Registers and PRG-RAM of the held frame, on demand; absent on ports that cannot read them. */
+  inspect?(): Promise<MachineDetail>;
   saveSnapshot(): Promise<SnapshotHandle>;
   /** Restores a snapshot: RAM, screen, frame id all return to it. Returns the restored frame's state. */
   loadSnapshot(handle: SnapshotHandle, options?: StepOptions): Promise<EmulatorFrame>;

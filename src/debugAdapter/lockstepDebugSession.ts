@@ -26,8 +26,9 @@ import { toSessionSpec, type RequestKind } from './launchArgs';
 import { INDEXABLE_NAMES, StateScope, knownNames } from './stateScope';
 import { FrameSheetFile, type SheetStore } from './frameSheetFile';
 import { searchBackwards } from './historySearch';
-import { RAM_MEMORY_REFERENCE, VariablesView, memoryReferenceFor, parseMemoryReference } from './variablesView';
-import { WORK_RAM_SIZE as RAM_BYTES } from '../core/nes';
+import { RAM_MEMORY_REFERENCE, VariablesView, memoryReferenceFor, parseMemoryReference, parsePrgRamReference } from './variablesView';
+import { PRG_RAM_SIZE, PRG_RAM_START, WORK_RAM_SIZE as RAM_BYTES } from '../core/nes';
+import type { MachineDetail } from '../core/ports';
 
 /** Builds the run for a launch/attach; the extension and tests pass their own (e.g. with a recorder). */
 export type SessionFactory = (spec: SessionSpec, ctx: { log: LogFn }) => Promise<BuiltSession>;
@@ -842,8 +843,20 @@ export class LockstepDebugSession extends DebugSession {
   }
 
   protected override scopesRequest(response: DebugProtocol.ScopesResponse): void {
-    response.body = { scopes: this.view ? this.view.scopes() : [] };
-    this.sendResponse(response);
+    void this.guard(response, async () => {
+      const view = this.view;
+      let detail: MachineDetail | undefined;
+      // Registers and PRG-RAM cost the emulator a request: only while stopped, once per stop, and never per frame.
+      if (view && this.state === 'stopped') {
+        try {
+          detail = await view.machineDetail();
+        } catch (e) {
+          this.out(`CPU registers unavailable: ${(e as Error).message}`, 'stderr');
+        }
+      }
+      response.body = { scopes: view ? view.scopes(detail) : [] };
+      this.sendResponse(response);
+    });
   }
 
   protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
@@ -892,6 +905,8 @@ export class LockstepDebugSession extends DebugSession {
   // ---- memory ----
 
   protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
+    const prgBase = parsePrgRamReference(args.memoryReference);
+    if (prgBase !== undefined) return this.readPrgRam(response, args, prgBase);
     const base = parseMemoryReference(args.memoryReference);
     const cur = this.built?.runtime.current;
     if (base === undefined || !cur) return this.fail(response, `unknown memory reference "${args.memoryReference}" (Lockstep exposes "${RAM_MEMORY_REFERENCE}", the 2 KB work RAM)`);
@@ -906,6 +921,26 @@ export class LockstepDebugSession extends DebugSession {
       unreadableBytes: Math.max(0, end - Math.max(to, start)),
     };
     this.sendResponse(response);
+  }
+
+  private readPrgRam(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments, base: number): void {
+    void this.guard(response, async () => {
+      const detail = this.view?.machineDetail();
+      if (!detail) throw new Error(`this emulator cannot read PRG-RAM ("${args.memoryReference}")`);
+      const bytes = (await detail).prgRam;
+      const start = base + (args.offset ?? 0);
+      const end = start + Math.max(0, args.count);
+      const lo = PRG_RAM_START;
+      const hi = PRG_RAM_START + PRG_RAM_SIZE;
+      const from = Math.min(hi, Math.max(lo, start));
+      const to = Math.min(hi, Math.max(from, end));
+      response.body = {
+        address: `0x${from.toString(16).padStart(4, '0')}`,
+        data: Buffer.from(bytes.subarray(from - lo, to - lo)).toString('base64'),
+        unreadableBytes: Math.max(0, end - Math.max(to, start)),
+      };
+      this.sendResponse(response);
+    });
   }
 
   protected override writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: DebugProtocol.WriteMemoryArguments): void {

@@ -1,4 +1,4 @@
-// The Variables view of a stopped session: scopes Game (RAM map + raw RAM), Sync, Buffer, Agents and Metrics, built lazily per stop.
+// The Variables view of a stopped session: scopes Game (RAM map + raw RAM), CPU (registers + PRG-RAM), Sync, Buffer, Agents and Metrics, built lazily per stop.
 import { Handles } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { FrameRow } from '../core/runtime/rows';
@@ -7,7 +7,8 @@ import { maskToNames } from '../core/buttons';
 import type { BuiltSession } from '../session/sessionBuilder';
 import { evaluateNameOf } from './stateScope';
 import { hexAddress } from './breakpoints';
-import { WORK_RAM_SIZE } from '../core/nes';
+import { PRG_RAM_SIZE, PRG_RAM_START, WORK_RAM_SIZE } from '../core/nes';
+import type { MachineDetail } from '../core/ports';
 import { ON_TIMEOUT_MEANING, onTimeoutOf } from './consoleCommand';
 
 export const RAM_MEMORY_REFERENCE = 'ram';
@@ -27,6 +28,30 @@ export function parseMemoryReference(ref: string): number | undefined {
   return a < WORK_RAM_SIZE ? a : undefined;
 }
 
+export const PRG_RAM_MEMORY_REFERENCE = 'prgram';
+
+/** `prgram` is all of $6000-$7FFF; `prgram@0x6010` starts at that address. */
+export function prgRamReferenceFor(address: number): string {
+  return address === PRG_RAM_START ? PRG_RAM_MEMORY_REFERENCE : `${PRG_RAM_MEMORY_REFERENCE}@0x${address.toString(16).padStart(4, '0')}`;
+}
+
+/** The CPU address a PRG-RAM memory reference starts at, or undefined when it is not one. */
+export function parsePrgRamReference(ref: string): number | undefined {
+  if (ref === PRG_RAM_MEMORY_REFERENCE) return PRG_RAM_START;
+  const m = /^prgram@0x([0-9a-f]{1,4})$/i.exec(ref);
+  if (!m) return undefined;
+  const a = parseInt(m[1], 16);
+  return a >= PRG_RAM_START && a < PRG_RAM_START + PRG_RAM_SIZE ? a : undefined;
+}
+
+/** The status register as its flag letters, upper case when set: `NV-BdIzC`-style, bits 7 to 0. */
+export function describeFlags(p: number): string {
+  return 'NV-BDIZC'
+    .split('')
+    .map((c, i) => (c === '-' ? '-' : (p >> (7 - i)) & 1 ? c : c.toLowerCase()))
+    .join('');
+}
+
 export interface ViewSource {
   built: BuiltSession;
   lastRow(): FrameRow | undefined;
@@ -41,6 +66,8 @@ type Provider = (start?: number, count?: number) => DebugProtocol.Variable[];
 export class VariablesView {
   private handles = new Handles<Provider>();
   private gameRef = 0;
+  /** Registers and PRG-RAM of the held frame: one emulator request per stop, made only when a view asks. */
+  private detail?: Promise<MachineDetail>;
 
   constructor(private readonly src: ViewSource) {}
 
@@ -48,13 +75,36 @@ export class VariablesView {
   reset(): void {
     this.handles = new Handles<Provider>();
     this.gameRef = 0;
+    this.detail = undefined;
   }
 
-  scopes(): DebugProtocol.Scope[] {
+  /**
+   * The held frame's registers and PRG-RAM, asked of the emulator once until the next reset(); undefined when the
+   * emulator cannot tell. A failed request is forgotten so the next view asks again.
+   */
+  machineDetail(): Promise<MachineDetail> | undefined {
+    const emulator = this.src.built.emulator;
+    if (!emulator.inspect) return undefined;
+    if (!this.detail) {
+      const p = emulator.inspect();
+      this.detail = p;
+      p.catch(() => {
+        if (this.detail === p) this.detail = undefined;
+      });
+    }
+    return this.detail;
+  }
+
+  /** The scopes; `detail` (from machineDetail()) adds the CPU scope. */
+  scopes(detail?: MachineDetail): DebugProtocol.Scope[] {
     this.gameRef = this.handles.create(() => this.game());
     const mapSize = this.src.built.ramMap.variables.length;
+    const cpu: DebugProtocol.Scope[] = detail
+      ? [{ name: 'CPU', variablesReference: this.handles.create(() => this.cpu(detail)), namedVariables: 7, expensive: false, presentationHint: 'registers' }]
+      : [];
     return [
       { name: 'Game', variablesReference: this.gameRef, namedVariables: mapSize + 1, expensive: false, presentationHint: 'locals' },
+      ...cpu,
       { name: 'Sync', variablesReference: this.handles.create(() => this.sync()), expensive: false },
       { name: 'Buffer', variablesReference: this.handles.create(() => this.buffer()), expensive: false },
       { name: 'Agents', variablesReference: this.handles.create(() => this.agents()), expensive: false },
@@ -132,17 +182,41 @@ export class VariablesView {
     return out;
   }
 
-  private ramRows(start = 0, count = WORK_RAM_SIZE / ROW_BYTES): DebugProtocol.Variable[] {
-    const ram = this.ram();
+  private ramRows(start?: number, count?: number): DebugProtocol.Variable[] {
+    return this.rows(this.ram(), 0, memoryReferenceFor, start, count);
+  }
+
+  private cpu(d: MachineDetail): DebugProtocol.Variable[] {
+    const r = d.registers;
+    const byte = (v: number) => `0x${v.toString(16).toUpperCase().padStart(2, '0')} (${v})`;
+    return [
+      leaf('A', byte(r.a)),
+      leaf('X', byte(r.x)),
+      leaf('Y', byte(r.y)),
+      leaf('P', `0x${r.p.toString(16).toUpperCase().padStart(2, '0')} ${describeFlags(r.p)}`),
+      leaf('SP', `0x${r.sp.toString(16).toUpperCase().padStart(2, '0')} (stack at ${hexAddress(0x100 + r.sp)})`),
+      leaf('PC', hexAddress(r.pc)),
+      {
+        name: 'prgRam',
+        value: `8 KB PRG-RAM ${hexAddress(PRG_RAM_START)}-${hexAddress(PRG_RAM_START + PRG_RAM_SIZE - 1)}`,
+        variablesReference: this.handles.create((start, count) => this.rows(d.prgRam, PRG_RAM_START, prgRamReferenceFor, start, count)),
+        indexedVariables: PRG_RAM_SIZE / ROW_BYTES,
+        memoryReference: PRG_RAM_MEMORY_REFERENCE,
+        presentationHint: { kind: 'data', attributes: ['readOnly'] },
+      },
+    ];
+  }
+
+  private rows(bytes: Uint8Array, base: number, refFor: (a: number) => string, start = 0, count = bytes.length / ROW_BYTES): DebugProtocol.Variable[] {
     const out: DebugProtocol.Variable[] = [];
-    const last = Math.min(WORK_RAM_SIZE / ROW_BYTES, start + count);
+    const last = Math.min(bytes.length / ROW_BYTES, start + count);
     for (let r = start; r < last; r++) {
-      const a = r * ROW_BYTES;
+      const o = r * ROW_BYTES;
       out.push({
-        name: hexAddress(a),
-        value: Array.from(ram.subarray(a, a + ROW_BYTES), (b) => b.toString(16).padStart(2, '0')).join(' '),
+        name: hexAddress(base + o),
+        value: Array.from(bytes.subarray(o, o + ROW_BYTES), (b) => b.toString(16).padStart(2, '0')).join(' '),
         variablesReference: 0,
-        memoryReference: memoryReferenceFor(a),
+        memoryReference: refFor(base + o),
         presentationHint: { attributes: ['readOnly'] },
       });
     }

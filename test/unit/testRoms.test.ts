@@ -17,17 +17,35 @@ const TICKS = 0x0320;
 const POLLS = 0x0324;
 
 describe('test ROMs', () => {
-  test('build.sh reproduces poweron.nes and trailing.nes byte for byte', () => {
+  test('build.sh reproduces poweron.nes, trailing.nes and prgram.nes byte for byte', () => {
     const out = mkdtempSync(join(tmpdir(), 'lockstep-testroms-'));
     try {
       const r = spawnSync('bash', [join(DIR, 'build.sh'), out], { encoding: 'utf8', timeout: 30_000 });
       assert.equal(r.status, 0, `build.sh failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
-      for (const name of ['poweron.nes', 'trailing.nes']) {
+      for (const name of ['poweron.nes', 'trailing.nes', 'prgram.nes']) {
         assert.ok(readFileSync(join(out, name)).equals(readFileSync(join(DIR, name))), `roms/test/${name} is stale: run bash roms/test/build.sh`);
       }
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+
+  test('prgram.nes writes its signature to PRG-RAM and holds A=$12 X=$34 Y=$56 SP=$FF in its loop at $C000 on the embedded machine', async () => {
+    const m = await NesMachine.create(new Uint8Array(readFileSync(join(DIR, 'prgram.nes'))));
+    const counts: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      m.frame([0, 0]);
+      const r = m.registers();
+      assert.deepEqual([r.a, r.x, r.y, r.sp], [0x12, 0x34, 0x56, 0xff], `registers after frame ${i + 1}`);
+      assert.ok(r.pc >= 0xc000 && r.pc <= 0xc00a, `PC $${r.pc.toString(16)} is in the loop`);
+      assert.equal(r.p & 0x0d, 0x04, 'I set, D and C clear');
+      counts.push(m.prgRam()[0x10]);
+    }
+    const prg = m.prgRam();
+    assert.equal(prg.length, 0x2000);
+    assert.equal(Buffer.from(prg.subarray(0, 8)).toString('latin1'), 'LOCKSTEP');
+    assert.equal(prg[0x1fff], 0x5a);
+    assert.ok(counts.every((c, i) => i === 0 || c >= counts[i - 1]) && counts[9] >= 6, `the frame counter at $6010 grows: ${counts}`);
   });
 
   test('trailing.nes is poweron.nes plus 4 KiB its header does not declare, with the same PRG+CHR identity', () => {

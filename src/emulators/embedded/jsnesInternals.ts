@@ -7,6 +7,15 @@ export interface JsnesTile {
 export interface JsnesCpu {
   /** Whole CPU address space; $0000-$07FF is work RAM, $6000-$FFFF cartridge RAM/PRG copied in by the mapper. */
   mem: Uint8Array;
+  REG_ACC: number;
+  REG_X: number;
+  REG_Y: number;
+  /** 8-bit; the stack is at $0100 | REG_SP. */
+  REG_SP: number;
+  /** The real program counter (jsnes 3 keeps no off-by-one). */
+  REG_PC: number;
+  /** The status byte NV-BDIZC from jsnes's unpacked flags (its F_ZERO holds the last result, not a boolean). */
+  getStatus(): number;
 }
 
 export interface JsnesPpu {

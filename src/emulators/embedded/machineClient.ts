@@ -6,6 +6,7 @@ import type {
   EmulatorEvent,
   EmulatorFrame,
   EmulatorPort,
+  MachineDetail,
   RomInfo,
   SnapshotHandle,
   StepOptions,
@@ -48,6 +49,11 @@ export abstract class MachineClient implements EmulatorPort, TimeTravelPort {
 
   async writeRam(address: number, bytes: Uint8Array): Promise<void> {
     expect(await this.request({ type: 'writeRam', address, bytes: bytes.slice() }), 'done');
+  }
+
+  async inspect(): Promise<MachineDetail> {
+    const r = expect(await this.request({ type: 'inspect' }), 'detail');
+    return { frame: r.frame, registers: r.registers, prgRam: r.prgRam };
   }
 
   async saveSnapshot(): Promise<SnapshotHandle> {

@@ -44,6 +44,10 @@ export class MachineSession {
       case 'writeRam':
         this.running().writeRam(req.address, req.bytes);
         return { type: 'done' };
+      case 'inspect': {
+        const m = this.running();
+        return { type: 'detail', frame: m.frameCount, registers: m.registers(), prgRam: m.prgRam() };
+      }
       case 'save': {
         const m = this.running();
         const id = this.nextSnapshotId++;

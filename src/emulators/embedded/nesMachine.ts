@@ -1,6 +1,7 @@
 // One jsnes console in the current thread: run a frame with buttons held, read RAM and screen, save and restore state.
 import { isButtonMask, type ButtonPair } from '../../core/buttons';
-import { NES_HEIGHT, NES_WIDTH, WORK_RAM_SIZE } from '../../core/nes';
+import { NES_HEIGHT, NES_WIDTH, PRG_RAM_SIZE, PRG_RAM_START, WORK_RAM_SIZE } from '../../core/nes';
+import type { CpuRegisters } from '../../core/ports';
 import type { JsnesConstructor, JsnesNes } from './jsnesInternals';
 import { captureMachine, restoreMachine, type MachineSnapshot } from './machineSnapshot';
 
@@ -81,6 +82,17 @@ export class NesMachine {
   /** Copy of the 2 KB work RAM. */
   ram(): Uint8Array {
     return this.nes.cpu.mem.slice(0, WORK_RAM_SIZE);
+  }
+
+  /** The CPU's registers now (between frames). */
+  registers(): CpuRegisters {
+    const cpu = this.nes.cpu;
+    return { a: cpu.REG_ACC & 0xff, x: cpu.REG_X & 0xff, y: cpu.REG_Y & 0xff, p: cpu.getStatus() & 0xff, sp: cpu.REG_SP & 0xff, pc: cpu.REG_PC & 0xffff };
+  }
+
+  /** Copy of $6000-$7FFF: jsnes's mappers keep PRG-RAM in the CPU address space itself. */
+  prgRam(): Uint8Array {
+    return this.nes.cpu.mem.slice(PRG_RAM_START, PRG_RAM_START + PRG_RAM_SIZE);
   }
 
   writeRam(address: number, bytes: Uint8Array): void {

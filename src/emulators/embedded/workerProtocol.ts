@@ -1,7 +1,9 @@
 // The one typed definition of the messages between EmbeddedEmulator (main thread) and its jsnes worker.
 
+import type { CpuRegisters } from '../../core/ports';
+
 /** Bumped on any incompatible change; the worker refuses requests of another version. */
-export const WORKER_PROTOCOL_VERSION = 2;
+export const WORKER_PROTOCOL_VERSION = 3;
 
 /** A RAM write the session history replays at the state with this index (0 = the keyframe's own state). */
 export interface ReplayWrite {
@@ -16,6 +18,7 @@ export type MachineRequestBody =
   | { type: 'step'; buttons: [number, number]; screen: boolean }
   | { type: 'current'; screen: boolean }
   | { type: 'writeRam'; address: number; bytes: Uint8Array }
+  | { type: 'inspect' }
   | { type: 'save' }
   | { type: 'load'; snapshot: number; screen: boolean }
   | { type: 'drop'; snapshot: number }
@@ -39,8 +42,17 @@ export interface FrameReply {
   rams?: Uint8Array;
 }
 
+/** Registers and PRG-RAM of the held frame (MachineDetail); prgRam is a fresh buffer. */
+export interface DetailReply {
+  type: 'detail';
+  frame: number;
+  registers: CpuRegisters;
+  prgRam: Uint8Array;
+}
+
 export type MachineReplyBody =
   | FrameReply
+  | DetailReply
   | { type: 'saved'; snapshot: number; frame: number }
   | { type: 'done' }
   | { type: 'keyframeStats'; bytes: number; count: number }
@@ -50,6 +62,7 @@ export type MachineReply = MachineReplyBody & { id: number };
 
 /** Buffers in a reply that can be moved to the other thread instead of copied. */
 export function replyTransferList(reply: MachineReplyBody): ArrayBuffer[] {
+  if (reply.type === 'detail') return [reply.prgRam.buffer as ArrayBuffer];
   if (reply.type !== 'frame') return [];
   const list = [reply.ram.buffer as ArrayBuffer];
   if (reply.screen) list.push(reply.screen.buffer as ArrayBuffer);

@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import type { ButtonPair } from '../../core/buttons';
 import { BridgeServer, type BridgeLink } from '../../bridge/bridgeServer';
 import type { ClockPingable, ClockSample } from '../../core/sync/clockSyncScheduler';
-import { CLOSE, PROTOCOL_VERSION, type EmulatorToBridge, type EmulatorWelcomeMsg, type ErrorMsg, type PongMsg, type SavestateAckMsg, type WriteRamAckMsg } from '../../bridge/protocol';
+import { CLOSE, PROTOCOL_VERSION, type EmulatorToBridge, type EmulatorWelcomeMsg, type ErrorMsg, type InspectReplyMsg, type PongMsg, type SavestateAckMsg, type WriteRamAckMsg } from '../../bridge/protocol';
 import { decodeBase64Ram, encodeBase64, parseEmulatorToBridge } from '../../bridge/protocolCodec';
 import { binaryFrameKind, decodeScreenFrame, decodeStateFrame, gdToRgba, type ScreenFrame } from '../../bridge/screenFrame';
-import type { EmulatorEvent, EmulatorFrame, EmulatorPort, RomInfo, SnapshotHandle, StepOptions } from '../../core/ports';
+import type { EmulatorEvent, EmulatorFrame, EmulatorPort, MachineDetail, RomInfo, SnapshotHandle, StepOptions } from '../../core/ports';
 import { NES_HEIGHT, NES_WIDTH, WORK_RAM_SIZE } from '../../core/nes';
 import { describeRomLayout, readRom } from '../rom';
 import { FceuxProcess, type FceuxExit } from './fceuxProcess';
@@ -61,6 +61,7 @@ type Incoming =
   | { kind: 'state'; frame: EmulatorFrame; fresh: boolean }
   | { kind: 'pong'; id: number }
   | { kind: 'ack'; msg: SavestateAckMsg | WriteRamAckMsg }
+  | { kind: 'inspect'; msg: InspectReplyMsg }
   | { kind: 'error'; msg: ErrorMsg };
 
 /** A request's view of incoming messages: finish with this one, send the request again, or keep waiting. */
@@ -285,6 +286,21 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
         this.stepTimeoutMs,
         () => `FCEUX did not acknowledge the RAM write within ${this.stepTimeoutMs} ms`,
       );
+    });
+  }
+
+  /** One request to lockstep.lua, only when asked: the per-frame states carry none of this. */
+  inspect(): Promise<MachineDetail> {
+    return this.serial(async () => {
+      await this.ready();
+      const ev = await this.request(
+        () => this.link?.sendJson({ type: 'inspect' }),
+        (e) => (e.kind === 'inspect' ? 'done' : resendAfterReconnect(e)),
+        this.stepTimeoutMs,
+        () => `FCEUX did not answer the registers and PRG-RAM request within ${this.stepTimeoutMs} ms`,
+      );
+      if (ev.kind !== 'inspect') throw new Error(`expected registers and PRG-RAM from FCEUX, got ${ev.kind}`);
+      return { frame: ev.msg.frame, registers: { ...ev.msg.registers }, prgRam: decodeBase64Ram(ev.msg.prgRam) };
     });
   }
 
@@ -519,6 +535,9 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
       case 'savestate_ack':
       case 'write_ram_ack':
         this.deliver({ kind: 'ack', msg });
+        return;
+      case 'inspect_reply':
+        this.deliver({ kind: 'inspect', msg });
         return;
       case 'error':
         this.log('warn', `lockstep.lua reports ${msg.code}: ${msg.message}`);

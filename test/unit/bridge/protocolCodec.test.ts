@@ -22,6 +22,7 @@ const emulatorToBridge: EmulatorToBridge[] = [
   { type: 'state', frame: 120, timestamp: 1712345678901, ram: 'AAEC/w==', lag: false, screen: true },
   { type: 'savestate_ack', op: 'save', slot: 4, frame: 120 },
   { type: 'write_ram_ack', address: 0x10, length: 2 },
+  { type: 'inspect_reply', frame: 7, registers: { a: 0x12, x: 0x34, y: 0x56, p: 0x24, sp: 0xff, pc: 0xc003 }, prgRam: Buffer.alloc(0x2000, 0xa5).toString('base64') },
   ...shared,
 ];
 
@@ -32,6 +33,7 @@ const bridgeToEmulator: BridgeToEmulator[] = [
   { type: 'savestate', op: 'load', slot: 4 },
   { type: 'write_ram', address: 0x7fe, data: 'AAE=' },
   { type: 'reset' },
+  { type: 'inspect' },
   { type: 'configure', screen: true, ram: [[0x10, 4], [0x300, 0x100]] },
   { type: 'configure' },
   { type: 'resync_request', timestamp: 5, reason: 'frame gap' },
@@ -168,6 +170,13 @@ describe('protocolCodec: errors name the message type and field', () => {
     assert.match(err(parseBridgeToEmulator('{"type":"write_ram","address":0,"data":""}')), /^write_ram\.data must hold/);
   });
 
+  test('inspect_reply: registers in range and exactly 8 KB of PRG-RAM', () => {
+    const prgRam = Buffer.alloc(0x2000).toString('base64');
+    const regs = { a: 0, x: 0, y: 0, p: 0, sp: 0, pc: 0 };
+    assert.match(err(parseEmulatorToBridge(JSON.stringify({ type: 'inspect_reply', frame: 1, registers: { ...regs, a: 256 }, prgRam }))), /^inspect_reply\.registers\.a must be an integer in 0\.\.255/);
+    assert.match(err(parseEmulatorToBridge(JSON.stringify({ type: 'inspect_reply', frame: 1, registers: regs, prgRam: 'AAE=' }))), /^inspect_reply\.prgRam must hold 8192 bytes, got 2$/);
+  });
+
   test('agent state vars must all be finite numbers', () => {
     const m = { ...bridgeToAgent[2], vars: { score: 'high' } };
     assert.equal(err(parseBridgeToAgent(JSON.stringify(m))), 'state.vars.score must be a finite number, got "high"');
@@ -238,9 +247,9 @@ describe('protocolCodec: base64 RAM', () => {
 describe('protocolCodec: arbitrary input never throws', () => {
   test('random objects with known types and random field values give ok or a short error', () => {
     const types = ['hello', 'state', 'action', 'welcome', 'savestate', 'savestate_ack', 'write_ram', 'write_ram_ack', 'reset',
-      'configure', 'terminate', 'episode_end', 'heartbeat', 'heartbeat_ack', 'ping', 'pong', 'resync_request', 'error', 'quit'];
+      'inspect', 'inspect_reply', 'configure', 'terminate', 'episode_end', 'heartbeat', 'heartbeat_ack', 'ping', 'pong', 'resync_request', 'error', 'quit'];
     const fields = ['frame', 'buttons', 'ram', 'rom', 'screen', 'role', 'protocol', 'token', 'seq', 'timestamp', 'vars', 'info',
-      'op', 'slot', 'address', 'data', 'player', 'maxSteps', 'id', 't0', 't1', 'code', 'reason', 'message', 'step', 'episode'];
+      'op', 'slot', 'address', 'data', 'player', 'maxSteps', 'id', 't0', 't1', 'code', 'reason', 'message', 'step', 'episode', 'registers', 'prgRam'];
     const parsers = [parseEmulatorToBridge, parseBridgeToEmulator, parseAgentToBridge, parseBridgeToAgent];
     fc.assert(fc.property(
       fc.constantFrom(...types), fc.dictionary(fc.constantFrom(...fields), fc.jsonValue({ maxDepth: 2 })),

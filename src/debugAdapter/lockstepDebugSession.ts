@@ -909,7 +909,7 @@ export class LockstepDebugSession extends DebugSession {
     if (prgBase !== undefined) return this.readPrgRam(response, args, prgBase);
     const base = parseMemoryReference(args.memoryReference);
     const cur = this.built?.runtime.current;
-    if (base === undefined || !cur) return this.fail(response, `unknown memory reference "${args.memoryReference}" (Lockstep exposes "${RAM_MEMORY_REFERENCE}", the 2 KB work RAM)`);
+    if (base === undefined || !cur) return this.fail(response, `unknown memory reference "${args.memoryReference}" (Lockstep exposes "${RAM_MEMORY_REFERENCE}", the 2 KB work RAM, and "prgram", $6000-$7FFF)`);
     // The hex view asks around an address, possibly before $0000 or past $07FF: return what exists, from its real address.
     const start = base + (args.offset ?? 0);
     const end = start + Math.max(0, args.count);
@@ -946,6 +946,7 @@ export class LockstepDebugSession extends DebugSession {
   protected override writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: DebugProtocol.WriteMemoryArguments): void {
     void this.guard(response, async () => {
       const base = parseMemoryReference(args.memoryReference);
+      if (parsePrgRamReference(args.memoryReference) !== undefined) throw new Error(`PRG-RAM ("${args.memoryReference}") is read-only in Lockstep: only work RAM ("${RAM_MEMORY_REFERENCE}") can be written`);
       if (base === undefined) throw new Error(`unknown memory reference "${args.memoryReference}"`);
       const start = base + (args.offset ?? 0);
       let bytes: Uint8Array = Buffer.from(args.data, 'base64');

@@ -1,0 +1,93 @@
+// DAP tests, beyond work RAM: the CPU scope (A, X, Y, P, SP, PC) and PRG-RAM $6000-$7FFF as memory reference "prgram", on the embedded emulator and on a real FCEUX, with roms/test/prgram.nes.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { startHarness, demoArgs, ROOT, type Harness } from './dapHarness';
+
+const PRGRAM_ROM = join(ROOT, 'roms', 'test', 'prgram.nes');
+
+async function cpuScope(h: Harness): Promise<Map<string, DebugProtocol.Variable>> {
+  const st = await h.dc.stackTraceRequest({ threadId: 1 });
+  const scopes = await h.dc.scopesRequest({ frameId: st.body.stackFrames[0].id });
+  const cpu = scopes.body.scopes.find((s) => s.name === 'CPU');
+  assert.ok(cpu, `a CPU scope among ${scopes.body.scopes.map((s) => s.name).join(', ')}`);
+  assert.equal(cpu.presentationHint, 'registers');
+  const vars = await h.dc.variablesRequest({ variablesReference: cpu.variablesReference });
+  return new Map(vars.body.variables.map((v) => [v.name, v]));
+}
+
+async function readPrg(h: Harness, memoryReference: string, offset: number, count: number): Promise<{ address: string; bytes: number[]; unreadable: number }> {
+  const r = await h.dc.customRequest('readMemory', { memoryReference, offset, count });
+  return { address: r.body.address, bytes: [...Buffer.from(r.body.data ?? '', 'base64')], unreadable: r.body.unreadableBytes ?? 0 };
+}
+
+async function stepFrames(h: Harness, count: number): Promise<void> {
+  await h.dc.customRequest('lockstep.stepFrames', { count });
+  await h.next('stopped', (e) => e.body.reason === 'step', 30_000);
+}
+
+/** What prgram.s promises on either emulator once its reset code has run. */
+async function checkPrgramRom(h: Harness): Promise<void> {
+  await h.next('stopped', undefined, 30_000);
+  await stepFrames(h, 5);
+  const cpu = await cpuScope(h);
+  assert.deepEqual(['A', 'X', 'Y', 'P', 'SP', 'PC', 'prgRam'].filter((n) => !cpu.has(n)), [], 'every register and PRG-RAM are listed');
+  assert.equal(cpu.get('A')!.value, '0x12 (18)');
+  assert.equal(cpu.get('X')!.value, '0x34 (52)');
+  assert.equal(cpu.get('Y')!.value, '0x56 (86)');
+  assert.equal(cpu.get('SP')!.value, '0xFF (stack at $01FF)');
+  // I set (sei), D clear (cld), C clear (clc); N, V, Z depend on where in the loop the frame ended.
+  assert.match(cpu.get('P')!.value, /^0x[0-9A-F]{2} [Nn][Vv]-[Bb]dI[Zz]c$/);
+  const pc = parseInt(/^\$([0-9A-F]{4})$/.exec(cpu.get('PC')!.value)?.[1] ?? '', 16);
+  assert.ok(pc >= 0xc000 && pc <= 0xc00a, `PC ${cpu.get('PC')!.value} is in the ROM's loop $C000-$C00A`);
+
+  const prg = cpu.get('prgRam')!;
+  assert.equal(prg.value, '8 KB PRG-RAM $6000-$7FFF');
+  assert.equal(prg.memoryReference, 'prgram');
+  const rows = await h.dc.variablesRequest({ variablesReference: prg.variablesReference, start: 0, count: 2 });
+  assert.deepEqual(rows.body.variables.map((v) => [v.name, v.memoryReference]), [['$6000', 'prgram'], ['$6010', 'prgram@0x6010']]);
+  assert.match(rows.body.variables[0].value, /^4c 4f 43 4b 53 54 45 50 /, '"LOCKSTEP" in the first row');
+
+  const sig = await readPrg(h, 'prgram', 0, 8);
+  assert.equal(sig.address, '0x6000');
+  assert.equal(Buffer.from(sig.bytes).toString('latin1'), 'LOCKSTEP');
+  // The hex view asks around the end: what exists comes back, the rest is unreadable.
+  const end = await readPrg(h, 'prgram@0x7ff0', 0, 32);
+  assert.equal(end.address, '0x7ff0');
+  assert.equal(end.bytes.length, 16);
+  assert.equal(end.bytes[15], 0x5a);
+  assert.equal(end.unreadable, 16);
+
+  // Read again at the next stop, not cached across frames: the ROM's vblank counter at $6010 moved on.
+  const before = (await readPrg(h, 'prgram@0x6010', 0, 1)).bytes[0];
+  await stepFrames(h, 10);
+  const after = (await readPrg(h, 'prgram@0x6010', 0, 1)).bytes[0];
+  assert.ok(after >= before + 5, `the frame counter at $6010 grew over 10 frames: ${before} -> ${after}`);
+  assert.equal((await cpuScope(h)).get('A')!.value, '0x12 (18)');
+
+  await assert.rejects(h.dc.customRequest('readMemory', { memoryReference: 'prgram@0x8000', count: 1 }), /unknown memory reference "prgram@0x8000"/);
+  await assert.rejects(h.dc.customRequest('writeMemory', { memoryReference: 'prgram', data: 'AA==' }), /PRG-RAM \("prgram"\) is read-only/);
+}
+
+describe('DAP: CPU registers and PRG-RAM', () => {
+  test('embedded emulator: the CPU scope shows prgram.nes\'s registers and "prgram" reads its PRG-RAM', async () => {
+    const h = await startHarness();
+    try {
+      await h.launch(demoArgs('idle.js', { rom: PRGRAM_ROM }));
+      await checkPrgramRom(h);
+    } finally {
+      assert.equal(await h.close(), 0);
+    }
+  });
+
+  test('real FCEUX: the same registers and PRG-RAM, read through lockstep.lua\'s inspect request', async () => {
+    const h = await startHarness();
+    try {
+      await h.launch(demoArgs('idle.js', { rom: PRGRAM_ROM, emulator: 'fceux' }));
+      await checkPrgramRom(h);
+    } finally {
+      assert.equal(await h.close(), 0);
+    }
+  });
+});

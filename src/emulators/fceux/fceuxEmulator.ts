@@ -295,7 +295,11 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
       await this.ready();
       const ev = await this.request(
         () => this.link?.sendJson({ type: 'inspect' }),
-        (e) => (e.kind === 'inspect' ? 'done' : resendAfterReconnect(e)),
+        (e) => {
+          // A lockstep.lua older than this request answers unknown_type: say so at once rather than time out.
+          if (e.kind === 'error' && e.msg.code === 'unknown_type') throw new Error(`this lockstep.lua cannot report registers and PRG-RAM (${e.msg.message}): use the one shipped with Lockstep`);
+          return e.kind === 'inspect' ? 'done' : resendAfterReconnect(e);
+        },
         this.stepTimeoutMs,
         () => `FCEUX did not answer the registers and PRG-RAM request within ${this.stepTimeoutMs} ms`,
       );

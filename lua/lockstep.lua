@@ -877,8 +877,9 @@ local function handle(msg)
     -- Asked for only when a debugger shows registers or PRG-RAM, never per frame: the step's round trip stays as it is.
     local r = memory.getregister
     send_or_reconnect(string.format(
-      '{"type":"inspect_reply","frame":%d,"registers":{"a":%d,"x":%d,"y":%d,"p":%d,"sp":%d,"pc":%d},"prgRam":"%s"}',
-      emu.framecount(), r("a"), r("x"), r("y"), r("p"), r("s"), r("pc"), base64_encode(memory.readbyterange(0x6000, 0x2000))))
+      '{"type":"inspect_reply","frame":%d,"registers":{"a":%d,"x":%d,"y":%d,"p":%d,"sp":%d,"pc":%d},"prgRam":"%s","nametables":"%s","palette":"%s"}',
+      emu.framecount(), r("a"), r("x"), r("y"), r("p"), r("s"), r("pc"), base64_encode(memory.readbyterange(0x6000, 0x2000)),
+      base64_encode(ppu.readbyterange(0x2000, 0x1000)), base64_encode(ppu.readbyterange(0x3F00, 0x20))))
   elseif t == "configure" then
     if msg.screen ~= nil then session.screen = msg.screen == true end
     if msg.ram ~= nil then

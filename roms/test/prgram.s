@@ -5,8 +5,10 @@
 ; debug adapter's tests.
 ;
 ; What it does:
-; - Reset: writes the signature "LOCKSTEP" at $6000-$6007 and $5A at $7FFF, zeroes the frame counter at $6010, then
-;   loads A = $12, X = $34, Y = $56 (stack pointer $FF, interrupts off, no NMI) and never changes them again.
+; - Reset: writes the signature "LOCKSTEP" at $6000-$6007 and $5A at $7FFF, zeroes the frame counter at $6010; after
+;   two vblanks (the PPU ignores writes before it warms up) writes "LOCKSTEP" to nametable $2000-$2007, $A5 to $2BFF
+;   (the fourth nametable, which horizontal mirroring shows at $2FFF too) and palette $3F00-$3F03 = $0F $21 $11 $01;
+;   then loads A = $12, X = $34, Y = $56 (stack pointer $FF, interrupts off, no NMI) and never changes them again.
 ; - Then loops at $C000 forever: waits for the vblank flag and adds 1 to the frame counter at $6010. Whenever a frame
 ;   ends the CPU is somewhere in that loop, so PC is in $C000-$C00A and A, X, Y, SP are as loaded.
 
@@ -17,6 +19,8 @@ last      = $7FFF       ; $5A: the last byte of PRG-RAM
 PPUCTRL   = $2000
 PPUMASK   = $2001
 PPUSTATUS = $2002
+PPUADDR   = $2006
+PPUDATA   = $2007
 
 .segment "HEADER"
     .byte "NES", $1A
@@ -51,6 +55,44 @@ reset:
     sta last
     lda #0
     sta frames
+    ; Two vblanks: the PPU ignores $2006/$2007 writes until it has warmed up.
+@vbl1:
+    bit PPUSTATUS
+    bpl @vbl1
+@vbl2:
+    bit PPUSTATUS
+    bpl @vbl2
+    lda #$20
+    sta PPUADDR
+    lda #$00
+    sta PPUADDR
+    ldx #0
+@nt:
+    lda text,x
+    sta PPUDATA
+    inx
+    cpx #8
+    bne @nt
+    lda #$2B
+    sta PPUADDR
+    lda #$FF
+    sta PPUADDR
+    lda #$A5
+    sta PPUDATA
+    lda #$3F
+    sta PPUADDR
+    lda #$00
+    sta PPUADDR
+    ldx #0
+@pal:
+    lda colours,x
+    sta PPUDATA
+    inx
+    cpx #4
+    bne @pal
+    lda #0
+    sta PPUADDR         ; leave the PPU address at $0000
+    sta PPUADDR
     lda #$12
     ldx #$34
     ldy #$56
@@ -64,6 +106,8 @@ irq:
 .segment "RODATA"
 text:
     .byte "LOCKSTEP"
+colours:
+    .byte $0F, $21, $11, $01
 
 .segment "VECTORS"
     .word nmi, reset, irq

@@ -55,9 +55,10 @@ export interface WriteRamAckMsg { type: 'write_ram_ack'; address: number; length
 export interface ResetMsg { type: 'reset' }
 /** Ask for the held frame's CPU registers and PRG-RAM (a debugger's Variables or memory view; never per frame). */
 export interface InspectMsg { type: 'inspect' }
-/** prgRam: base64 of the 8 KB $6000-$7FFF. */
+/** prgRam: base64 of the 8 KB $6000-$7FFF; nametables: of PPU $2000-$2FFF (4 KB); palette: of PPU $3F00-$3F1F. */
 export interface InspectReplyMsg {
-  type: 'inspect_reply'; frame: number; registers: { a: number; x: number; y: number; p: number; sp: number; pc: number }; prgRam: string;
+  type: 'inspect_reply'; frame: number; registers: { a: number; x: number; y: number; p: number; sp: number; pc: number };
+  prgRam: string; nametables: string; palette: string;
 }
 /** Ask for a change of what each state carries (e.g. screens on/off). */
 export interface ConfigureMsg { type: 'configure'; screen?: boolean; ram?: Array<[number, number]> }

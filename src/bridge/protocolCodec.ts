@@ -1,6 +1,6 @@
 // Runtime validation of bridge wire messages against the types in protocol.ts: untrusted JSON text in, typed message or a short error out.
 import { namesToMask } from '../core/buttons';
-import { PRG_RAM_SIZE } from '../core/nes';
+import { NAMETABLES_SIZE, PALETTE_SIZE, PRG_RAM_SIZE } from '../core/nes';
 import {
   MAX_MESSAGE_BYTES, MAX_REPEAT,
   type AgentToBridge, type BridgeToAgent, type BridgeToEmulator, type EmulatorToBridge,
@@ -268,10 +268,13 @@ const EMULATOR_TO_BRIDGE: Validators<EmulatorToBridge> = {
   write_ram_ack: (f) => ({ type: 'write_ram_ack', address: f.int('address', 0, MAX_CPU_ADDRESS), length: f.count('length') }),
   inspect_reply(f) {
     const r = new Fields(f.record('registers'), 'inspect_reply.registers');
-    const prgRam = f.base64('prgRam');
-    if (base64ByteLength(prgRam) !== PRG_RAM_SIZE) throw new InvalidMessage(`inspect_reply.prgRam must hold ${PRG_RAM_SIZE} bytes, got ${base64ByteLength(prgRam)}`);
+    const sized = (field: string, size: number): string => {
+      const v = f.base64(field);
+      if (base64ByteLength(v) !== size) throw new InvalidMessage(`inspect_reply.${field} must hold ${size} bytes, got ${base64ByteLength(v)}`);
+      return v;
+    };
     return {
-      type: 'inspect_reply', frame: f.count('frame'), prgRam,
+      type: 'inspect_reply', frame: f.count('frame'), prgRam: sized('prgRam', PRG_RAM_SIZE), nametables: sized('nametables', NAMETABLES_SIZE), palette: sized('palette', PALETTE_SIZE),
       registers: { a: r.int('a', 0, 0xff), x: r.int('x', 0, 0xff), y: r.int('y', 0, 0xff), p: r.int('p', 0, 0xff), sp: r.int('sp', 0, 0xff), pc: r.int('pc', 0, 0xffff) },
     };
   },

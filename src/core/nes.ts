@@ -8,3 +8,9 @@ export const WORK_RAM_SIZE = 0x800;
 /** Cartridge PRG-RAM $6000-$7FFF (battery saves, and where many MMC1/MMC3 games keep their state). */
 export const PRG_RAM_START = 0x6000;
 export const PRG_RAM_SIZE = 0x2000;
+/** PPU nametables $2000-$2FFF as the PPU reads them (through the cartridge's mirroring). */
+export const NAMETABLES_START = 0x2000;
+export const NAMETABLES_SIZE = 0x1000;
+/** PPU palette RAM $3F00-$3F1F (6-bit colour indices). */
+export const PALETTE_START = 0x3f00;
+export const PALETTE_SIZE = 0x20;

@@ -94,6 +94,10 @@ export interface MachineDetail {
   registers: CpuRegisters;
   /** $6000-$7FFF as the CPU reads it (8 KB; open-bus or zeros on a cartridge without PRG-RAM). */
   prgRam: Uint8Array;
+  /** PPU $2000-$2FFF (4 KB) as the PPU reads it, mirrored nametables included. */
+  nametables: Uint8Array;
+  /** PPU $3F00-$3F1F, 6-bit colour indices ($3F10/$14/$18/$1C read as $3F00/$04/$08/$0C, as on the console). */
+  palette: Uint8Array;
 }
 
 /** The one interface every emulator backend (embedded jsnes worker, real FCEUX) implements. */

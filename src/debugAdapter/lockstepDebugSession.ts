@@ -26,8 +26,8 @@ import { toSessionSpec, type RequestKind } from './launchArgs';
 import { INDEXABLE_NAMES, StateScope, knownNames } from './stateScope';
 import { FrameSheetFile, type SheetStore } from './frameSheetFile';
 import { searchBackwards } from './historySearch';
-import { RAM_MEMORY_REFERENCE, VariablesView, memoryReferenceFor, parseMemoryReference, parsePrgRamReference } from './variablesView';
-import { PRG_RAM_SIZE, PRG_RAM_START, WORK_RAM_SIZE as RAM_BYTES } from '../core/nes';
+import { RAM_MEMORY_REFERENCE, VariablesView, memoryReferenceFor, parseMemoryReference, parseRegionReference, type DetailRegion } from './variablesView';
+import { WORK_RAM_SIZE as RAM_BYTES } from '../core/nes';
 import type { MachineDetail } from '../core/ports';
 
 /** Builds the run for a launch/attach; the extension and tests pass their own (e.g. with a recorder). */
@@ -905,11 +905,11 @@ export class LockstepDebugSession extends DebugSession {
   // ---- memory ----
 
   protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
-    const prgBase = parsePrgRamReference(args.memoryReference);
-    if (prgBase !== undefined) return this.readPrgRam(response, args, prgBase);
+    const region = parseRegionReference(args.memoryReference);
+    if (region) return this.readRegion(response, args, region.region, region.address);
     const base = parseMemoryReference(args.memoryReference);
     const cur = this.built?.runtime.current;
-    if (base === undefined || !cur) return this.fail(response, `unknown memory reference "${args.memoryReference}" (Lockstep exposes "${RAM_MEMORY_REFERENCE}", the 2 KB work RAM, and "prgram", $6000-$7FFF)`);
+    if (base === undefined || !cur) return this.fail(response, `unknown memory reference "${args.memoryReference}" (Lockstep exposes "${RAM_MEMORY_REFERENCE}", the 2 KB work RAM, "prgram" ($6000-$7FFF), "nametables" and "palette")`);
     // The hex view asks around an address, possibly before $0000 or past $07FF: return what exists, from its real address.
     const start = base + (args.offset ?? 0);
     const end = start + Math.max(0, args.count);
@@ -923,15 +923,16 @@ export class LockstepDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
-  private readPrgRam(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments, base: number): void {
+  /** PRG-RAM, nametables or palette: read from the emulator on demand (once per stop), not from the frame. */
+  private readRegion(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments, region: DetailRegion, base: number): void {
     void this.guard(response, async () => {
       const detail = this.view?.machineDetail();
-      if (!detail) throw new Error(`this emulator cannot read PRG-RAM ("${args.memoryReference}")`);
-      const bytes = (await detail).prgRam;
+      if (!detail) throw new Error(`this emulator cannot read "${args.memoryReference}"`);
+      const bytes = region.bytes(await detail);
       const start = base + (args.offset ?? 0);
       const end = start + Math.max(0, args.count);
-      const lo = PRG_RAM_START;
-      const hi = PRG_RAM_START + PRG_RAM_SIZE;
+      const lo = region.start;
+      const hi = region.start + region.size;
       const from = Math.min(hi, Math.max(lo, start));
       const to = Math.min(hi, Math.max(from, end));
       response.body = {
@@ -946,7 +947,8 @@ export class LockstepDebugSession extends DebugSession {
   protected override writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: DebugProtocol.WriteMemoryArguments): void {
     void this.guard(response, async () => {
       const base = parseMemoryReference(args.memoryReference);
-      if (parsePrgRamReference(args.memoryReference) !== undefined) throw new Error(`PRG-RAM ("${args.memoryReference}") is read-only in Lockstep: only work RAM ("${RAM_MEMORY_REFERENCE}") can be written`);
+      const region = parseRegionReference(args.memoryReference);
+      if (region) throw new Error(`"${args.memoryReference}" (${region.region.label}) is read-only in Lockstep: only work RAM ("${RAM_MEMORY_REFERENCE}") can be written`);
       if (base === undefined) throw new Error(`unknown memory reference "${args.memoryReference}"`);
       const start = base + (args.offset ?? 0);
       let bytes: Uint8Array = Buffer.from(args.data, 'base64');

@@ -7,7 +7,7 @@ import { maskToNames } from '../core/buttons';
 import type { BuiltSession } from '../session/sessionBuilder';
 import { evaluateNameOf } from './stateScope';
 import { hexAddress } from './breakpoints';
-import { PRG_RAM_SIZE, PRG_RAM_START, WORK_RAM_SIZE } from '../core/nes';
+import { NAMETABLES_SIZE, NAMETABLES_START, PALETTE_SIZE, PALETTE_START, PRG_RAM_SIZE, PRG_RAM_START, WORK_RAM_SIZE } from '../core/nes';
 import type { MachineDetail } from '../core/ports';
 import { ON_TIMEOUT_MEANING, onTimeoutOf } from './consoleCommand';
 
@@ -28,20 +28,44 @@ export function parseMemoryReference(ref: string): number | undefined {
   return a < WORK_RAM_SIZE ? a : undefined;
 }
 
-export const PRG_RAM_MEMORY_REFERENCE = 'prgram';
-
-/** `prgram` is all of $6000-$7FFF; `prgram@0x6010` starts at that address. */
-export function prgRamReferenceFor(address: number): string {
-  return address === PRG_RAM_START ? PRG_RAM_MEMORY_REFERENCE : `${PRG_RAM_MEMORY_REFERENCE}@0x${address.toString(16).padStart(4, '0')}`;
+/** Memory read on demand (MachineDetail), not carried by every frame: each is a memory reference of its own. */
+export interface DetailRegion {
+  /** The memory reference: `prgram` is the whole region, `prgram@0x6010` starts at an address. */
+  reference: string;
+  /** Address of its first byte (CPU for PRG-RAM, PPU for nametables and palette). */
+  start: number;
+  size: number;
+  /** Variable name in the Variables view. */
+  name: string;
+  label: string;
+  bytes(d: MachineDetail): Uint8Array;
 }
 
-/** The CPU address a PRG-RAM memory reference starts at, or undefined when it is not one. */
-export function parsePrgRamReference(ref: string): number | undefined {
-  if (ref === PRG_RAM_MEMORY_REFERENCE) return PRG_RAM_START;
-  const m = /^prgram@0x([0-9a-f]{1,4})$/i.exec(ref);
-  if (!m) return undefined;
-  const a = parseInt(m[1], 16);
-  return a >= PRG_RAM_START && a < PRG_RAM_START + PRG_RAM_SIZE ? a : undefined;
+export const PRG_RAM_REGION: DetailRegion = {
+  reference: 'prgram', start: PRG_RAM_START, size: PRG_RAM_SIZE, name: 'prgRam',
+  label: `8 KB PRG-RAM ${hexAddress(PRG_RAM_START)}-${hexAddress(PRG_RAM_START + PRG_RAM_SIZE - 1)}`, bytes: (d) => d.prgRam,
+};
+export const NAMETABLES_REGION: DetailRegion = {
+  reference: 'nametables', start: NAMETABLES_START, size: NAMETABLES_SIZE, name: 'nametables',
+  label: `PPU ${hexAddress(NAMETABLES_START)}-${hexAddress(NAMETABLES_START + NAMETABLES_SIZE - 1)} (4 nametables, mirroring applied)`, bytes: (d) => d.nametables,
+};
+export const PALETTE_REGION: DetailRegion = {
+  reference: 'palette', start: PALETTE_START, size: PALETTE_SIZE, name: 'palette',
+  label: `PPU ${hexAddress(PALETTE_START)}-${hexAddress(PALETTE_START + PALETTE_SIZE - 1)} (colour indices)`, bytes: (d) => d.palette,
+};
+export const DETAIL_REGIONS: readonly DetailRegion[] = [PRG_RAM_REGION, NAMETABLES_REGION, PALETTE_REGION];
+
+export function regionReferenceFor(region: DetailRegion, address: number): string {
+  return address === region.start ? region.reference : `${region.reference}@0x${address.toString(16).padStart(4, '0')}`;
+}
+
+/** The region and start address a memory reference names, or undefined when it names none of them. */
+export function parseRegionReference(ref: string): { region: DetailRegion; address: number } | undefined {
+  const m = /^([a-z]+)(?:@0x([0-9a-f]{1,4}))?$/i.exec(ref);
+  const region = m && DETAIL_REGIONS.find((r) => r.reference === m[1]);
+  if (!m || !region) return undefined;
+  const address = m[2] === undefined ? region.start : parseInt(m[2], 16);
+  return address >= region.start && address < region.start + region.size ? { region, address } : undefined;
 }
 
 /** The status register as its flag letters, upper case when set: `NV-BdIzC`-style, bits 7 to 0. */
@@ -100,7 +124,10 @@ export class VariablesView {
     this.gameRef = this.handles.create(() => this.game());
     const mapSize = this.src.built.ramMap.variables.length;
     const cpu: DebugProtocol.Scope[] = detail
-      ? [{ name: 'CPU', variablesReference: this.handles.create(() => this.cpu(detail)), namedVariables: 7, expensive: false, presentationHint: 'registers' }]
+      ? [
+        { name: 'CPU', variablesReference: this.handles.create(() => this.cpu(detail)), namedVariables: 7, expensive: false, presentationHint: 'registers' },
+        { name: 'PPU', variablesReference: this.handles.create(() => [NAMETABLES_REGION, PALETTE_REGION].map((r) => this.regionVariable(r, detail))), namedVariables: 2, expensive: false },
+      ]
       : [];
     return [
       { name: 'Game', variablesReference: this.gameRef, namedVariables: mapSize + 1, expensive: false, presentationHint: 'locals' },
@@ -196,20 +223,25 @@ export class VariablesView {
       leaf('P', `0x${r.p.toString(16).toUpperCase().padStart(2, '0')} ${describeFlags(r.p)}`),
       leaf('SP', `0x${r.sp.toString(16).toUpperCase().padStart(2, '0')} (stack at ${hexAddress(0x100 + r.sp)})`),
       leaf('PC', hexAddress(r.pc)),
-      {
-        name: 'prgRam',
-        value: `8 KB PRG-RAM ${hexAddress(PRG_RAM_START)}-${hexAddress(PRG_RAM_START + PRG_RAM_SIZE - 1)}`,
-        variablesReference: this.handles.create((start, count) => this.rows(d.prgRam, PRG_RAM_START, prgRamReferenceFor, start, count)),
-        indexedVariables: PRG_RAM_SIZE / ROW_BYTES,
-        memoryReference: PRG_RAM_MEMORY_REFERENCE,
-        presentationHint: { kind: 'data', attributes: ['readOnly'] },
-      },
+      this.regionVariable(PRG_RAM_REGION, d),
     ];
+  }
+
+  private regionVariable(region: DetailRegion, d: MachineDetail): DebugProtocol.Variable {
+    const bytes = region.bytes(d);
+    return {
+      name: region.name,
+      value: region.label,
+      variablesReference: this.handles.create((start, count) => this.rows(bytes, region.start, (a) => regionReferenceFor(region, a), start, count)),
+      indexedVariables: Math.ceil(bytes.length / ROW_BYTES),
+      memoryReference: region.reference,
+      presentationHint: { kind: 'data', attributes: ['readOnly'] },
+    };
   }
 
   private rows(bytes: Uint8Array, base: number, refFor: (a: number) => string, start = 0, count = bytes.length / ROW_BYTES): DebugProtocol.Variable[] {
     const out: DebugProtocol.Variable[] = [];
-    const last = Math.min(bytes.length / ROW_BYTES, start + count);
+    const last = Math.min(Math.ceil(bytes.length / ROW_BYTES), start + count);
     for (let r = start; r < last; r++) {
       const o = r * ROW_BYTES;
       out.push({

@@ -1,4 +1,4 @@
-// DAP tests, beyond work RAM: the CPU scope (A, X, Y, P, SP, PC) and PRG-RAM $6000-$7FFF as memory reference "prgram", on the embedded emulator and on a real FCEUX, with roms/test/prgram.nes.
+// DAP tests, beyond work RAM: the CPU scope (A, X, Y, P, SP, PC), PRG-RAM $6000-$7FFF ("prgram") and the PPU's nametables and palette as memory references, on the embedded emulator and on a real FCEUX, with roms/test/prgram.nes.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -66,8 +66,23 @@ async function checkPrgramRom(h: Harness): Promise<void> {
   assert.ok(after >= before + 5, `the frame counter at $6010 grew over 10 frames: ${before} -> ${after}`);
   assert.equal((await cpuScope(h)).get('A')!.value, '0x12 (18)');
 
+  // The PPU scope: what the ROM wrote through $2006/$2007, as the PPU reads it (horizontal mirroring: $2400 = $2000).
+  const st = await h.dc.stackTraceRequest({ threadId: 1 });
+  const ppuScope = (await h.dc.scopesRequest({ frameId: st.body.stackFrames[0].id })).body.scopes.find((s) => s.name === 'PPU');
+  assert.ok(ppuScope, 'a PPU scope');
+  const ppuVars = (await h.dc.variablesRequest({ variablesReference: ppuScope.variablesReference })).body.variables;
+  assert.deepEqual(ppuVars.map((v) => [v.name, v.memoryReference]), [['nametables', 'nametables'], ['palette', 'palette']]);
+  const nt = await readPrg(h, 'nametables', 0, 8);
+  assert.equal(nt.address, '0x2000');
+  assert.equal(Buffer.from(nt.bytes).toString('latin1'), 'LOCKSTEP');
+  assert.equal(Buffer.from((await readPrg(h, 'nametables@0x2400', 0, 8)).bytes).toString('latin1'), 'LOCKSTEP', '$2400 mirrors $2000');
+  assert.deepEqual((await readPrg(h, 'nametables', 0xbff, 1)).bytes, [0xa5]);
+  assert.deepEqual((await readPrg(h, 'nametables@0x2fff', 0, 4)), { address: '0x2fff', bytes: [0xa5], unreadable: 3 });
+  assert.deepEqual((await readPrg(h, 'palette', 0, 4)).bytes, [0x0f, 0x21, 0x11, 0x01]);
+  assert.deepEqual((await readPrg(h, 'palette@0x3f10', 0, 1)).bytes, [0x0f], '$3F10 mirrors $3F00');
+
   await assert.rejects(h.dc.customRequest('readMemory', { memoryReference: 'prgram@0x8000', count: 1 }), /unknown memory reference "prgram@0x8000"/);
-  await assert.rejects(h.dc.customRequest('writeMemory', { memoryReference: 'prgram', data: 'AA==' }), /PRG-RAM \("prgram"\) is read-only/);
+  await assert.rejects(h.dc.customRequest('writeMemory', { memoryReference: 'prgram', data: 'AA==' }), /"prgram" \(8 KB PRG-RAM \$6000-\$7FFF\) is read-only/);
 }
 
 describe('DAP: CPU registers and PRG-RAM', () => {

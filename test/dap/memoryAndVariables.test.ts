@@ -38,7 +38,7 @@ describe('DAP: memory and variables', () => {
       await h.next('stopped');
       const st = await h.dc.stackTraceRequest({ threadId: 1 });
       const scopes = await h.dc.scopesRequest({ frameId: st.body.stackFrames[0].id });
-      assert.deepEqual(scopes.body.scopes.map((s) => s.name), ['Game', 'CPU', 'Sync', 'Buffer', 'Agents', 'Metrics']);
+      assert.deepEqual(scopes.body.scopes.map((s) => s.name), ['Game', 'CPU', 'PPU', 'Sync', 'Buffer', 'Agents', 'Metrics']);
       const game = scopes.body.scopes[0].variablesReference;
       const r = await h.dc.setVariableRequest({ variablesReference: game, name: 'score_p1', value: '0x0A' });
       assert.equal(r.body.value, '10 (0x0A)');

@@ -30,13 +30,15 @@ describe('test ROMs', () => {
     }
   });
 
-  test('prgram.nes writes its signature to PRG-RAM and holds A=$12 X=$34 Y=$56 SP=$FF in its loop at $C000 on the embedded machine', async () => {
+  test('prgram.nes writes its signature to PRG-RAM, nametables and palette and holds A=$12 X=$34 Y=$56 SP=$FF in its loop at $C000 on the embedded machine', async () => {
     const m = await NesMachine.create(new Uint8Array(readFileSync(join(DIR, 'prgram.nes'))));
     const counts: number[] = [];
+    // The reset code waits for two vblanks before it loads the registers and enters the loop.
+    for (let i = 0; i < 3; i++) m.frame([0, 0]);
     for (let i = 0; i < 10; i++) {
       m.frame([0, 0]);
       const r = m.registers();
-      assert.deepEqual([r.a, r.x, r.y, r.sp], [0x12, 0x34, 0x56, 0xff], `registers after frame ${i + 1}`);
+      assert.deepEqual([r.a, r.x, r.y, r.sp], [0x12, 0x34, 0x56, 0xff], `registers after frame ${i + 4}`);
       assert.ok(r.pc >= 0xc000 && r.pc <= 0xc00a, `PC $${r.pc.toString(16)} is in the loop`);
       assert.equal(r.p & 0x0d, 0x04, 'I set, D and C clear');
       counts.push(m.prgRam()[0x10]);
@@ -45,7 +47,13 @@ describe('test ROMs', () => {
     assert.equal(prg.length, 0x2000);
     assert.equal(Buffer.from(prg.subarray(0, 8)).toString('latin1'), 'LOCKSTEP');
     assert.equal(prg[0x1fff], 0x5a);
-    assert.ok(counts.every((c, i) => i === 0 || c >= counts[i - 1]) && counts[9] >= 6, `the frame counter at $6010 grows: ${counts}`);
+    assert.ok(counts.every((c, i) => i === 0 || c >= counts[i - 1]) && counts[9] >= 5, `the frame counter at $6010 grows: ${counts}`);
+    const nt = m.nametables();
+    assert.equal(Buffer.from(nt.subarray(0, 8)).toString('latin1'), 'LOCKSTEP');
+    assert.equal(Buffer.from(nt.subarray(0x400, 0x408)).toString('latin1'), 'LOCKSTEP', 'horizontal mirroring: $2400 = $2000');
+    assert.deepEqual([nt[0xbff], nt[0xfff], nt[0x7ff]], [0xa5, 0xa5, 0x00]);
+    assert.deepEqual([...m.palette().subarray(0, 4)], [0x0f, 0x21, 0x11, 0x01]);
+    assert.equal(m.palette()[0x10], 0x0f, '$3F10 mirrors $3F00');
   });
 
   test('trailing.nes is poweron.nes plus 4 KiB its header does not declare, with the same PRG+CHR identity', () => {

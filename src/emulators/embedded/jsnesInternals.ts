@@ -21,6 +21,8 @@ export interface JsnesCpu {
 export interface JsnesPpu {
   /** PPU address space; $0000-$1FFF pattern tables (CHR), $2000-$2FFF nametables, $3F00 palette. */
   vramMem: Uint8Array;
+  /** Where each PPU address is stored in vramMem (nametable and palette mirroring). */
+  vramMirrorTable: Uint16Array;
   /** The picture, 256x240 pixels as 0x00BBGGRR, overwritten while the next frame renders. */
   buffer: Uint32Array;
   /** Decoded pattern tiles, shared with the mapper's CHR banks; derived from vramMem[0..0x1FFF]. */

@@ -1,6 +1,6 @@
 // One jsnes console in the current thread: run a frame with buttons held, read RAM and screen, save and restore state.
 import { isButtonMask, type ButtonPair } from '../../core/buttons';
-import { NES_HEIGHT, NES_WIDTH, PRG_RAM_SIZE, PRG_RAM_START, WORK_RAM_SIZE } from '../../core/nes';
+import { NAMETABLES_SIZE, NAMETABLES_START, NES_HEIGHT, NES_WIDTH, PALETTE_SIZE, PALETTE_START, PRG_RAM_SIZE, PRG_RAM_START, WORK_RAM_SIZE } from '../../core/nes';
 import type { CpuRegisters } from '../../core/ports';
 import type { JsnesConstructor, JsnesNes } from './jsnesInternals';
 import { captureMachine, restoreMachine, type MachineSnapshot } from './machineSnapshot';
@@ -93,6 +93,21 @@ export class NesMachine {
   /** Copy of $6000-$7FFF: jsnes's mappers keep PRG-RAM in the CPU address space itself. */
   prgRam(): Uint8Array {
     return this.nes.cpu.mem.slice(PRG_RAM_START, PRG_RAM_START + PRG_RAM_SIZE);
+  }
+
+  /** PPU $2000-$2FFF through the mirroring, as the PPU reads it. */
+  nametables(): Uint8Array {
+    const ppu = this.nes.ppu;
+    const out = new Uint8Array(NAMETABLES_SIZE);
+    for (let i = 0; i < NAMETABLES_SIZE; i++) out[i] = ppu.vramMem[ppu.vramMirrorTable[NAMETABLES_START + i]];
+    return out;
+  }
+
+  /** PPU $3F00-$3F1F as $2007 reads it: the sprite backdrop entries mirror the background ones, 6 bits each. */
+  palette(): Uint8Array {
+    const out = new Uint8Array(PALETTE_SIZE);
+    for (let i = 0; i < PALETTE_SIZE; i++) out[i] = this.nes.ppu.vramMem[PALETTE_START + ((i & 0x13) === 0x10 ? i & 0x0f : i)] & 0x3f;
+    return out;
   }
 
   writeRam(address: number, bytes: Uint8Array): void {

@@ -48,6 +48,8 @@ export interface DetailReply {
   frame: number;
   registers: CpuRegisters;
   prgRam: Uint8Array;
+  nametables: Uint8Array;
+  palette: Uint8Array;
 }
 
 export type MachineReplyBody =
@@ -62,7 +64,7 @@ export type MachineReply = MachineReplyBody & { id: number };
 
 /** Buffers in a reply that can be moved to the other thread instead of copied. */
 export function replyTransferList(reply: MachineReplyBody): ArrayBuffer[] {
-  if (reply.type === 'detail') return [reply.prgRam.buffer as ArrayBuffer];
+  if (reply.type === 'detail') return [reply.prgRam.buffer as ArrayBuffer, reply.nametables.buffer as ArrayBuffer, reply.palette.buffer as ArrayBuffer];
   if (reply.type !== 'frame') return [];
   const list = [reply.ram.buffer as ArrayBuffer];
   if (reply.screen) list.push(reply.screen.buffer as ArrayBuffer);

@@ -304,7 +304,10 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
         () => `FCEUX did not answer the registers and PRG-RAM request within ${this.stepTimeoutMs} ms`,
       );
       if (ev.kind !== 'inspect') throw new Error(`expected registers and PRG-RAM from FCEUX, got ${ev.kind}`);
-      return { frame: ev.msg.frame, registers: { ...ev.msg.registers }, prgRam: decodeBase64Ram(ev.msg.prgRam) };
+      const m = ev.msg;
+      // FCEUX keeps the palette's top bits; the console (and the embedded emulator) have 6-bit entries.
+      const palette = decodeBase64Ram(m.palette).map((b) => b & 0x3f);
+      return { frame: m.frame, registers: { ...m.registers }, prgRam: decodeBase64Ram(m.prgRam), nametables: decodeBase64Ram(m.nametables), palette };
     });
   }
 

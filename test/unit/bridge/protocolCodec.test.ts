@@ -22,7 +22,7 @@ const emulatorToBridge: EmulatorToBridge[] = [
   { type: 'state', frame: 120, timestamp: 1712345678901, ram: 'AAEC/w==', lag: false, screen: true },
   { type: 'savestate_ack', op: 'save', slot: 4, frame: 120 },
   { type: 'write_ram_ack', address: 0x10, length: 2 },
-  { type: 'inspect_reply', frame: 7, registers: { a: 0x12, x: 0x34, y: 0x56, p: 0x24, sp: 0xff, pc: 0xc003 }, prgRam: Buffer.alloc(0x2000, 0xa5).toString('base64') },
+  { type: 'inspect_reply', frame: 7, registers: { a: 0x12, x: 0x34, y: 0x56, p: 0x24, sp: 0xff, pc: 0xc003 }, prgRam: Buffer.alloc(0x2000, 0xa5).toString('base64'), nametables: Buffer.alloc(0x1000, 1).toString('base64'), palette: Buffer.alloc(0x20, 0x0f).toString('base64') },
   ...shared,
 ];
 
@@ -172,9 +172,11 @@ describe('protocolCodec: errors name the message type and field', () => {
 
   test('inspect_reply: registers in range and exactly 8 KB of PRG-RAM', () => {
     const prgRam = Buffer.alloc(0x2000).toString('base64');
+    const ppu = { nametables: Buffer.alloc(0x1000).toString('base64'), palette: Buffer.alloc(0x20).toString('base64') };
     const regs = { a: 0, x: 0, y: 0, p: 0, sp: 0, pc: 0 };
-    assert.match(err(parseEmulatorToBridge(JSON.stringify({ type: 'inspect_reply', frame: 1, registers: { ...regs, a: 256 }, prgRam }))), /^inspect_reply\.registers\.a must be an integer in 0\.\.255/);
-    assert.match(err(parseEmulatorToBridge(JSON.stringify({ type: 'inspect_reply', frame: 1, registers: regs, prgRam: 'AAE=' }))), /^inspect_reply\.prgRam must hold 8192 bytes, got 2$/);
+    assert.match(err(parseEmulatorToBridge(JSON.stringify({ type: 'inspect_reply', frame: 1, registers: { ...regs, a: 256 }, prgRam, ...ppu }))), /^inspect_reply\.registers\.a must be an integer in 0\.\.255/);
+    assert.match(err(parseEmulatorToBridge(JSON.stringify({ type: 'inspect_reply', frame: 1, registers: regs, prgRam: 'AAE=', ...ppu }))), /^inspect_reply\.prgRam must hold 8192 bytes, got 2$/);
+    assert.match(err(parseEmulatorToBridge(JSON.stringify({ type: 'inspect_reply', frame: 1, registers: regs, prgRam, ...ppu, palette: 'AAE=' }))), /^inspect_reply\.palette must hold 32 bytes, got 2$/);
   });
 
   test('agent state vars must all be finite numbers', () => {

@@ -1,15 +1,21 @@
-// The Variables view's pure parts: memory references for work RAM and PRG-RAM, and the status register as flag letters.
+// The Variables view's pure parts: memory references for work RAM, PRG-RAM, nametables and palette, and the status register as flag letters.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeFlags, memoryReferenceFor, parseMemoryReference, parsePrgRamReference, prgRamReferenceFor } from '../../../src/debugAdapter/variablesView';
+import {
+  NAMETABLES_REGION, PALETTE_REGION, PRG_RAM_REGION, describeFlags, memoryReferenceFor, parseMemoryReference, parseRegionReference, regionReferenceFor,
+} from '../../../src/debugAdapter/variablesView';
 
 describe('variablesView: memory references and flags', () => {
-  test('PRG-RAM references name $6000-$7FFF and round-trip; anything else is not one', () => {
-    assert.equal(prgRamReferenceFor(0x6000), 'prgram');
-    assert.equal(prgRamReferenceFor(0x7ff0), 'prgram@0x7ff0');
-    assert.equal(parsePrgRamReference('prgram'), 0x6000);
-    assert.equal(parsePrgRamReference(prgRamReferenceFor(0x7ff0)), 0x7ff0);
-    for (const bad of ['prgram@0x5fff', 'prgram@0x8000', 'ram', 'prgram@6000', 'PRG']) assert.equal(parsePrgRamReference(bad), undefined, bad);
+  test('PRG-RAM, nametable and palette references name their own addresses and round-trip; anything else is not one', () => {
+    assert.equal(regionReferenceFor(PRG_RAM_REGION, 0x6000), 'prgram');
+    assert.equal(regionReferenceFor(PRG_RAM_REGION, 0x7ff0), 'prgram@0x7ff0');
+    assert.deepEqual(parseRegionReference('prgram'), { region: PRG_RAM_REGION, address: 0x6000 });
+    assert.deepEqual(parseRegionReference('prgram@0x7ff0'), { region: PRG_RAM_REGION, address: 0x7ff0 });
+    assert.deepEqual(parseRegionReference('nametables@0x23c0'), { region: NAMETABLES_REGION, address: 0x23c0 });
+    assert.deepEqual(parseRegionReference('palette'), { region: PALETTE_REGION, address: 0x3f00 });
+    for (const bad of ['prgram@0x5fff', 'prgram@0x8000', 'ram', 'prgram@6000', 'PRG', 'palette@0x3f20', 'nametables@0x3000', 'oam']) {
+      assert.equal(parseRegionReference(bad), undefined, bad);
+    }
     // Work RAM references stay as they were, and never take PRG-RAM addresses.
     assert.equal(parseMemoryReference(memoryReferenceFor(0x18)), 0x18);
     assert.equal(parseMemoryReference('ram@0x6000'), undefined);

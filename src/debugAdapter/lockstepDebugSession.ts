@@ -15,18 +15,20 @@ import { describeAgentSpec, type SessionSpec } from '../session/sessionSpec';
 import { lockstepLuaPath } from '../emulators/fceux/fceuxLocator';
 import { RunControl, type RunState, type StopInfo } from '../session/runControl';
 import type { WaitInfo } from '../session/statusTicker';
-import { BreakpointSet, dataIdFor, exceptionBreakpointFilters, hexAddress, type DataTarget } from './breakpoints';
+import { BreakpointSet, dataIdFor, exceptionBreakpointFilters, hexAddress } from './breakpoints';
 import { ON_TIMEOUT_MEANING, consoleHelp, gateModeFor, onTimeoutOf, parseConsoleCommand } from './consoleCommand';
 import { consoleCompletions } from './consoleCompletions';
+import { dataTargetFor } from './dataTarget';
+import { desyncExceptionInfo } from './desyncExceptionInfo';
 import {
   LOCKSTEP_DAP_PROTOCOL_VERSION, parseCustomRequest, type CustomEvents, type CustomRequest, type CustomRequests,
   type LockstepStatus, type SendActionResult,
 } from './customProtocol';
-import { ExpressionError, formatValue, parseExpression, unknownNames, type Value } from './expression';
+import { ConsoleEvaluator } from './consoleEvaluator';
 import { toSessionSpec, type RequestKind } from './launchArgs';
-import { INDEXABLE_NAMES, StateScope, knownNames } from './stateScope';
+import { StateScope } from './stateScope';
 import { FrameSheetFile, type SheetStore } from './frameSheetFile';
-import { RAM_MEMORY_REFERENCE, VariablesView, memoryReferenceFor, parseMemoryReference } from './variablesView';
+import { RAM_MEMORY_REFERENCE, VariablesView, encodeRamVariable, parseMemoryReference } from './variablesView';
 import { WORK_RAM_SIZE as RAM_BYTES } from '../core/nes';
 
 /** Builds the run for a launch/attach; the extension and tests pass their own (e.g. with a recorder). */
@@ -63,6 +65,7 @@ export class LockstepDebugSession extends DebugSession {
   private spec?: SessionSpec;
   private breakpoints?: BreakpointSet;
   private view?: VariablesView;
+  private evaluator?: ConsoleEvaluator;
   private lastRow?: FrameRow;
   private stepBackDepth = 0;
   private readonly configured: Promise<void>;
@@ -182,6 +185,7 @@ export class LockstepDebugSession extends DebugSession {
       stepBackDepth: this.stepBackDepth,
       framesRun: () => this.rc.framesRun,
     });
+    this.evaluator = new ConsoleEvaluator(built.ramMap, this.view, () => this.scope(), () => built.runtime.current!.ram);
     try {
       this.opts.onSessionStarted?.(built);
     } catch (e) {
@@ -512,7 +516,7 @@ export class LockstepDebugSession extends DebugSession {
   }
 
   protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
-    const target = this.built ? this.dataTarget(args) : 'The session has not started yet.';
+    const target = this.built ? dataTargetFor(this.built.ramMap, args, (ref) => !!this.view?.isGameScope(ref)) : 'The session has not started yet.';
     if (typeof target === 'string') {
       response.body = { dataId: null, description: target };
     } else {
@@ -524,34 +528,6 @@ export class LockstepDebugSession extends DebugSession {
       };
     }
     this.sendResponse(response);
-  }
-
-  private dataTarget(args: DebugProtocol.DataBreakpointInfoArguments): DataTarget | string {
-    const ramMap = this.built!.ramMap;
-    const name = args.name.trim();
-    const bytes = args.bytes ?? undefined;
-    const checkRange = (t: DataTarget): DataTarget | string =>
-      t.address < 0 || t.address + t.length > RAM_BYTES || t.length < 1 ? `${hexAddress(t.address)} + ${t.length} bytes is outside work RAM $0000-$07FF` : t;
-    if (args.asAddress) {
-      const m = /^(?:0x|\$)([0-9a-f]+)$|^(\d+)$/i.exec(name);
-      if (!m) return `"${name}" is not an address (decimal, 0x hex or $hex)`;
-      const address = m[1] !== undefined ? parseInt(m[1], 16) : Number(m[2]);
-      const v = ramMap.lookup(address);
-      const label = v && v.address === address && (bytes ?? 1) === v.size ? v.name : hexAddress(address);
-      return checkRange({ address, length: bytes ?? 1, label });
-    }
-    const rowRef = args.variablesReference && !this.view?.isGameScope(args.variablesReference) ? /^\$([0-9A-F]{4})$/.exec(name) : null;
-    if (rowRef) return checkRange({ address: parseInt(rowRef[1], 16), length: bytes ?? 16, label: `ram row ${name}` });
-    const varName = name.startsWith('vars.') ? name.slice(5) : name;
-    const v = ramMap.lookup(varName);
-    if (v && v.name === varName) return checkRange({ address: v.address, length: bytes ?? v.size, label: v.name });
-    const idx = /^ram\[\s*(0x[0-9a-f]+|\$[0-9a-f]+|\d+)\s*\]$/i.exec(name);
-    if (idx) {
-      const t = idx[1];
-      const address = t.startsWith('$') ? parseInt(t.slice(1), 16) : Number(t);
-      return checkRange({ address, length: bytes ?? 1, label: `ram[${hexAddress(address)}]` });
-    }
-    return `"${name}" is not a RAM variable or address: use a RAM-map name, ram[0x18], or an address`;
   }
 
   protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
@@ -567,26 +543,7 @@ export class LockstepDebugSession extends DebugSession {
       response.body = { exceptionId: 'fault', description: s.message, breakMode: 'always', details: { message: s.message, typeName: 'RuntimeFault' } };
       return this.sendResponse(response);
     }
-    const e = s.event;
-    const na = (v: number | null, unit = '') => (v === null ? 'n/a' : `${Math.round(v * 10) / 10}${unit}`);
-    const lines = [
-      `type:           ${e.type}`,
-      `expected frame: ${e.expectedFrame}`,
-      `received frame: ${e.receivedFrame ?? 'none'}`,
-      `gap:            ${na(e.gap, e.gap === null ? '' : ' frame(s)')}`,
-      `delay:          ${na(e.delayMs, ' ms')}`,
-      `clock offset:   ${na(e.clockOffsetMs, ' ms')}`,
-      `clock drift:    ${na(e.clockDriftMs ?? null, ' ms')}${e.peer ? ` (${e.peer})` : ''}`,
-      `controller:     ${e.player === null ? 'n/a' : e.player + 1}`,
-      `recovery:       ${e.recovery ?? 'none'}`,
-    ];
-    if (s.conditionError) lines.push(`note:           ${s.conditionError}`);
-    response.body = {
-      exceptionId: e.type,
-      description: `${e.message}${e.recovery ? ` Recovery: ${e.recovery}.` : ''}`,
-      breakMode: 'always',
-      details: { message: e.message, typeName: `desync ${e.type}`, fullTypeName: `Lockstep desync: ${e.type}`, stackTrace: lines.join('\n') },
-    };
+    response.body = desyncExceptionInfo(s.event, s.conditionError);
     this.sendResponse(response);
   }
 
@@ -646,7 +603,7 @@ export class LockstepDebugSession extends DebugSession {
       if (!this.view?.isGameScope(args.variablesReference)) throw new Error('Only RAM-map variables (the Game scope) can be changed.');
       const v = this.built!.ramMap.variables.find((x) => x.name === args.name);
       if (!v) throw new Error(`"${args.name}" is not a RAM-map variable`);
-      const value = this.evaluateNumber(args.value);
+      const value = this.evaluator!.number(args.value);
       await this.writeVariable(v, value);
       const shown = this.view.describeRamVariable(v, this.built!.runtime.current!.ram);
       response.body = { value: shown.value, type: shown.type, memoryReference: shown.memoryReference };
@@ -655,15 +612,7 @@ export class LockstepDebugSession extends DebugSession {
   }
 
   private async writeVariable(v: RamVariable, value: number): Promise<void> {
-    const lo = v.signed ? -(2 ** (v.size * 8 - 1)) : 0;
-    const hi = v.signed ? 2 ** (v.size * 8 - 1) - 1 : 2 ** (v.size * 8) - 1;
-    // Accept either reading of a byte (e.g. 200 or -56 for a signed byte) as long as it fits the width.
-    if (!Number.isInteger(value) || value < Math.min(lo, -(2 ** (v.size * 8 - 1))) || value > Math.max(hi, 2 ** (v.size * 8) - 1)) {
-      throw new Error(`${v.name} is ${v.signed ? 'signed' : 'unsigned'} ${v.size * 8}-bit: ${value} does not fit (${lo}..${hi})`);
-    }
-    const raw = value < 0 ? value + 2 ** (v.size * 8) : value;
-    const bytes = v.size === 1 ? Uint8Array.of(raw & 0xff) : Uint8Array.of(raw & 0xff, (raw >> 8) & 0xff);
-    await this.writeRam(v.address, bytes);
+    await this.writeRam(v.address, encodeRamVariable(v, value));
   }
 
   private async writeRam(address: number, bytes: Uint8Array): Promise<void> {
@@ -761,47 +710,13 @@ export class LockstepDebugSession extends DebugSession {
           this.setPauseUntilAction(cmd.enabled);
           return reply(`pause-until-action ${cmd.enabled ? 'on' : 'off'}`);
         case 'expression':
-          return reply(...this.evaluateExpression(cmd.text));
+          return reply(...this.evaluator!.evaluate(cmd.text));
         default: {
           const _never: never = cmd;
           throw new Error(`unhandled console command ${JSON.stringify(_never)}`);
         }
       }
     });
-  }
-
-  private evaluateExpression(text: string): [string, Partial<DebugProtocol.EvaluateResponse['body']>] {
-    const t = text.trim();
-    if (t === 'ram') return [`2 KB work RAM $0000-$07FF`, { variablesReference: this.view!.ramRef(), indexedVariables: RAM_BYTES / 16, memoryReference: RAM_MEMORY_REFERENCE }];
-    const ramMap = this.built!.ramMap;
-    const varName = t.startsWith('vars.') ? t.slice(5) : t;
-    const v = ramMap.lookup(varName);
-    if (v && v.name === varName && (t.startsWith('vars.') || !['frame', 'episode', 'step'].includes(t))) {
-      const shown = this.view!.describeRamVariable(v, this.built!.runtime.current!.ram);
-      return [shown.value, { type: shown.type, memoryReference: shown.memoryReference }];
-    }
-    const value = this.evaluateValue(t);
-    const idx = /^ram\[\s*(0x[0-9a-f]+|\$[0-9a-f]+|\d+)\s*\]$/i.exec(t);
-    const extra: Partial<DebugProtocol.EvaluateResponse['body']> = {};
-    if (idx) {
-      const a = idx[1].startsWith('$') ? parseInt(idx[1].slice(1), 16) : Number(idx[1]);
-      if (a >= 0 && a < RAM_BYTES) extra.memoryReference = memoryReferenceFor(a);
-    }
-    return [formatValue(value), extra];
-  }
-
-  private evaluateValue(text: string): Value {
-    const expr = parseExpression(text);
-    const problems = unknownNames(expr, knownNames(this.built!.ramMap, false), INDEXABLE_NAMES);
-    if (problems.length > 0) throw new ExpressionError(problems.join('; '));
-    return expr.evaluate(this.scope());
-  }
-
-  private evaluateNumber(text: string): number {
-    const v = this.evaluateValue(text);
-    if (typeof v === 'boolean') return v ? 1 : 0;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`"${text}" is not a number (got ${formatValue(v)})`);
-    return v;
   }
 
   // ---- custom requests ----

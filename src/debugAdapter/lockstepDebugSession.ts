@@ -5,7 +5,7 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { basename } from 'node:path';
-import type { DesyncEvent, DesyncType } from '../core/sync/desyncDetector';
+import type { DesyncEvent } from '../core/sync/desyncDetector';
 import type { LockstepRuntime } from '../core/runtime/runtime';
 import type { EpisodeEnd, FrameRow } from '../core/runtime/rows';
 import { maskToNames, namesToMask } from '../core/buttons';
@@ -13,15 +13,18 @@ import type { RamVariable } from '../core/config/ramMap';
 import type { BuiltSession, LogFn } from '../session/sessionBuilder';
 import { describeAgentSpec, type SessionSpec } from '../session/sessionSpec';
 import { lockstepLuaPath } from '../emulators/fceux/fceuxLocator';
-import { RunControl, type RunState, type StopInfo } from '../session/runControl';
+import { RunControl, type StopInfo } from '../session/runControl';
 import type { WaitInfo } from '../session/statusTicker';
 import { BreakpointSet, dataIdFor, exceptionBreakpointFilters, hexAddress } from './breakpoints';
-import { ON_TIMEOUT_MEANING, consoleHelp, gateModeFor, onTimeoutOf, parseConsoleCommand } from './consoleCommand';
+import { ON_TIMEOUT_MEANING, consoleHelp, gateModeFor, parseConsoleCommand } from './consoleCommand';
 import { consoleCompletions } from './consoleCompletions';
 import { dataTargetFor } from './dataTarget';
 import { desyncExceptionInfo } from './desyncExceptionInfo';
+import { DesyncLines } from './desyncLines';
+import { readRamWindow, ramWriteBytes } from './ramMemory';
+import { describeSendAction, desyncNotice, sessionInfo, startedLine, statusLine, statusReport, summaryReport, waitingLine } from './sessionReports';
 import {
-  LOCKSTEP_DAP_PROTOCOL_VERSION, parseCustomRequest, type CustomEvents, type CustomRequest, type CustomRequests,
+  parseCustomRequest, type CustomEvents, type CustomRequest, type CustomRequests,
   type LockstepStatus, type SendActionResult,
 } from './customProtocol';
 import { ConsoleEvaluator } from './consoleEvaluator';
@@ -29,7 +32,6 @@ import { toSessionSpec, type RequestKind } from './launchArgs';
 import { StateScope } from './stateScope';
 import { FrameSheetFile, type SheetStore } from './frameSheetFile';
 import { RAM_MEMORY_REFERENCE, VariablesView, encodeRamVariable, parseMemoryReference } from './variablesView';
-import { WORK_RAM_SIZE as RAM_BYTES } from '../core/nes';
 
 /** Builds the run for a launch/attach; the extension and tests pass their own (e.g. with a recorder). */
 export type SessionFactory = (spec: SessionSpec, ctx: { log: LogFn }) => Promise<BuiltSession>;
@@ -52,7 +54,6 @@ export interface LockstepDebugSessionOptions {
 const THREAD_ID = 1;
 const FRAME_ID = 1;
 const START_PROGRESS_ID = 'lockstep.start';
-const DESYNC_LINES_PER_SECOND = 20;
 
 export class LockstepDebugSession extends DebugSession {
   private readonly opts: Required<Omit<LockstepDebugSessionOptions, 'onSessionStarted'>> & Pick<LockstepDebugSessionOptions, 'onSessionStarted'>;
@@ -73,7 +74,7 @@ export class LockstepDebugSession extends DebugSession {
   private closing?: Promise<void>;
   private readonly startAbort = new AbortController();
   private episodesEnded = 0;
-  private desyncLines = { second: 0, count: 0, dropped: 0 };
+  private readonly desyncLines = new DesyncLines();
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(options: LockstepDebugSessionOptions) {
@@ -191,20 +192,8 @@ export class LockstepDebugSession extends DebugSession {
     } catch (e) {
       this.out(`onSessionStarted failed: ${(e as Error).message}`, 'stderr');
     }
-    this.emitCustom('lockstep.sessionInfo', {
-      protocolVersion: LOCKSTEP_DAP_PROTOCOL_VERSION,
-      session: built.session,
-      rom: { name: built.runtime.romInfo?.name ?? basename(built.romPath), path: built.romPath, md5: built.runtime.romInfo?.md5 ?? '' },
-      emulator: built.emulator.kind,
-      agents: [describeAgentSpec(spec.agents[0]), describeAgentSpec(spec.agents[1])],
-      ramMap: { name: built.ramMap.name, variables: built.ramMap.variables.map((v) => ({ name: v.name, address: v.address, size: v.size })) },
-      bridgePort: built.bridge?.port ?? null,
-      stepBackDepth: this.stepBackDepth,
-    });
-    this.out(
-      `Lockstep: ${basename(built.romPath)} on ${built.emulator.kind}; controller 1: ${describeAgentSpec(spec.agents[0])}, ` +
-      `controller 2: ${describeAgentSpec(spec.agents[1])}; holding frame ${first} (episode 0). Type "help" in the Debug Console.`,
-    );
+    this.emitCustom('lockstep.sessionInfo', sessionInfo(built, spec, this.stepBackDepth));
+    this.out(startedLine(built, spec, first));
     this.sendEvent(new InitializedEvent());
     await Promise.race([this.configured, sleep(this.opts.configurationDoneTimeoutMs)]);
     this.sendResponse(response);
@@ -305,25 +294,9 @@ export class LockstepDebugSession extends DebugSession {
   }
 
   private printSummary(rt: LockstepRuntime): void {
-    const { framesRun, runningMs, fault } = this.rc;
-    const seconds = runningMs / 1000;
-    const fps = seconds > 0 ? framesRun / seconds : 0;
-    const counts = rt.detector.counts();
-    const nonZero = Object.entries(counts).filter(([, n]) => n > 0);
-    const desyncs = nonZero.length ? ` (${nonZero.map(([t, n]) => `${t} ${n}`).join(', ')})` : '';
-    this.out(
-      `Lockstep summary: ${framesRun} frames in ${seconds.toFixed(1)} s of running (${fps.toFixed(0)} fps), ` +
-      `${rt.detector.total()} desync(s)${desyncs}, ${this.episodesEnded} episode(s) ended${fault ? `; stopped by: ${fault}` : ''}.`,
-    );
-    this.emitCustom('lockstep.summary', {
-      frames: framesRun,
-      wallMs: Math.round(runningMs),
-      fps,
-      desyncTotal: rt.detector.total(),
-      desyncs: Object.fromEntries(nonZero) as Partial<Record<DesyncType, number>>,
-      episodesEnded: this.episodesEnded,
-      fault: fault ?? null,
-    });
+    const { line, body } = summaryReport(rt, this.rc, this.episodesEnded);
+    this.out(line);
+    this.emitCustom('lockstep.summary', body);
   }
 
   // ---- running and stopping ----
@@ -419,29 +392,8 @@ export class LockstepDebugSession extends DebugSession {
   private onDesync(ev: DesyncEvent): void {
     if (!this.built || !this.breakpoints) return;
     const decision = this.rc.noteDesync(ev);
-    this.emitCustom('lockstep.desync', {
-      type: ev.type, frame: ev.frame, expectedFrame: ev.expectedFrame, receivedFrame: ev.receivedFrame, gap: ev.gap,
-      delayMs: ev.delayMs, clockOffsetMs: ev.clockOffsetMs, clockDriftMs: ev.clockDriftMs ?? null, player: ev.player, message: ev.message,
-      recovery: ev.recovery ?? null, stops: decision.stops,
-    });
-    this.desyncLine(ev);
-  }
-
-  /** One console line per desync, at most DESYNC_LINES_PER_SECOND, then a count of the ones left out. */
-  private desyncLine(ev: DesyncEvent): void {
-    const second = Math.floor(performance.now() / 1000);
-    const l = this.desyncLines;
-    if (second !== l.second) {
-      if (l.dropped > 0) this.out(`... ${l.dropped} more desync(s) not shown`, 'stderr');
-      l.second = second;
-      l.count = 0;
-      l.dropped = 0;
-    }
-    if (++l.count > DESYNC_LINES_PER_SECOND) {
-      l.dropped++;
-      return;
-    }
-    this.out(`desync at frame ${ev.frame}: ${ev.type}: ${ev.message}${ev.recovery ? ` Recovery: ${ev.recovery}.` : ''}`, 'stderr');
+    this.emitCustom('lockstep.desync', desyncNotice(ev, decision.stops));
+    for (const line of this.desyncLines.linesFor(ev)) this.out(line, 'stderr');
   }
 
   private onEpisodeEnd(end: EpisodeEnd): void {
@@ -460,31 +412,12 @@ export class LockstepDebugSession extends DebugSession {
 
   /** A wait at the gate lasted longer than a moment: said once per frame on the console, then a `lockstep.waiting` each second. */
   private onWaiting(info: WaitInfo, first: boolean): void {
-    if (first) {
-      const who = info.waitingFor.map((p) => `controller ${p + 1} (${this.built!.agents[p]?.name ?? 'no agent'})`).join(' and ');
-      this.out(`frame ${info.frame}: waiting for ${who} for ${info.sinceMs} ms. Type "press A RIGHT" (or "press p2 LEFT") to answer by hand, or pause.`);
-    }
+    if (first) this.out(waitingLine(info, this.built!.agents.map((a) => a?.name)));
     this.emitCustom('lockstep.waiting', info);
   }
 
   private status(): LockstepStatus {
-    const rt = this.built?.runtime;
-    const st = rt?.gateStatus;
-    const counts = rt?.detector.counts();
-    return {
-      state: this.rc.state === 'idle' || this.rc.state === 'starting' ? 'starting' : this.rc.state,
-      frame: rt?.current?.frame ?? null,
-      episode: rt?.episodeIndex ?? 0,
-      step: rt?.stepIndex ?? 0,
-      framesRun: this.rc.framesRun,
-      fps: rt?.metrics.snapshot().fps ?? 0,
-      desyncTotal: rt?.detector.total() ?? 0,
-      desyncs: counts ? Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0)) : {},
-      gateMode: rt?.gateMode ?? 'strict',
-      pauseUntilAction: this.rc.pauseUntilAction,
-      waiting: st ? { frame: st.frame, waitingFor: st.waitingFor, sinceMs: Math.round(st.sinceMs), mode: st.mode } : undefined,
-      stepBackAvailable: rt?.historyDepth ?? 0,
-    };
+    return statusReport(this.built?.runtime, this.rc);
   }
 
   private sendStatus(): void {
@@ -630,16 +563,7 @@ export class LockstepDebugSession extends DebugSession {
     const base = parseMemoryReference(args.memoryReference);
     const cur = this.built?.runtime.current;
     if (base === undefined || !cur) return this.fail(response, `unknown memory reference "${args.memoryReference}" (Lockstep exposes "${RAM_MEMORY_REFERENCE}", the 2 KB work RAM)`);
-    // The hex view asks around an address, possibly before $0000 or past $07FF: return what exists, from its real address.
-    const start = base + (args.offset ?? 0);
-    const end = start + Math.max(0, args.count);
-    const from = Math.min(RAM_BYTES, Math.max(0, start));
-    const to = Math.min(RAM_BYTES, Math.max(from, end));
-    response.body = {
-      address: `0x${from.toString(16).padStart(4, '0')}`,
-      data: Buffer.from(cur.ram.subarray(from, to)).toString('base64'),
-      unreadableBytes: Math.max(0, end - Math.max(to, start)),
-    };
+    response.body = readRamWindow(cur.ram, base + (args.offset ?? 0), args.count);
     this.sendResponse(response);
   }
 
@@ -648,13 +572,8 @@ export class LockstepDebugSession extends DebugSession {
       const base = parseMemoryReference(args.memoryReference);
       if (base === undefined) throw new Error(`unknown memory reference "${args.memoryReference}"`);
       const start = base + (args.offset ?? 0);
-      let bytes: Uint8Array = Buffer.from(args.data, 'base64');
-      if (start < 0 || start >= RAM_BYTES) throw new Error(`address 0x${start.toString(16)} is outside work RAM $0000-$07FF`);
-      if (start + bytes.length > RAM_BYTES) {
-        if (!args.allowPartial) throw new Error(`${bytes.length} bytes at ${hexAddress(start)} run past the end of work RAM ($07FF)`);
-        bytes = bytes.subarray(0, RAM_BYTES - start);
-      }
-      await this.writeRam(start, new Uint8Array(bytes));
+      const bytes = ramWriteBytes(start, Buffer.from(args.data, 'base64'), !!args.allowPartial);
+      await this.writeRam(start, bytes);
       response.body = { offset: args.offset ?? 0, bytesWritten: bytes.length };
       this.sendResponse(response);
     });
@@ -682,10 +601,7 @@ export class LockstepDebugSession extends DebugSession {
         case 'help':
           return reply(consoleHelp(this.built.ramMap.variables.map((v) => v.name)));
         case 'status': {
-          const s = this.status();
-          return reply(`${s.state} at frame ${s.frame} (episode ${s.episode}, step ${s.step}); ${s.framesRun} frames run, ${s.fps.toFixed(0)} fps; ` +
-            `${s.desyncTotal} desync(s); on timeout ${onTimeoutOf(s.gateMode)}${s.waiting ? `, waiting for controller ${s.waiting.waitingFor.map((p) => p + 1).join(' and ')}` : ''}; ` +
-            `pause-until-action ${s.pauseUntilAction ? 'on' : 'off'}; ${s.stepBackAvailable} frame(s) to step back`);
+          return reply(statusLine(this.status()));
         }
         case 'press': {
           const r = this.sendAction(cmd.buttons, cmd.player);
@@ -841,13 +757,6 @@ export class LockstepDebugSession extends DebugSession {
     response.body = { error: { id: 1, format: '{message}', variables: { message }, showUser: response.command !== 'evaluate' } };
     this.sendResponse(response);
   }
-}
-
-function describeSendAction(r: SendActionResult, state: RunState): string {
-  const names = r.buttonNames.length ? r.buttonNames.join(' ') : 'no buttons';
-  const who = r.players.map((p) => `controller ${p + 1}`).join(' and ');
-  if (r.applied === 'now') return `frame ${r.frame}: ${who} <- ${names} (released the waiting frame)`;
-  return `frame ${r.frame}: ${who} <- ${names} (applies when frame ${r.frame} runs${state === 'stopped' ? ': step or continue' : ''})`;
 }
 
 function sleep(ms: number): Promise<void> {

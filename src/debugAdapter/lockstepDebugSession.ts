@@ -15,7 +15,8 @@ import { describeAgentSpec, type SessionSpec } from '../session/sessionSpec';
 import { lockstepLuaPath } from '../emulators/fceux/fceuxLocator';
 import { RunControl, type StopInfo } from '../session/runControl';
 import type { WaitInfo } from '../session/statusTicker';
-import { BreakpointSet, dataIdFor, exceptionBreakpointFilters, hexAddress } from './breakpoints';
+import { adapterCapabilities } from './adapterCapabilities';
+import { BreakpointSet, dataIdFor, hexAddress } from './breakpoints';
 import { ON_TIMEOUT_MEANING, consoleHelp, gateModeFor, parseConsoleCommand } from './consoleCommand';
 import { consoleCompletions } from './consoleCompletions';
 import { dataTargetFor } from './dataTarget';
@@ -97,28 +98,7 @@ export class LockstepDebugSession extends DebugSession {
 
   protected override initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
     this.client = args;
-    response.body = {
-      ...response.body,
-      supportsConfigurationDoneRequest: true,
-      supportsCompletionsRequest: true,
-      supportsFunctionBreakpoints: true,
-      supportsConditionalBreakpoints: true,
-      supportsHitConditionalBreakpoints: true,
-      supportsEvaluateForHovers: false,
-      exceptionBreakpointFilters: exceptionBreakpointFilters(),
-      supportsExceptionFilterOptions: true,
-      supportsExceptionInfoRequest: true,
-      supportsStepBack: true,
-      supportsSetVariable: true,
-      supportsDataBreakpoints: true,
-      supportsDataBreakpointBytes: true,
-      supportsReadMemoryRequest: true,
-      supportsWriteMemoryRequest: true,
-      supportsTerminateRequest: true,
-      supportsCancelRequest: true,
-      supportsRestartRequest: false,
-      supportsSingleThreadExecutionRequests: false,
-    };
+    response.body = { ...response.body, ...adapterCapabilities() };
     this.sendResponse(response);
   }
 

@@ -13,7 +13,7 @@ import { BUTTON } from '../../../src/core/buttons';
 import type { DesyncEvent } from '../../../src/core/sync/desyncDetector';
 import { BreakpointSet, dataIdFor } from '../../../src/debugAdapter/breakpoints';
 import { StateScope } from '../../../src/debugAdapter/stateScope';
-import { RunControl, type StopInfo } from '../../../src/session/runControl';
+import { RunControl, type CheckedState, type StopInfo } from '../../../src/session/runControl';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const ROM = join(ROOT, 'roms', 'demo', 'demo.nes');
@@ -29,6 +29,8 @@ interface Setup {
   maxSteps?: number;
   stepBackDepth?: number;
   pauseUntilAction?: boolean;
+  /** Keep the session history (time travel) instead of the step-back ring. */
+  history?: boolean;
 }
 
 /** Wires a started runtime to RunControl the way the debug session does, and records what run control reports. */
@@ -37,7 +39,7 @@ async function setup(o: Setup = {}) {
   const agents = o.agents ?? [script({ act: () => 0 })];
   const rt = new LockstepRuntime(
     { emulator: new InProcessEmulator(), agents, ramMap: RAM_MAP, sync },
-    { romPath: ROM, maxSteps: o.maxSteps ?? null, stepBackDepth: o.stepBackDepth ?? 0 },
+    { romPath: ROM, maxSteps: o.maxSteps ?? null, stepBackDepth: o.stepBackDepth ?? 0, ...(o.history ? { history: {} } : {}) },
   );
   const rc = new RunControl({ waitNoticeMs: 50, statusIntervalMs: 1000 });
   const stops: StopInfo[] = [];
@@ -55,14 +57,14 @@ async function setup(o: Setup = {}) {
   rc.starting({ pauseUntilAction: o.pauseUntilAction ?? false, stepBackDepth: o.stepBackDepth ?? 0 });
   const first = (await rt.start()).frame;
   const bps = new BreakpointSet(RAM_MAP);
-  const scope = (ev?: DesyncEvent) => new StateScope(RAM_MAP, { frame: rt.current!.frame, episode: rt.episodeIndex, step: rt.stepIndex, ram: rt.current!.ram }, ev);
+  const scope = (ev?: DesyncEvent, at?: CheckedState) => new StateScope(RAM_MAP, at ?? { frame: rt.current!.frame, episode: rt.episodeIndex, step: rt.stepIndex, ram: rt.current!.ram }, ev);
   rc.attach(rt, {
     rebase: () => bps.rebase(scope()),
     get hasFrameChecks() {
       return bps.hasFrameChecks;
     },
-    checkFrame: (before, after) => bps.checkFrame(before, after, scope()),
-    desyncStops: (ev) => bps.desyncStops(ev, scope(ev)),
+    checkFrame: (before, after, at) => bps.checkFrame(before, after, scope(undefined, at)),
+    desyncStops: (ev, at) => bps.desyncStops(ev, scope(ev, at)),
   }, agents);
   rt.events.on('desync', (ev) => rc.noteDesync(ev));
   rc.stopAt('entry');
@@ -232,6 +234,40 @@ describe('RunControl', () => {
     assert.deepEqual(st.hitBreakpointIds, [bp.id]);
     assert.match(st.description ?? '', /\(going back\)$/);
     assert.equal(s.rt.current!.frame, expected);
+    await s.close();
+  });
+
+  test('with the session history, reverse searches the recorded past across episodes and travels once to where a condition becomes true', async () => {
+    const s = await setup({ stepBackDepth: 50, maxSteps: 20, history: true });
+    assert.ok(s.rt.sessionHistory, 'the runtime keeps the session history');
+    let stop = s.nextStop();
+    s.rc.run({ kind: 'frames', count: 50 }, false);
+    await stop;
+    assert.deepEqual([s.rt.episodeIndex, s.rt.stepIndex], [2, 10]);
+    // Going back from episode 2, this becomes true first at episode 0, step 5 (it is false from step 6 on).
+    const [bp] = s.bps.setFunctionBreakpoints([{ name: 'episode == 0 && step <= 5' }], s.scope());
+    assert.equal(bp.verified, true);
+    stop = s.nextStop();
+    s.rc.reverse();
+    const st = await stop;
+    assert.equal(st.reason, 'function breakpoint');
+    assert.deepEqual(st.hitBreakpointIds, [bp.id]);
+    assert.match(st.description ?? '', /\(going back; episode 0, step 5, frame \d+\)$/);
+    assert.deepEqual([s.rt.episodeIndex, s.rt.stepIndex], [0, 5]);
+    assert.equal(s.rewound.length, 1, 'one travel, not a step back per frame');
+    assert.equal(s.rt.replayingPast, true);
+    // The past of a finished episode replays forward read-only.
+    stop = s.nextStop();
+    s.rc.run({ kind: 'frames', count: 3 }, false);
+    await stop;
+    assert.deepEqual([s.rt.episodeIndex, s.rt.stepIndex], [0, 8]);
+    await assert.rejects(s.rt.writeRam(0x10, new Uint8Array([1])), /read-only past/);
+    // With no breakpoint left, reverse goes to the oldest reachable frame of the session.
+    s.bps.setFunctionBreakpoints([], s.scope());
+    stop = s.nextStop();
+    s.rc.reverse();
+    assert.match((await stop).description ?? '', /^Reached the oldest kept frame \(\d+\) of the session history \(episode 0, step 0\)$/);
+    assert.throws(() => s.rc.reverse(), /oldest reachable frame of the session history/);
     await s.close();
   });
 

@@ -1,33 +1,39 @@
-// The Lockstep debug session: translates DAP requests into LockstepRuntime calls and runtime events into DAP events; knows nothing of VS Code.
+// The Lockstep debug session: translates DAP requests into RunControl and LockstepRuntime calls, and their events into DAP events; knows nothing of VS Code.
 import {
   ContinuedEvent, DebugSession, Event, InitializedEvent, InvalidatedEvent, MemoryEvent, OutputEvent, ProgressEndEvent,
   ProgressStartEvent, ProgressUpdateEvent, StoppedEvent, TerminatedEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { basename } from 'node:path';
-import type { DesyncEvent, DesyncType } from '../core/sync/desyncDetector';
-import type { FrameOutcome, LockstepRuntime } from '../core/runtime/runtime';
+import type { DesyncEvent } from '../core/sync/desyncDetector';
+import type { LockstepRuntime } from '../core/runtime/runtime';
 import type { EpisodeEnd, FrameRow } from '../core/runtime/rows';
 import { maskToNames, namesToMask } from '../core/buttons';
 import type { RamVariable } from '../core/config/ramMap';
 import type { BuiltSession, LogFn } from '../session/sessionBuilder';
 import { describeAgentSpec, type SessionSpec } from '../session/sessionSpec';
 import { lockstepLuaPath } from '../emulators/fceux/fceuxLocator';
-import { RowHistory } from './rowHistory';
-import { BreakpointSet, dataIdFor, exceptionBreakpointFilters, hexAddress, type DataTarget } from './breakpoints';
-import { ON_TIMEOUT_MEANING, consoleHelp, gateModeFor, onTimeoutOf, parseConsoleCommand } from './consoleCommand';
+import { RunControl, type CheckedState, type StopInfo } from '../session/runControl';
+import type { WaitInfo } from '../session/statusTicker';
+import { adapterCapabilities } from './adapterCapabilities';
+import { BreakpointSet, dataIdFor, hexAddress } from './breakpoints';
+import { ON_TIMEOUT_MEANING, consoleHelp, gateModeFor, parseConsoleCommand } from './consoleCommand';
 import { consoleCompletions } from './consoleCompletions';
+import { dataTargetFor } from './dataTarget';
+import { desyncExceptionInfo } from './desyncExceptionInfo';
+import { DesyncLines } from './desyncLines';
+import { readRamWindow, ramWriteBytes } from './ramMemory';
+import { describeSendAction, desyncNotice, sessionInfo, startedLine, statusLine, statusReport, summaryReport, waitingLine } from './sessionReports';
 import {
-  LOCKSTEP_DAP_PROTOCOL_VERSION, parseCustomRequest, type CustomEvents, type CustomRequest, type CustomRequests,
-  type LockstepStatus, type SendActionResult, type WaitingInfo,
+  parseCustomRequest, type CustomEvents, type CustomRequest, type CustomRequests,
+  type LockstepStatus, type SendActionResult,
 } from './customProtocol';
-import { ExpressionError, formatValue, parseExpression, unknownNames, type Value } from './expression';
+import { ConsoleEvaluator } from './consoleEvaluator';
 import { toSessionSpec, type RequestKind } from './launchArgs';
-import { INDEXABLE_NAMES, StateScope, knownNames } from './stateScope';
+import { StateScope } from './stateScope';
 import { FrameSheetFile, type SheetStore } from './frameSheetFile';
-import { searchBackwards } from './historySearch';
-import { RAM_MEMORY_REFERENCE, VariablesView, memoryReferenceFor, parseMemoryReference, parseRegionReference, type DetailRegion } from './variablesView';
-import { WORK_RAM_SIZE as RAM_BYTES } from '../core/nes';
+import { RAM_MEMORY_REFERENCE, VariablesView, encodeRamVariable, parseMemoryReference, parseRegionReference, type DetailRegion } from './variablesView';
+import { RowHistory } from './rowHistory';
 import type { MachineDetail } from '../core/ports';
 
 /** Builds the run for a launch/attach; the extension and tests pass their own (e.g. with a recorder). */
@@ -47,52 +53,35 @@ export interface LockstepDebugSessionOptions {
   sheetStore?: (fileName: string) => SheetStore;
 }
 
-type RunGoal = { kind: 'continue' } | { kind: 'frames'; count: number; fromConsole?: boolean } | { kind: 'episode' };
-type State = 'idle' | 'starting' | 'stopped' | 'running' | 'terminated';
-type LastStop = { kind: 'desync'; event: DesyncEvent; conditionError?: string } | { kind: 'fault'; message: string };
 
 const THREAD_ID = 1;
 const FRAME_ID = 1;
 const START_PROGRESS_ID = 'lockstep.start';
-const YIELD_EVERY_MS = 20;
-const DESYNC_LINES_PER_SECOND = 20;
 
 export class LockstepDebugSession extends DebugSession {
   private readonly opts: Required<Omit<LockstepDebugSessionOptions, 'onSessionStarted'>> & Pick<LockstepDebugSessionOptions, 'onSessionStarted'>;
   private client: DebugProtocol.InitializeRequestArguments = { adapterID: 'lockstep' };
-  private state: State = 'idle';
+  /** Run, pause, reverse and stop checks; this class only translates its events into DAP. */
+  private readonly rc: RunControl;
   /** The stopped frame as a text page (see stackTraceRequest), and where it was written for this stop. */
   private sheet?: { store: SheetStore; path: string; text: string };
   private built?: BuiltSession;
   private spec?: SessionSpec;
   private breakpoints?: BreakpointSet;
   private view?: VariablesView;
+  private evaluator?: ConsoleEvaluator;
   private lastRow?: FrameRow;
   /** Rows as far back as step back goes, so the Sync scope still shows the action that led to a frame stepped back to. */
   private rowHistory = new RowHistory(1);
-  private lastStop?: LastStop;
-  private fault?: string;
-  private pauseUntilAction = false;
   /** Whether a panel shows this session's screens (lockstep.showScreens), remembered until the runtime exists. */
   private screensShown = false;
   private stepBackDepth = 0;
   private readonly configured: Promise<void>;
   private markConfigured!: () => void;
-  private runPromise?: Promise<void>;
-  private pauseRequested = false;
-  private pendingDesync?: { event: DesyncEvent; conditionError?: string };
-  private waitStop?: WaitingInfo;
-  private terminating = false;
   private closing?: Promise<void>;
   private readonly startAbort = new AbortController();
-  private ticker?: ReturnType<typeof setInterval>;
-  private lastStatusAt = 0;
-  private announced?: { frame: number; startedAt: number; lastEventAt: number; manual: boolean };
-  private framesRun = 0;
-  private runningMs = 0;
-  private runStartedAt = 0;
   private episodesEnded = 0;
-  private desyncLines = { second: 0, count: 0, dropped: 0 };
+  private readonly desyncLines = new DesyncLines();
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(options: LockstepDebugSessionOptions) {
@@ -107,34 +96,15 @@ export class LockstepDebugSession extends DebugSession {
     this.configured = new Promise<void>((resolve) => {
       this.markConfigured = resolve;
     });
+    this.rc = new RunControl({ waitNoticeMs: this.opts.waitNoticeMs, statusIntervalMs: this.opts.statusIntervalMs });
+    this.wireRunControl(this.rc);
   }
 
   // ---- lifecycle ----
 
   protected override initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
     this.client = args;
-    response.body = {
-      ...response.body,
-      supportsConfigurationDoneRequest: true,
-      supportsCompletionsRequest: true,
-      supportsFunctionBreakpoints: true,
-      supportsConditionalBreakpoints: true,
-      supportsHitConditionalBreakpoints: true,
-      supportsEvaluateForHovers: false,
-      exceptionBreakpointFilters: exceptionBreakpointFilters(),
-      supportsExceptionFilterOptions: true,
-      supportsExceptionInfoRequest: true,
-      supportsStepBack: true,
-      supportsSetVariable: true,
-      supportsDataBreakpoints: true,
-      supportsDataBreakpointBytes: true,
-      supportsReadMemoryRequest: true,
-      supportsWriteMemoryRequest: true,
-      supportsTerminateRequest: true,
-      supportsCancelRequest: true,
-      supportsRestartRequest: false,
-      supportsSingleThreadExecutionRequests: false,
-    };
+    response.body = { ...response.body, ...adapterCapabilities() };
     this.sendResponse(response);
   }
 
@@ -152,7 +122,7 @@ export class LockstepDebugSession extends DebugSession {
   }
 
   private async startSession(response: DebugProtocol.Response, raw: unknown, kind: RequestKind): Promise<void> {
-    if (this.state !== 'idle') return this.fail(response, `this debug session has already been ${kind === 'launch' ? 'launched' : 'attached'}`);
+    if (this.rc.state !== 'idle') return this.fail(response, `this debug session has already been ${kind === 'launch' ? 'launched' : 'attached'}`);
     let parsed: ReturnType<typeof toSessionSpec>;
     try {
       parsed = toSessionSpec(raw, kind);
@@ -162,67 +132,80 @@ export class LockstepDebugSession extends DebugSession {
     for (const w of parsed.warnings) this.out(w, 'stderr');
     const { spec } = parsed;
     this.spec = spec;
-    this.pauseUntilAction = parsed.pauseUntilAction;
     this.stepBackDepth = spec.stepBackDepth ?? 0;
     this.rowHistory = new RowHistory(this.stepBackDepth + 1);
-    this.state = 'starting';
+    this.rc.starting({ pauseUntilAction: parsed.pauseUntilAction, stepBackDepth: this.stepBackDepth });
     const title = kind === 'attach' ? 'Waiting for FCEUX' : spec.emulator === 'fceux' ? 'Starting FCEUX' : 'Loading the ROM';
     this.progressStart(title, spec.rom ? basename(spec.rom) : 'demo ROM');
     let first: number;
     try {
       this.built = await this.opts.createSession(spec, { log: (level, message) => this.log(level, message) });
-      if (this.terminating) throw new Error('the session was ended while starting');
+      if (this.rc.terminating) throw new Error('the session was ended while starting');
       this.wireRuntime(this.built);
       this.announceConnections(this.built, kind);
       this.built.runtime.setScreensShown(this.screensShown);
       first = (await this.built.runtime.start(this.startAbort.signal)).frame;
-      if (this.terminating) throw new Error('the session was ended while starting');
+      if (this.rc.terminating) throw new Error('the session was ended while starting');
     } catch (e) {
       this.progressEnd('failed');
       const message = (e as Error).message;
       await this.built?.close().catch(() => undefined);
       this.built = undefined;
-      this.state = 'terminated';
+      this.rc.terminated();
       return this.fail(response, `Lockstep could not start: ${message}`);
     }
     this.progressEnd('started');
     const built = this.built;
     // A panel may have said so while the ROM was loading.
     if (this.screensShown) await this.showScreens(true);
-    this.breakpoints = new BreakpointSet(built.ramMap);
+    const breakpoints = new BreakpointSet(built.ramMap);
+    this.breakpoints = breakpoints;
+    this.rc.attach(built.runtime, {
+      rebase: () => breakpoints.rebase(this.scope()),
+      get hasFrameChecks() {
+        return breakpoints.hasFrameChecks;
+      },
+      checkFrame: (before, after, at) => breakpoints.checkFrame(before, after, this.scope(undefined, at)),
+      desyncStops: (ev, at) => breakpoints.desyncStops(ev, this.scope(ev, at)),
+    }, built.agents);
     this.view = new VariablesView({
       built,
       lastRow: () => this.lastRow,
       agentLabels: [describeAgentSpec(spec.agents[0]), describeAgentSpec(spec.agents[1])],
-      pauseUntilAction: () => this.pauseUntilAction,
+      pauseUntilAction: () => this.rc.pauseUntilAction,
       stepBackDepth: this.stepBackDepth,
-      framesRun: () => this.framesRun,
+      framesRun: () => this.rc.framesRun,
     });
+    this.evaluator = new ConsoleEvaluator(built.ramMap, this.view, () => this.scope(), () => built.runtime.current!.ram);
     try {
       this.opts.onSessionStarted?.(built);
     } catch (e) {
       this.out(`onSessionStarted failed: ${(e as Error).message}`, 'stderr');
     }
-    this.emitCustom('lockstep.sessionInfo', {
-      protocolVersion: LOCKSTEP_DAP_PROTOCOL_VERSION,
-      session: built.session,
-      rom: { name: built.runtime.romInfo?.name ?? basename(built.romPath), path: built.romPath, md5: built.runtime.romInfo?.md5 ?? '' },
-      emulator: built.emulator.kind,
-      agents: [describeAgentSpec(spec.agents[0]), describeAgentSpec(spec.agents[1])],
-      ramMap: { name: built.ramMap.name, variables: built.ramMap.variables.map((v) => ({ name: v.name, address: v.address, size: v.size })) },
-      bridgePort: built.bridge?.port ?? null,
-      stepBackDepth: this.stepBackDepth,
-    });
-    this.out(
-      `Lockstep: ${basename(built.romPath)} on ${built.emulator.kind}; controller 1: ${describeAgentSpec(spec.agents[0])}, ` +
-      `controller 2: ${describeAgentSpec(spec.agents[1])}; holding frame ${first} (episode 0). Type "help" in the Debug Console.`,
-    );
+    this.emitCustom('lockstep.sessionInfo', sessionInfo(built, spec, this.stepBackDepth));
+    this.out(startedLine(built, spec, first));
     this.sendEvent(new InitializedEvent());
     await Promise.race([this.configured, sleep(this.opts.configurationDoneTimeoutMs)]);
     this.sendResponse(response);
-    if (this.terminating) return;
-    if (parsed.stopOnEntry) this.stopAt('entry', { description: `Stopped on entry at frame ${first}` });
-    else this.startRun({ kind: 'continue' }, false);
+    if (this.rc.terminating) return;
+    if (parsed.stopOnEntry) this.rc.stopAt('entry', { description: `Stopped on entry at frame ${first}` });
+    else this.rc.run({ kind: 'continue' }, false);
+  }
+
+  /** Run control's events become DAP events: stopped, continued, output, and the waits and status it notices. */
+  private wireRunControl(rc: RunControl): void {
+    rc.events.on('running', ({ announce }) => {
+      this.view?.reset();
+      if (announce) this.sendEvent(new ContinuedEvent(THREAD_ID, true));
+    });
+    rc.events.on('stopped', (stop) => this.sendStopped(stop));
+    rc.events.on('rewound', () => {
+      this.lastRow = this.rowLeadingHere();
+    });
+    rc.events.on('output', ({ text, category }) => this.out(text, category));
+    rc.ticker.events.on('waiting', ({ info, first }) => this.onWaiting(info, first));
+    rc.ticker.events.on('released', (r) => this.emitCustom('lockstep.released', r));
+    rc.ticker.events.on('status', () => this.emitCustom('lockstep.status', this.status()));
   }
 
   private wireRuntime(built: BuiltSession): void {
@@ -237,7 +220,7 @@ export class LockstepDebugSession extends DebugSession {
       rt.events.on('log', (e) => this.log(e.level, e.message)),
       built.emulator.onEvent((e) => {
         if (e.type === 'log') this.log(e.level, e.message);
-        else if (e.type === 'exit' && !this.terminating) {
+        else if (e.type === 'exit' && !this.rc.terminating) {
           this.out(`${built.emulator.kind} emulator exited: ${e.reason}`, 'stderr');
           void this.endSession();
         }
@@ -282,18 +265,14 @@ export class LockstepDebugSession extends DebugSession {
   /** Ends the run for good: stops the loop, closes emulator, agents and bridge (no FCEUX left behind), prints the summary. */
   shutdownRun(): Promise<void> {
     this.closing ??= (async () => {
-      this.terminating = true;
       this.markConfigured();
       this.startAbort.abort();
       const rt = this.built?.runtime;
-      rt?.interruptWait();
-      if (this.runPromise) await Promise.race([this.runPromise, sleep(3000)]);
-      this.stopTicker();
-      if (this.state === 'running') this.runningMs += performance.now() - this.runStartedAt;
+      await this.rc.halt();
       if (this.built && rt) this.printSummary(rt);
       for (const off of this.unsubscribe.splice(0)) off();
       if (this.built) await Promise.race([this.built.close(), sleep(5000)]).catch((e: Error) => this.out(`while closing: ${e.message}`, 'stderr'));
-      this.state = 'terminated';
+      this.rc.terminated();
       this.sheet?.store.dispose();
       this.progressEnd('ended');
     })();
@@ -306,24 +285,9 @@ export class LockstepDebugSession extends DebugSession {
   }
 
   private printSummary(rt: LockstepRuntime): void {
-    const seconds = this.runningMs / 1000;
-    const fps = seconds > 0 ? this.framesRun / seconds : 0;
-    const counts = rt.detector.counts();
-    const nonZero = Object.entries(counts).filter(([, n]) => n > 0);
-    const desyncs = nonZero.length ? ` (${nonZero.map(([t, n]) => `${t} ${n}`).join(', ')})` : '';
-    this.out(
-      `Lockstep summary: ${this.framesRun} frames in ${seconds.toFixed(1)} s of running (${fps.toFixed(0)} fps), ` +
-      `${rt.detector.total()} desync(s)${desyncs}, ${this.episodesEnded} episode(s) ended${this.fault ? `; stopped by: ${this.fault}` : ''}.`,
-    );
-    this.emitCustom('lockstep.summary', {
-      frames: this.framesRun,
-      wallMs: Math.round(this.runningMs),
-      fps,
-      desyncTotal: rt.detector.total(),
-      desyncs: Object.fromEntries(nonZero) as Partial<Record<DesyncType, number>>,
-      episodesEnded: this.episodesEnded,
-      fault: this.fault ?? null,
-    });
+    const { line, body } = summaryReport(rt, this.rc, this.episodesEnded);
+    this.out(line);
+    this.emitCustom('lockstep.summary', body);
   }
 
   // ---- running and stopping ----
@@ -332,13 +296,13 @@ export class LockstepDebugSession extends DebugSession {
     if (!this.canRun(response)) return;
     response.body = { allThreadsContinued: true };
     this.sendResponse(response);
-    this.startRun({ kind: 'continue' }, false);
+    this.rc.run({ kind: 'continue' }, false);
   }
 
   protected override nextRequest(response: DebugProtocol.NextResponse): void {
     if (!this.canRun(response)) return;
     this.sendResponse(response);
-    this.startRun({ kind: 'frames', count: 1 }, false);
+    this.rc.run({ kind: 'frames', count: 1 }, false);
   }
 
   protected override stepInRequest(response: DebugProtocol.StepInResponse): void {
@@ -349,197 +313,36 @@ export class LockstepDebugSession extends DebugSession {
   protected override stepOutRequest(response: DebugProtocol.StepOutResponse): void {
     if (!this.canRun(response)) return;
     this.sendResponse(response);
-    this.startRun({ kind: 'episode' }, false);
+    this.rc.run({ kind: 'episode' }, false);
   }
 
   protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
     this.sendResponse(response);
-    if (this.state !== 'running') return;
-    this.pauseRequested = true;
-    // The runtime may be waiting at the gate for an agent that never answers: interrupt that wait.
-    this.built?.runtime.interruptWait();
+    this.rc.pause();
   }
 
   protected override stepBackRequest(response: DebugProtocol.StepBackResponse): void {
     if (!this.canRun(response, true)) return;
     void this.guard(response, async () => {
-      const rt = this.built!.runtime;
-      if (!rt.canStepBack) throw new Error(this.noHistoryMessage());
-      await rt.stepBack(1);
+      const { to } = await this.rc.stepBack(1);
       this.sendResponse(response);
       this.afterJump();
-      this.stopAt('step', { description: `Stepped back to frame ${rt.current?.frame}` });
+      this.rc.stopAt('step', { description: `Stepped back to frame ${to}` });
     });
   }
 
   protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
     if (!this.canRun(response, true)) return;
-    const rt = this.built!.runtime;
-    if (!rt.canStepBack) return this.fail(response, this.noHistoryMessage());
+    if (!this.built!.runtime.canStepBack) return this.fail(response, this.rc.noHistoryMessage());
     this.sendResponse(response);
-    this.beginRunning(false);
-    this.runPromise = this.reverseLoop().catch((e: Error) => {
-      this.out(`reverse continue failed: ${e.message}`, 'stderr');
-      this.stopAt('pause', { description: 'Reverse continue failed' });
-    });
-  }
-
-  private async reverseLoop(): Promise<void> {
-    const rt = this.built!.runtime;
-    const bps = this.breakpoints!;
-    bps.rebase(this.scope());
-    if (rt.sessionHistory) return this.reverseOverHistory();
-    let lastYield = performance.now();
-    while (rt.canStepBack) {
-      if (this.terminating) return;
-      if (this.pauseRequested) return this.stopAt('pause', { description: 'Paused while stepping back' });
-      const newer = rt.current!.ram;
-      await rt.stepBack(1);
-      this.lastRow = this.rowHistory.leadingTo(rt.episodeIndex, rt.stepIndex);
-      const hit = bps.checkFrame(newer, rt.current!.ram, this.scope());
-      if (hit) return this.stopAt(hit.reason, { description: `${hit.description} (going back)`, hitBreakpointIds: hit.ids });
-      if (performance.now() - lastYield > YIELD_EVERY_MS) {
-        await yieldToEvents();
-        lastYield = performance.now();
-      }
-    }
-    this.stopAt('step', { description: `Reached the oldest kept frame (${rt.current?.frame})` });
-  }
-
-  /** Reverse continue with the session history: search the recorded past, then travel once to where it stops. */
-  private async reverseOverHistory(): Promise<void> {
-    const rt = this.built!.runtime;
-    const h = rt.sessionHistory!;
-    const found = await searchBackwards(h, rt.currentTick, this.breakpoints!, this.built!.ramMap, {
-      interrupted: () => this.terminating || this.pauseRequested,
-      yieldEveryMs: YIELD_EVERY_MS,
-    });
-    if (this.terminating) return;
-    await rt.travelTo(found.tick);
-    this.lastRow = undefined;
-    const s = h.stateAt(found.tick);
-    const where = `episode ${s.episode}, step ${s.step}, frame ${s.frame}`;
-    switch (found.kind) {
-      case 'hit':
-        h.mark({ kind: 'breakpoint', text: found.hit.description });
-        return this.stopAt(found.hit.reason, { description: `${found.hit.description} (going back; ${where})`, hitBreakpointIds: found.hit.ids });
-      case 'desync':
-        this.lastStop = { kind: 'desync', event: found.event, conditionError: found.conditionError };
-        return this.stopAt('exception', { description: `Desync: ${found.event.type} at frame ${found.event.frame} (going back; ${where})`, text: found.event.message });
-      case 'interrupted':
-        return this.stopAt('pause', { description: `Paused while going back (${where})` });
-      case 'oldest':
-        return this.stopAt('step', { description: `Reached the oldest kept frame (${s.frame}) of the session history (episode ${s.episode}, step ${s.step})` });
-    }
-  }
-
-  private noHistoryMessage(): string {
-    if (this.built?.runtime.sessionHistory) return 'No earlier frame: this is the oldest reachable frame of the session history.';
-    return this.stepBackDepth > 0
-      ? `No earlier frame kept: step back goes at most ${this.stepBackDepth} frames back and not past an episode start.`
-      : 'Step back is off (stepBackDepth is 0 in the launch configuration).';
+    this.rc.reverse();
   }
 
   /** Whether a run-type request may start now; answers the request with an error if not. */
   private canRun(response: DebugProtocol.Response, backwards = false): boolean {
-    if (this.state === 'running') {
-      this.fail(response, 'The game is running: pause first.');
-      return false;
-    }
-    if (this.state !== 'stopped' || !this.built) {
-      this.fail(response, this.state === 'terminated' ? 'The session has ended.' : 'The session has not started yet.');
-      return false;
-    }
-    if (this.fault && !backwards) {
-      this.fail(response, `The run stopped: ${this.fault}. Restart the debug session to run again.`);
-      return false;
-    }
-    return true;
-  }
-
-  private beginRunning(announce: boolean): void {
-    this.state = 'running';
-    this.pauseRequested = false;
-    this.pendingDesync = undefined;
-    this.waitStop = undefined;
-    this.runStartedAt = performance.now();
-    this.built?.runtime.metrics.markRunStart();
-    this.view?.reset();
-    if (announce) this.sendEvent(new ContinuedEvent(THREAD_ID, true));
-    this.startTicker();
-  }
-
-  private startRun(goal: RunGoal, announce: boolean): void {
-    this.beginRunning(announce);
-    this.runPromise = this.runLoop(goal).catch((e: Error) => {
-      this.out(`internal error while running: ${e.stack ?? e.message}`, 'stderr');
-      if (this.state === 'running') this.stopAt('pause', { description: 'Internal error' });
-    });
-  }
-
-  private async runLoop(goal: RunGoal): Promise<void> {
-    const rt = this.built!.runtime;
-    const bps = this.breakpoints!;
-    let remaining = goal.kind === 'frames' ? goal.count : Infinity;
-    let lastYield = performance.now();
-    bps.rebase(this.scope());
-    while (true) {
-      if (this.terminating) return;
-      if (this.pauseRequested) return this.stopAt('pause', { description: `Paused at frame ${rt.current?.frame}` });
-      const before = rt.current!.ram;
-      let o: FrameOutcome;
-      try {
-        o = await rt.advance();
-      } catch (e) {
-        if (this.terminating) return;
-        return this.onFault(e as Error);
-      }
-      if (this.terminating) return;
-      if (o.advanced) {
-        this.framesRun++;
-        remaining--;
-      }
-      if (this.pendingDesync) {
-        const p = this.pendingDesync;
-        this.pendingDesync = undefined;
-        this.lastStop = { kind: 'desync', event: p.event, conditionError: p.conditionError };
-        return this.stopAt('exception', { description: `Desync: ${p.event.type} at frame ${p.event.frame}`, text: p.event.message });
-      }
-      if (!o.advanced) {
-        if (this.waitStop) {
-          const w = this.waitStop;
-          return this.stopAt('pause', {
-            description: `Waiting for an action: controller ${w.waitingFor.map((p) => p + 1).join(' and ')}, frame ${w.frame}`,
-            text: 'Supply it with "press ..." in the Debug Console (or the Send Action command), then step or continue.',
-          });
-        }
-        if (this.pauseRequested) continue;
-        // Interrupted for no reason of ours (e.g. someone else called interruptWait): keep waiting.
-        await yieldToEvents();
-        continue;
-      }
-      if (bps.hasFrameChecks) {
-        const hit = bps.checkFrame(before, rt.current!.ram, this.scope());
-        if (hit) return this.stopAt(hit.reason, { description: hit.description, hitBreakpointIds: hit.ids });
-      }
-      if (goal.kind === 'episode' && o.episodeEnd) return this.stopAt('step', { description: `Episode ${o.episodeEnd.episode} ended (${o.episodeEnd.reason})` });
-      if (remaining <= 0) {
-        // `frames 60` typed in the Debug Console answers when it is done, not only when it starts.
-        if (goal.kind === 'frames' && goal.fromConsole) this.out(`ran ${goal.count} frame(s): holding frame ${rt.current!.frame}`);
-        return this.stopAt('step');
-      }
-      if (performance.now() - lastYield > YIELD_EVERY_MS) {
-        await yieldToEvents();
-        lastYield = performance.now();
-      }
-    }
-  }
-
-  private onFault(e: Error): void {
-    this.fault = e.message;
-    this.lastStop = { kind: 'fault', message: e.message };
-    this.out(`The run stopped: ${e.message}`, 'stderr');
-    this.stopAt('exception', { description: 'The run stopped', text: e.message });
+    const why = this.rc.cannotRun(backwards);
+    if (why) this.fail(response, why);
+    return why === undefined;
   }
 
   /** Rewrites the frame sheet before the stopped event goes out, so VS Code never opens the previous stop's page. */
@@ -557,64 +360,37 @@ export class LockstepDebugSession extends DebugSession {
     }
   }
 
-  private stopAt(reason: string, extra: { description?: string; text?: string; hitBreakpointIds?: number[] } = {}): void {
-    if (this.state === 'running') this.runningMs += performance.now() - this.runStartedAt;
-    this.built?.runtime.metrics.markRunEnd();
-    this.state = 'stopped';
-    this.stopTicker();
+  private sendStopped({ reason, ...extra }: StopInfo): void {
     this.view?.reset();
     this.writeSheet(extra.description ? `${reason} (${extra.description})` : reason);
-    if (reason !== 'exception') this.lastStop = undefined;
     const ev = new StoppedEvent(reason, THREAD_ID, extra.text) as DebugProtocol.StoppedEvent;
     ev.body.allThreadsStopped = true;
     if (extra.description) ev.body.description = extra.description;
     if (extra.hitBreakpointIds) ev.body.hitBreakpointIds = extra.hitBreakpointIds;
     this.sendEvent(ev);
-    this.checkWaiting();
-    this.sendStatus();
   }
 
   /** After a jump that ran no frame (step back, RAM write): conditions start over from the new state. */
   private afterJump(): void {
     // The last row belongs to a frame that is no longer the past of the held one; the one that led here is kept.
-    const rt = this.built?.runtime;
-    this.lastRow = rt ? this.rowHistory.leadingTo(rt.episodeIndex, rt.stepIndex) : undefined;
+    this.lastRow = this.rowLeadingHere();
     this.breakpoints?.rebase(this.scope());
     this.view?.reset();
+  }
+
+  /** The recorded row whose action led to the held frame, while it is still within step back's reach. */
+  private rowLeadingHere(): FrameRow | undefined {
+    const rt = this.built?.runtime;
+    return rt ? this.rowHistory.leadingTo(rt.episodeIndex, rt.stepIndex) : undefined;
   }
 
   // ---- runtime events ----
 
   private onDesync(ev: DesyncEvent): void {
     if (!this.built || !this.breakpoints) return;
-    const decision = this.state === 'running' ? this.breakpoints.desyncStops(ev, this.scope(ev)) : { stops: false as const };
-    this.emitCustom('lockstep.desync', {
-      type: ev.type, frame: ev.frame, expectedFrame: ev.expectedFrame, receivedFrame: ev.receivedFrame, gap: ev.gap,
-      delayMs: ev.delayMs, clockOffsetMs: ev.clockOffsetMs, clockDriftMs: ev.clockDriftMs ?? null, player: ev.player, message: ev.message,
-      recovery: ev.recovery ?? null, stops: decision.stops,
-    });
-    this.desyncLine(ev);
-    if (decision.stops && !this.pendingDesync) {
-      this.pendingDesync = { event: ev, conditionError: decision.error };
-      this.built.runtime.interruptWait();
-    }
-  }
-
-  /** One console line per desync, at most DESYNC_LINES_PER_SECOND, then a count of the ones left out. */
-  private desyncLine(ev: DesyncEvent): void {
-    const second = Math.floor(performance.now() / 1000);
-    const l = this.desyncLines;
-    if (second !== l.second) {
-      if (l.dropped > 0) this.out(`... ${l.dropped} more desync(s) not shown`, 'stderr');
-      l.second = second;
-      l.count = 0;
-      l.dropped = 0;
-    }
-    if (++l.count > DESYNC_LINES_PER_SECOND) {
-      l.dropped++;
-      return;
-    }
-    this.out(`desync at frame ${ev.frame}: ${ev.type}: ${ev.message}${ev.recovery ? ` Recovery: ${ev.recovery}.` : ''}`, 'stderr');
+    const decision = this.rc.noteDesync(ev);
+    this.emitCustom('lockstep.desync', desyncNotice(ev, decision.stops));
+    for (const line of this.desyncLines.linesFor(ev)) this.out(line, 'stderr');
   }
 
   private onEpisodeEnd(end: EpisodeEnd): void {
@@ -631,75 +407,18 @@ export class LockstepDebugSession extends DebugSession {
 
   // ---- waiting at the gate, status ----
 
-  private startTicker(): void {
-    this.stopTicker();
-    this.ticker = setInterval(() => this.tick(), Math.min(100, this.opts.statusIntervalMs));
-    this.ticker.unref?.();
-  }
-
-  private stopTicker(): void {
-    if (this.ticker) clearInterval(this.ticker);
-    this.ticker = undefined;
-  }
-
-  private tick(): void {
-    if (this.state !== 'running') return;
-    this.checkWaiting();
-    const now = performance.now();
-    if (now - this.lastStatusAt >= this.opts.statusIntervalMs) this.sendStatus();
-  }
-
-  /** Shows a wait that lasts longer than a moment (once per frame, then a `lockstep.waiting` each second) and notices its end. */
-  private checkWaiting(): void {
-    const rt = this.built?.runtime;
-    if (!rt) return;
-    const st = rt.gateStatus;
-    const now = performance.now();
-    const a = this.announced;
-    if (a && (!st || st.frame !== a.frame)) {
-      this.emitCustom('lockstep.released', { frame: a.frame, waitedMs: Math.round(now - a.startedAt), by: a.manual ? 'manual' : 'agent' });
-      this.announced = undefined;
-    }
-    if (!st || this.state !== 'running' || st.sinceMs < this.opts.waitNoticeMs) return;
-    const info: WaitingInfo = { frame: st.frame, waitingFor: st.waitingFor, sinceMs: Math.round(st.sinceMs), mode: st.mode };
-    if (!this.announced) {
-      this.announced = { frame: st.frame, startedAt: now - st.sinceMs, lastEventAt: now, manual: false };
-      const who = st.waitingFor.map((p) => `controller ${p + 1} (${this.built!.agents[p]?.name ?? 'no agent'})`).join(' and ');
-      this.out(`frame ${st.frame}: waiting for ${who} for ${info.sinceMs} ms. Type "press A RIGHT" (or "press p2 LEFT") to answer by hand, or pause.`);
-      this.emitCustom('lockstep.waiting', info);
-      if (this.pauseUntilAction && !this.waitStop) {
-        this.waitStop = info;
-        rt.interruptWait();
-      }
-    } else if (now - this.announced.lastEventAt >= 1000) {
-      this.announced.lastEventAt = now;
-      this.emitCustom('lockstep.waiting', info);
-    }
+  /** A wait at the gate lasted longer than a moment: said once per frame on the console, then a `lockstep.waiting` each second. */
+  private onWaiting(info: WaitInfo, first: boolean): void {
+    if (first) this.out(waitingLine(info, this.built!.agents.map((a) => a?.name)));
+    this.emitCustom('lockstep.waiting', info);
   }
 
   private status(): LockstepStatus {
-    const rt = this.built?.runtime;
-    const st = rt?.gateStatus;
-    const counts = rt?.detector.counts();
-    return {
-      state: this.state === 'idle' || this.state === 'starting' ? 'starting' : this.state,
-      frame: rt?.current?.frame ?? null,
-      episode: rt?.episodeIndex ?? 0,
-      step: rt?.stepIndex ?? 0,
-      framesRun: this.framesRun,
-      fps: rt?.metrics.runRate().fps ?? 0,
-      desyncTotal: rt?.detector.total() ?? 0,
-      desyncs: counts ? Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0)) : {},
-      gateMode: rt?.gateMode ?? 'strict',
-      pauseUntilAction: this.pauseUntilAction,
-      waiting: st ? { frame: st.frame, waitingFor: st.waitingFor, sinceMs: Math.round(st.sinceMs), mode: st.mode } : undefined,
-      stepBackAvailable: rt?.historyDepth ?? 0,
-    };
+    return statusReport(this.built?.runtime, this.rc);
   }
 
   private sendStatus(): void {
-    this.lastStatusAt = performance.now();
-    this.emitCustom('lockstep.status', this.status());
+    this.rc.ticker.sendStatus();
   }
 
   // ---- breakpoints ----
@@ -727,7 +446,7 @@ export class LockstepDebugSession extends DebugSession {
   }
 
   protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
-    const target = this.built ? this.dataTarget(args) : 'The session has not started yet.';
+    const target = this.built ? dataTargetFor(this.built.ramMap, args, (ref) => !!this.view?.isGameScope(ref)) : 'The session has not started yet.';
     if (typeof target === 'string') {
       response.body = { dataId: null, description: target };
     } else {
@@ -741,34 +460,6 @@ export class LockstepDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
-  private dataTarget(args: DebugProtocol.DataBreakpointInfoArguments): DataTarget | string {
-    const ramMap = this.built!.ramMap;
-    const name = args.name.trim();
-    const bytes = args.bytes ?? undefined;
-    const checkRange = (t: DataTarget): DataTarget | string =>
-      t.address < 0 || t.address + t.length > RAM_BYTES || t.length < 1 ? `${hexAddress(t.address)} + ${t.length} bytes is outside work RAM $0000-$07FF` : t;
-    if (args.asAddress) {
-      const m = /^(?:0x|\$)([0-9a-f]+)$|^(\d+)$/i.exec(name);
-      if (!m) return `"${name}" is not an address (decimal, 0x hex or $hex)`;
-      const address = m[1] !== undefined ? parseInt(m[1], 16) : Number(m[2]);
-      const v = ramMap.lookup(address);
-      const label = v && v.address === address && (bytes ?? 1) === v.size ? v.name : hexAddress(address);
-      return checkRange({ address, length: bytes ?? 1, label });
-    }
-    const rowRef = args.variablesReference && !this.view?.isGameScope(args.variablesReference) ? /^\$([0-9A-F]{4})$/.exec(name) : null;
-    if (rowRef) return checkRange({ address: parseInt(rowRef[1], 16), length: bytes ?? 16, label: `ram row ${name}` });
-    const varName = name.startsWith('vars.') ? name.slice(5) : name;
-    const v = ramMap.lookup(varName);
-    if (v && v.name === varName) return checkRange({ address: v.address, length: bytes ?? v.size, label: v.name });
-    const idx = /^ram\[\s*(0x[0-9a-f]+|\$[0-9a-f]+|\d+)\s*\]$/i.exec(name);
-    if (idx) {
-      const t = idx[1];
-      const address = t.startsWith('$') ? parseInt(t.slice(1), 16) : Number(t);
-      return checkRange({ address, length: bytes ?? 1, label: `ram[${hexAddress(address)}]` });
-    }
-    return `"${name}" is not a RAM variable or address: use a RAM-map name, ram[0x18], or an address`;
-  }
-
   protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
     if (!this.breakpoints) return this.fail(response, 'The session has not started yet.');
     response.body = { breakpoints: this.breakpoints.setDataBreakpoints(args.breakpoints) };
@@ -776,32 +467,13 @@ export class LockstepDebugSession extends DebugSession {
   }
 
   protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
-    const s = this.lastStop;
+    const s = this.rc.lastStop;
     if (!s) return this.fail(response, 'The session did not stop on a desync.');
     if (s.kind === 'fault') {
       response.body = { exceptionId: 'fault', description: s.message, breakMode: 'always', details: { message: s.message, typeName: 'RuntimeFault' } };
       return this.sendResponse(response);
     }
-    const e = s.event;
-    const na = (v: number | null, unit = '') => (v === null ? 'n/a' : `${Math.round(v * 10) / 10}${unit}`);
-    const lines = [
-      `type:           ${e.type}`,
-      `expected frame: ${e.expectedFrame}`,
-      `received frame: ${e.receivedFrame ?? 'none'}`,
-      `gap:            ${na(e.gap, e.gap === null ? '' : ' frame(s)')}`,
-      `delay:          ${na(e.delayMs, ' ms')}`,
-      `clock offset:   ${na(e.clockOffsetMs, ' ms')}`,
-      `clock drift:    ${na(e.clockDriftMs ?? null, ' ms')}${e.peer ? ` (${e.peer})` : ''}`,
-      `controller:     ${e.player === null ? 'n/a' : e.player + 1}`,
-      `recovery:       ${e.recovery ?? 'none'}`,
-    ];
-    if (s.conditionError) lines.push(`note:           ${s.conditionError}`);
-    response.body = {
-      exceptionId: e.type,
-      description: `${e.message}${e.recovery ? ` Recovery: ${e.recovery}.` : ''}`,
-      breakMode: 'always',
-      details: { message: e.message, typeName: `desync ${e.type}`, fullTypeName: `Lockstep desync: ${e.type}`, stackTrace: lines.join('\n') },
-    };
+    response.body = desyncExceptionInfo(s.event, s.conditionError);
     this.sendResponse(response);
   }
 
@@ -847,7 +519,7 @@ export class LockstepDebugSession extends DebugSession {
       const view = this.view;
       let detail: MachineDetail | undefined;
       // Registers and PRG-RAM cost the emulator a request: only while stopped, once per stop, and never per frame.
-      if (view && this.state === 'stopped') {
+      if (view && this.rc.state === 'stopped') {
         try {
           detail = await view.machineDetail();
         } catch (e) {
@@ -873,7 +545,7 @@ export class LockstepDebugSession extends DebugSession {
       if (!this.view?.isGameScope(args.variablesReference)) throw new Error('Only RAM-map variables (the Game scope) can be changed.');
       const v = this.built!.ramMap.variables.find((x) => x.name === args.name);
       if (!v) throw new Error(`"${args.name}" is not a RAM-map variable`);
-      const value = this.evaluateNumber(args.value);
+      const value = this.evaluator!.number(args.value);
       await this.writeVariable(v, value);
       const shown = this.view.describeRamVariable(v, this.built!.runtime.current!.ram);
       response.body = { value: shown.value, type: shown.type, memoryReference: shown.memoryReference };
@@ -882,19 +554,11 @@ export class LockstepDebugSession extends DebugSession {
   }
 
   private async writeVariable(v: RamVariable, value: number): Promise<void> {
-    const lo = v.signed ? -(2 ** (v.size * 8 - 1)) : 0;
-    const hi = v.signed ? 2 ** (v.size * 8 - 1) - 1 : 2 ** (v.size * 8) - 1;
-    // Accept either reading of a byte (e.g. 200 or -56 for a signed byte) as long as it fits the width.
-    if (!Number.isInteger(value) || value < Math.min(lo, -(2 ** (v.size * 8 - 1))) || value > Math.max(hi, 2 ** (v.size * 8) - 1)) {
-      throw new Error(`${v.name} is ${v.signed ? 'signed' : 'unsigned'} ${v.size * 8}-bit: ${value} does not fit (${lo}..${hi})`);
-    }
-    const raw = value < 0 ? value + 2 ** (v.size * 8) : value;
-    const bytes = v.size === 1 ? Uint8Array.of(raw & 0xff) : Uint8Array.of(raw & 0xff, (raw >> 8) & 0xff);
-    await this.writeRam(v.address, bytes);
+    await this.writeRam(v.address, encodeRamVariable(v, value));
   }
 
   private async writeRam(address: number, bytes: Uint8Array): Promise<void> {
-    if (this.state !== 'stopped') throw new Error('Pause first: RAM can only be changed while the session is stopped.');
+    if (this.rc.state !== 'stopped') throw new Error('Pause first: RAM can only be changed while the session is stopped.');
     await this.built!.runtime.writeRam(address, bytes);
     // Variable references stay valid (the views read live values); only conditions start over from the new RAM.
     this.breakpoints?.rebase(this.scope());
@@ -910,16 +574,7 @@ export class LockstepDebugSession extends DebugSession {
     const base = parseMemoryReference(args.memoryReference);
     const cur = this.built?.runtime.current;
     if (base === undefined || !cur) return this.fail(response, `unknown memory reference "${args.memoryReference}" (Lockstep exposes "${RAM_MEMORY_REFERENCE}", the 2 KB work RAM, "prgram" ($6000-$7FFF), "nametables" and "palette")`);
-    // The hex view asks around an address, possibly before $0000 or past $07FF: return what exists, from its real address.
-    const start = base + (args.offset ?? 0);
-    const end = start + Math.max(0, args.count);
-    const from = Math.min(RAM_BYTES, Math.max(0, start));
-    const to = Math.min(RAM_BYTES, Math.max(from, end));
-    response.body = {
-      address: `0x${from.toString(16).padStart(4, '0')}`,
-      data: Buffer.from(cur.ram.subarray(from, to)).toString('base64'),
-      unreadableBytes: Math.max(0, end - Math.max(to, start)),
-    };
+    response.body = readRamWindow(cur.ram, base + (args.offset ?? 0), args.count);
     this.sendResponse(response);
   }
 
@@ -951,13 +606,8 @@ export class LockstepDebugSession extends DebugSession {
       if (region) throw new Error(`"${args.memoryReference}" (${region.region.label}) is read-only in Lockstep: only work RAM ("${RAM_MEMORY_REFERENCE}") can be written`);
       if (base === undefined) throw new Error(`unknown memory reference "${args.memoryReference}"`);
       const start = base + (args.offset ?? 0);
-      let bytes: Uint8Array = Buffer.from(args.data, 'base64');
-      if (start < 0 || start >= RAM_BYTES) throw new Error(`address 0x${start.toString(16)} is outside work RAM $0000-$07FF`);
-      if (start + bytes.length > RAM_BYTES) {
-        if (!args.allowPartial) throw new Error(`${bytes.length} bytes at ${hexAddress(start)} run past the end of work RAM ($07FF)`);
-        bytes = bytes.subarray(0, RAM_BYTES - start);
-      }
-      await this.writeRam(start, new Uint8Array(bytes));
+      const bytes = ramWriteBytes(start, Buffer.from(args.data, 'base64'), !!args.allowPartial);
+      await this.writeRam(start, bytes);
       response.body = { offset: args.offset ?? 0, bytesWritten: bytes.length };
       this.sendResponse(response);
     });
@@ -985,28 +635,22 @@ export class LockstepDebugSession extends DebugSession {
         case 'help':
           return reply(consoleHelp(this.built.ramMap.variables.map((v) => v.name)));
         case 'status': {
-          const s = this.status();
-          return reply(`${s.state} at frame ${s.frame} (episode ${s.episode}, step ${s.step}); ${s.framesRun} frames run, ${s.fps.toFixed(0)} fps; ` +
-            `${s.desyncTotal} desync(s); on timeout ${onTimeoutOf(s.gateMode)}${s.waiting ? `, waiting for controller ${s.waiting.waitingFor.map((p) => p + 1).join(' and ')}` : ''}; ` +
-            `pause-until-action ${s.pauseUntilAction ? 'on' : 'off'}; ${s.stepBackAvailable} frame(s) to step back`);
+          return reply(statusLine(this.status()));
         }
         case 'press': {
           const r = this.sendAction(cmd.buttons, cmd.player);
-          return reply(describeSendAction(r, this.state));
+          return reply(describeSendAction(r, this.rc.state));
         }
         case 'frames':
           if (!this.canRun(response)) return;
           reply(`running ${cmd.count} frame(s)`);
-          return this.startRun({ kind: 'frames', count: cmd.count, fromConsole: true }, true);
+          return this.rc.run({ kind: 'frames', count: cmd.count, fromConsole: true }, true);
         case 'back': {
           if (!this.canRun(response, true)) return;
-          const rt = this.built.runtime;
-          if (!rt.canStepBack) throw new Error(this.noHistoryMessage());
-          const from = rt.current!.frame;
-          await rt.stepBack(cmd.count);
-          reply(`stepped back from frame ${from} to frame ${rt.current!.frame}`);
+          const { from, to } = await this.rc.stepBack(cmd.count);
+          reply(`stepped back from frame ${from} to frame ${to}`);
           this.afterJump();
-          return this.stopAt('step', { description: `Stepped back to frame ${rt.current!.frame}` });
+          return this.rc.stopAt('step', { description: `Stepped back to frame ${to}` });
         }
         case 'gate':
           this.built.runtime.gateMode = gateModeFor(cmd.onTimeout);
@@ -1016,47 +660,13 @@ export class LockstepDebugSession extends DebugSession {
           this.setPauseUntilAction(cmd.enabled);
           return reply(`pause-until-action ${cmd.enabled ? 'on' : 'off'}`);
         case 'expression':
-          return reply(...this.evaluateExpression(cmd.text));
+          return reply(...this.evaluator!.evaluate(cmd.text));
         default: {
           const _never: never = cmd;
           throw new Error(`unhandled console command ${JSON.stringify(_never)}`);
         }
       }
     });
-  }
-
-  private evaluateExpression(text: string): [string, Partial<DebugProtocol.EvaluateResponse['body']>] {
-    const t = text.trim();
-    if (t === 'ram') return [`2 KB work RAM $0000-$07FF`, { variablesReference: this.view!.ramRef(), indexedVariables: RAM_BYTES / 16, memoryReference: RAM_MEMORY_REFERENCE }];
-    const ramMap = this.built!.ramMap;
-    const varName = t.startsWith('vars.') ? t.slice(5) : t;
-    const v = ramMap.lookup(varName);
-    if (v && v.name === varName && (t.startsWith('vars.') || !['frame', 'episode', 'step'].includes(t))) {
-      const shown = this.view!.describeRamVariable(v, this.built!.runtime.current!.ram);
-      return [shown.value, { type: shown.type, memoryReference: shown.memoryReference }];
-    }
-    const value = this.evaluateValue(t);
-    const idx = /^ram\[\s*(0x[0-9a-f]+|\$[0-9a-f]+|\d+)\s*\]$/i.exec(t);
-    const extra: Partial<DebugProtocol.EvaluateResponse['body']> = {};
-    if (idx) {
-      const a = idx[1].startsWith('$') ? parseInt(idx[1].slice(1), 16) : Number(idx[1]);
-      if (a >= 0 && a < RAM_BYTES) extra.memoryReference = memoryReferenceFor(a);
-    }
-    return [formatValue(value), extra];
-  }
-
-  private evaluateValue(text: string): Value {
-    const expr = parseExpression(text);
-    const problems = unknownNames(expr, knownNames(this.built!.ramMap, false), INDEXABLE_NAMES);
-    if (problems.length > 0) throw new ExpressionError(problems.join('; '));
-    return expr.evaluate(this.scope());
-  }
-
-  private evaluateNumber(text: string): number {
-    const v = this.evaluateValue(text);
-    if (typeof v === 'boolean') return v ? 1 : 0;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`"${text}" is not a number (got ${formatValue(v)})`);
-    return v;
   }
 
   // ---- custom requests ----
@@ -1073,7 +683,7 @@ export class LockstepDebugSession extends DebugSession {
         case 'lockstep.stepFrames': {
           if (!this.canRun(response)) return;
           this.respond(response, 'lockstep.stepFrames', { from: this.built!.runtime.current!.frame });
-          return this.startRun({ kind: 'frames', count: req.args.count }, true);
+          return this.rc.run({ kind: 'frames', count: req.args.count }, true);
         }
         case 'lockstep.sendAction': {
           const b = req.args.buttons;
@@ -1103,11 +713,11 @@ export class LockstepDebugSession extends DebugSession {
   private async showScreens(shown: boolean): Promise<boolean> {
     this.screensShown = shown;
     const rt = this.built?.runtime;
-    if (!rt || this.state === 'terminated') return false;
+    if (!rt || this.rc.state === 'terminated') return false;
     const capturing = rt.setScreensShown(shown);
     // While running, the next frame brings its screen; otherwise no one else is talking to the emulator (and before
     // the runtime holds its first frame, refreshScreen does nothing: start() fetches the screen itself).
-    if (capturing && this.state !== 'running') await rt.refreshScreen();
+    if (capturing && this.rc.state !== 'running') await rt.refreshScreen();
     return capturing;
   }
 
@@ -1117,45 +727,25 @@ export class LockstepDebugSession extends DebugSession {
   }
 
   private requireBuilt(): BuiltSession {
-    if (!this.built || this.state === 'starting' || this.state === 'idle') throw new Error('The session has not started yet.');
-    if (this.state === 'terminated') throw new Error('The session has ended.');
+    const state = this.rc.state;
+    if (!this.built || state === 'starting' || state === 'idle') throw new Error('The session has not started yet.');
+    if (state === 'terminated') throw new Error('The session has ended.');
     return this.built;
   }
 
   private sendAction(buttons: number, player: 0 | 1 | undefined): SendActionResult {
-    const rt = this.requireBuilt().runtime;
-    const waiting = rt.gateStatus;
-    const players = player !== undefined ? [player] : waiting?.waitingFor ?? (rt.agentCount > 0 ? this.built!.agents.flatMap((a, i) => (a ? [i] : [])) : [0]);
-    rt.supplyAction(buttons, player);
-    if (this.announced && waiting) this.announced.manual = true;
-    const released = waiting !== null && rt.gateStatus === null;
-    const result: SendActionResult = {
-      frame: waiting?.frame ?? rt.current!.frame,
-      buttons,
-      buttonNames: maskToNames(buttons),
-      applied: released && this.state === 'running' ? 'now' : 'queued',
-      players,
-    };
-    this.checkWaiting();
+    this.requireBuilt();
+    const r = this.rc.supplyAction(buttons, player);
     this.view?.reset();
-    return result;
+    return { frame: r.frame, buttons, buttonNames: maskToNames(buttons), applied: r.applied, players: r.players };
   }
 
   private setPauseUntilAction(enabled: boolean): void {
-    this.pauseUntilAction = enabled;
-    // Turning it on while the gate already waits stops now rather than at the next wait.
-    if (enabled && this.state === 'running' && this.announced) {
-      const st = this.built?.runtime.gateStatus;
-      if (st) {
-        this.waitStop = { frame: st.frame, waitingFor: st.waitingFor, sinceMs: Math.round(st.sinceMs), mode: st.mode };
-        this.built!.runtime.interruptWait();
-      }
-    }
-    this.sendStatus();
+    this.rc.setPauseUntilAction(enabled);
   }
 
   protected override cancelRequest(response: DebugProtocol.CancelResponse, args: DebugProtocol.CancelArguments): void {
-    if (args.progressId === START_PROGRESS_ID && this.state === 'starting') {
+    if (args.progressId === START_PROGRESS_ID && this.rc.state === 'starting') {
       this.out('Start cancelled.');
       this.startAbort.abort();
       void this.endSession();
@@ -1165,10 +755,11 @@ export class LockstepDebugSession extends DebugSession {
 
   // ---- helpers ----
 
-  private scope(event?: DesyncEvent): StateScope {
+  /** Expressions see the held frame, or `at`: a recorded frame of the session history (reverse continue searching it). */
+  private scope(event?: DesyncEvent, at?: CheckedState): StateScope {
     const rt = this.built!.runtime;
     const cur = rt.current!;
-    return new StateScope(this.built!.ramMap, { frame: cur.frame, episode: rt.episodeIndex, step: rt.stepIndex, ram: cur.ram }, event);
+    return new StateScope(this.built!.ramMap, at ?? { frame: cur.frame, episode: rt.episodeIndex, step: rt.stepIndex, ram: cur.ram }, event);
   }
 
   private emitCustom<K extends keyof CustomEvents>(name: K, body: CustomEvents[K]): void {
@@ -1189,11 +780,11 @@ export class LockstepDebugSession extends DebugSession {
   }
 
   private progressUpdate(message: string): void {
-    if (this.client.supportsProgressReporting && this.state === 'starting') this.sendEvent(new ProgressUpdateEvent(START_PROGRESS_ID, message));
+    if (this.client.supportsProgressReporting && this.rc.state === 'starting') this.sendEvent(new ProgressUpdateEvent(START_PROGRESS_ID, message));
   }
 
   private progressEnd(message: string): void {
-    if (this.client.supportsProgressReporting && (this.state === 'starting' || message === 'ended')) {
+    if (this.client.supportsProgressReporting && (this.rc.state === 'starting' || message === 'ended')) {
       this.sendEvent(new ProgressEndEvent(START_PROGRESS_ID, message));
     }
   }
@@ -1217,13 +808,6 @@ export class LockstepDebugSession extends DebugSession {
   }
 }
 
-function describeSendAction(r: SendActionResult, state: State): string {
-  const names = r.buttonNames.length ? r.buttonNames.join(' ') : 'no buttons';
-  const who = r.players.map((p) => `controller ${p + 1}`).join(' and ');
-  if (r.applied === 'now') return `frame ${r.frame}: ${who} <- ${names} (released the waiting frame)`;
-  return `frame ${r.frame}: ${who} <- ${names} (applies when frame ${r.frame} runs${state === 'stopped' ? ': step or continue' : ''})`;
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
@@ -1231,6 +815,3 @@ function sleep(ms: number): Promise<void> {
   });
 }
 
-function yieldToEvents(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}

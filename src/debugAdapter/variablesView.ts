@@ -380,3 +380,16 @@ function summarize(o: Record<string, unknown>): string {
 function signedMs(ms: number): string {
   return `${ms >= 0 ? '+' : ''}${ms.toFixed(2)} ms`;
 }
+
+/** The bytes that store `value` in a RAM-map variable (little-endian); throws when it does not fit the variable's width. */
+export function encodeRamVariable(v: RamVariable, value: number): Uint8Array {
+  const lo = v.signed ? -(2 ** (v.size * 8 - 1)) : 0;
+  const hi = v.signed ? 2 ** (v.size * 8 - 1) - 1 : 2 ** (v.size * 8) - 1;
+  // Accept either reading of a byte (e.g. 200 or -56 for a signed byte) as long as it fits the width.
+  if (!Number.isInteger(value) || value < Math.min(lo, -(2 ** (v.size * 8 - 1))) || value > Math.max(hi, 2 ** (v.size * 8) - 1)) {
+    throw new Error(`${v.name} is ${v.signed ? 'signed' : 'unsigned'} ${v.size * 8}-bit: ${value} does not fit (${lo}..${hi})`);
+  }
+  const raw = value < 0 ? value + 2 ** (v.size * 8) : value;
+  const bytes = v.size === 1 ? Uint8Array.of(raw & 0xff) : Uint8Array.of(raw & 0xff, (raw >> 8) & 0xff);
+  return bytes;
+}

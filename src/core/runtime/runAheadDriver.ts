@@ -1,8 +1,16 @@
-// Run-ahead with rollback: runs frames on predicted input while actions are late, snapshots each frame, rolls back and fast-forwards on a misprediction.
+// Run-ahead mode: the engine runs frames on predicted input while actions are late, snapshots each frame, rolls back and fast-forwards on a misprediction; the driver feeds it for the runtime.
 import { isButtonMask } from '../buttons';
 import { SyncedTermination, type TerminationReason } from '../episodes/episodeRecorder';
 import type { EmulatorFrame, EmulatorPort, SnapshotHandle } from '../ports';
+import type { AgentAction } from '../ports';
+import type { DesyncEvent } from '../sync/desyncDetector';
+import { timeoutEvent, type DriverHost, type FrameDriver } from './frameDriver';
+import { RuntimeFault } from './runtimeFault';
+import { fingerprints } from './runtimeHelpers';
 import type { FrameRow, RowSink } from './rows';
+import type { FrameOutcome, RunAheadStats } from './runtimeTypes';
+
+export type { RunAheadStats };
 
 /** A controller's confirmed input for one frame. */
 export interface ConfirmedInput {
@@ -49,16 +57,6 @@ export interface RunAheadOptions {
   /** Input of a controller not in `players`, asked once per frame and kept, so replays after a rollback use the same. */
   fixedInput?(controller: number, frame: number): number;
   onEvent?(e: RunAheadEvent): void;
-}
-
-export interface RunAheadStats {
-  rollbacks: number;
-  /** Frames run again after rollbacks and catch-ups (fast-forward). */
-  replayedFrames: number;
-  /** Frames run on at least one predicted input. */
-  predictedFrames: number;
-  /** Inputs that arrived for frames at or after the termination (a partner's buffered inputs past the end). */
-  inputsPastTermination: number;
 }
 
 interface PendingFrame {
@@ -436,5 +434,354 @@ export class RunAheadEngine {
     const i = this.pending.findIndex((p) => p.frame === t);
     if (i < 0) throw new Error(`run-ahead: cannot return to termination frame ${t} (head ${this.cur.frame}, last final frame ${this.confirmed - 1})`);
     await this.rollbackTo(i);
+  }
+}
+
+/**
+ * Run-ahead mode (sync.mode "runahead") for the runtime: one RunAheadEngine per episode, agents always shown the newest
+ * frame, their answers fed to the engine as confirmed inputs, and the runtime's held frame kept at the engine's head.
+ */
+export class RunAheadDriver implements FrameDriver {
+  /** The engine of the current episode. */
+  private engine?: RunAheadEngine;
+  private wake?: () => void;
+  private signalled = false;
+  /** The episode stopEpisode() already ended (its engine is complete; the next advance only moves on). */
+  private stopped: number | null = null;
+  private readonly totals: RunAheadStats = { rollbacks: 0, replayedFrames: 0, predictedFrames: 0, inputsPastTermination: 0 };
+  private readonly inflight: Array<Promise<void> | undefined> = [undefined, undefined];
+  private readonly manualNext: Array<number | undefined> = [undefined, undefined];
+  private observationTime = 0;
+
+  constructor(private readonly h: DriverHost) {}
+
+  /** Run-ahead counters over the whole run (rollbacks, replayed and predicted frames). */
+  get runAheadStats(): RunAheadStats {
+    const cur = this.engine?.stats;
+    const t = this.totals;
+    return cur
+      ? { rollbacks: t.rollbacks + cur.rollbacks, replayedFrames: t.replayedFrames + cur.replayedFrames, predictedFrames: t.predictedFrames + cur.predictedFrames, inputsPastTermination: t.inputsPastTermination + cur.inputsPastTermination }
+      : { ...t };
+  }
+
+  confirmedFrame(cur: EmulatorFrame | undefined): number | undefined {
+    return this.engine ? this.engine.confirmedFrame : cur?.frame;
+  }
+
+  startEpisode(first: EmulatorFrame): void {
+    const h = this.h;
+    if (this.engine) {
+      const s = this.engine.stats;
+      this.totals.rollbacks += s.rollbacks;
+      this.totals.replayedFrames += s.replayedFrames;
+      this.totals.predictedFrames += s.predictedFrames;
+      this.totals.inputsPastTermination += s.inputsPastTermination;
+      this.engine.dispose();
+    }
+    this.engine = new RunAheadEngine({
+      emulator: h.deps.emulator,
+      episode: h.counters.episode,
+      first,
+      players: h.players,
+      rowFor: (f) => this.rowFor(f),
+      sink: h.options.recorder,
+      maxRunAhead: h.options.runAheadFrames ?? 8,
+      screen: h.wantsScreens,
+      // Controllers without an agent take hand-supplied buttons, read once per frame so replays reuse them.
+      fixedInput: (c) => this.takeManual(c),
+      onEvent: (e) => this.onEngineEvent(e),
+    });
+  }
+
+  heldChanged(): void {}
+
+  supply(p: number, buttons: number, gateOpen: boolean): void {
+    const eng = this.engine;
+    if (eng && this.h.players.includes(p)) {
+      // The buttons become that controller's input for its oldest frame still without one.
+      eng.supply(p, eng.nextUnconfirmed(p), { buttons, manual: true });
+      this.wakeUp();
+      return;
+    }
+    this.manualNext[p] = buttons;
+    if (gateOpen && this.h.players.includes(p)) this.h.gate.supply(p, buttons);
+  }
+
+  resync(p: number, cur: EmulatorFrame): void {
+    if (!this.inflight[p] && this.h.current() === cur) this.ask(p);
+  }
+
+  async beforeEdit(): Promise<void> {
+    const eng = this.engine;
+    if (eng && eng.speculativeFrames > 0) {
+      // The edit applies to the confirmed state: frames run ahead on predictions are dropped and will run again.
+      await eng.rewindToConfirmed();
+      this.h.rewindBuffer(eng.head.frame);
+      this.syncHead(eng);
+    }
+  }
+
+  afterEdit(fresh: EmulatorFrame): void {
+    this.engine?.replaceHead(fresh);
+  }
+
+  agentTerminated(frame: number): void {
+    this.engine?.proposeTermination(frame + 1, 'agent_terminated', 'agent');
+    this.wakeUp();
+  }
+
+  async stopEpisode(): Promise<void> {
+    const eng = this.engine;
+    if (!eng) return;
+    // Frames run ahead are promoted as they ran (wasSpeculative): the user stopped here, not at the last confirmed frame.
+    await eng.stopHere();
+    this.h.counters.returns = eng.returns;
+    this.stopped = this.h.counters.episode;
+  }
+
+  dispose(): void {
+    this.engine?.dispose();
+  }
+
+  /**
+   * One run-ahead step: applies arrived actions (rollback and fast-forward on a misprediction), then runs the head frame
+   * on predicted input if the window allows, else waits for an answer. Returns when the head moved or the episode ended.
+   */
+  async advance(): Promise<FrameOutcome> {
+    const h = this.h;
+    const c = h.counters;
+    const desyncs: DesyncEvent[] = [];
+    const off = h.events.on('desync', (e) => desyncs.push(e));
+    const signal = h.interruptSignal();
+    let announced = false;
+    try {
+      while (true) {
+        if (h.fault()) throw h.fault();
+        const eng = this.engine!;
+        this.signalled = false;
+        await eng.reconcile();
+        this.syncHead(eng);
+        if (eng.complete) return await this.endEpisode(desyncs, eng.lastRow);
+        for (const p of h.players) if (!this.inflight[p]) this.ask(p);
+        if (eng.atBoundary) {
+          // An idle agent already answered the last frame it was shown: its buttons stay held to the end.
+          let held = false;
+          for (const p of h.players) {
+            if (!this.inflight[p] && eng.nextUnconfirmed(p) < eng.head.frame) {
+              eng.holdThrough(p, eng.head.frame - 1);
+              held = true;
+            }
+          }
+          if (held) continue;
+        }
+        if (eng.canRunAhead) {
+          const started = h.now();
+          const row = await eng.stepHead();
+          if (!row) continue;
+          c.lastRewards = [...row.rewards];
+          c.lastButtons = [row.buttons[0], row.buttons[1]];
+          const pair = h.buffer.pair(row.frame);
+          h.metrics.recordFrame({ frame: row.frame, frameDelayMs: started - this.observationTime, agentLatencyMs: Math.max(row.agentLatencyMs[0] ?? 0, row.agentLatencyMs[1] ?? 0), syncQualityMs: pair?.syncQualityMs ?? null });
+          this.syncHead(eng);
+          if (eng.complete) {
+            const o = await this.endEpisode(desyncs, row);
+            h.events.emit('frame', { row, current: h.current()! });
+            return o;
+          }
+          h.events.emit('frame', { row, current: h.current()! });
+          return { advanced: true, frame: eng.head.frame, row, desyncs };
+        }
+        const res = await this.waitForWake(h.deps.sync.frameTimeoutMs, signal);
+        if (res === 'aborted') {
+          if (h.fault()) throw h.fault();
+          return { advanced: false, frame: h.current()!.frame, desyncs };
+        }
+        if (res === 'timeout') {
+          const missing = h.players.filter((p) => eng.nextUnconfirmed(p) <= eng.confirmedFrame);
+          const at = { ...h.current()!, frame: eng.confirmedFrame };
+          if (!announced) {
+            announced = true;
+            h.events.emit('waiting', { frame: at.frame, waitingFor: missing, sinceMs: h.deps.sync.frameTimeoutMs, mode: h.gate.mode });
+          }
+          const ev = h.detector.record(timeoutEvent(at, missing, h.deps.sync.frameTimeoutMs, h.now()));
+          h.handleDesync(ev, null, h.current()!);
+          if (h.fault()) continue;
+          // Seed's boundary rule: a stalled agent must not hold the episode open; its frames count as they ran.
+          if (eng.atBoundary) await eng.promoteAtBoundary();
+          else if (h.gate.mode === 'hold') eng.holdOldest();
+        }
+      }
+    } finally {
+      off();
+    }
+  }
+
+  // ---- internals ----
+
+  private takeManual(p: number): number {
+    const v = this.manualNext[p];
+    this.manualNext[p] = undefined;
+    return v ?? 0;
+  }
+
+  /** The row for a frame the engine ran; pure in the frame's states and buttons, because rollbacks run frames again. */
+  private rowFor(f: RunAheadFrame): { row: FrameRow; end: FrameEndKind | null } {
+    const { deps, options, counters } = this.h;
+    const ramMap = deps.ramMap;
+    const { before, after } = f;
+    const rewards: [number, number] = [ramMap.reward(0, before.ram, after.ram), ramMap.reward(1, before.ram, after.ram)];
+    const step = f.frame - counters.startFrame;
+    const maxSteps = options.maxSteps ?? null;
+    const doneFlag = ramMap.isDone(after.ram);
+    const agentTerm = counters.agentTerminatedAt !== null && f.frame >= counters.agentTerminatedAt;
+    const terminated = doneFlag || agentTerm;
+    const truncated = !terminated && maxSteps !== null && step + 1 >= maxSteps;
+    const row: FrameRow = {
+      episode: f.episode,
+      step,
+      frame: f.frame,
+      timestamp: before.timestamp,
+      buttons: [f.buttons[0], f.buttons[1]],
+      rewards,
+      terminated,
+      truncated,
+      held: [false, false],
+      manual: [false, false],
+      wasSpeculative: false,
+      agentLatencyMs: [null, null],
+      vars: ramMap.read(before.ram),
+      // The engine fills in each agent's info once the frame's input is confirmed (rows are built on predictions).
+      info: {},
+      ...fingerprints(before),
+    };
+    return { row, end: doneFlag ? 'done_flag' : agentTerm ? 'agent_terminated' : truncated ? 'max_steps' : null };
+  }
+
+  private onEngineEvent(e: RunAheadEvent): void {
+    switch (e.type) {
+      case 'rollback':
+        // The abandoned timeline's states must not pair with anything.
+        this.h.rewindBuffer(e.frame);
+        break;
+      case 'boundary':
+        if (e.promoted > 0) {
+          this.h.events.emit('log', { level: 'warn', message: `episode ${this.h.counters.episode}: ${e.promoted} frame(s) without a confirmed action kept at the episode end (wasSpeculative)` });
+        }
+        break;
+      case 'fastForward':
+      case 'termination':
+        break;
+      default: {
+        const _never: never = e;
+        throw new Error(`unknown run-ahead event ${JSON.stringify(_never)}`);
+      }
+    }
+  }
+
+  /** Asks an idle agent about the head frame: in run-ahead an agent always sees the newest frame, not a held one. */
+  private ask(p: number): void {
+    const h = this.h;
+    const agent = h.deps.agents[p];
+    const eng = this.engine;
+    const cur = h.current();
+    if (!agent || !eng || !cur || this.inflight[p] || h.closed()) return;
+    // At the boundary every frame of the episode has run: there is nothing left to decide.
+    if (eng.atBoundary || eng.nextUnconfirmed(p) > cur.frame) return;
+    const asked = { episode: h.counters.episode, frame: cur.frame, at: h.now() };
+    const obs = h.observation(cur, p as 0 | 1, agent.wantsScreen);
+    this.inflight[p] = agent.act(obs).then(
+      (action) => {
+        this.inflight[p] = undefined;
+        this.onAction(p, asked, action);
+        this.wakeUp();
+      },
+      (err: unknown) => {
+        this.inflight[p] = undefined;
+        h.fail(new RuntimeFault(`agent ${agent.name} (controller ${p + 1}) failed: ${(err as Error)?.message ?? String(err)}`));
+        this.wakeUp();
+      },
+    );
+  }
+
+  private onAction(p: number, asked: { episode: number; frame: number; at: number }, action: AgentAction): void {
+    const h = this.h;
+    if (h.closed()) return;
+    const eng = this.engine;
+    if (!eng || asked.episode !== h.counters.episode) {
+      h.events.emit('log', { level: 'warn', message: `controller ${p + 1}: action for frame ${asked.frame} of episode ${asked.episode} came after that episode ended; dropped` });
+      return;
+    }
+    if (action.frame !== asked.frame) {
+      const ev = h.detector.checkFrame(asked.frame, action.frame, { player: p, now: h.now() });
+      const cur = h.current();
+      if (ev && cur) h.handleDesync(ev, p, cur);
+      return;
+    }
+    try {
+      const r = eng.supply(p, asked.frame, { buttons: action.buttons, latencyMs: h.now() - asked.at, ...(action.info ? { info: action.info } : {}) });
+      if (r === 'stale') {
+        h.events.emit('log', { level: 'warn', message: `controller ${p + 1}: action for frame ${asked.frame} came after that frame was final (held or promoted); dropped` });
+      }
+    } catch (e) {
+      h.fail(new RuntimeFault(`agent ${h.deps.agents[p]?.name ?? '?'} (controller ${p + 1}): ${(e as Error).message}`));
+    }
+  }
+
+  private wakeUp(): void {
+    this.signalled = true;
+    this.wake?.();
+  }
+
+  private waitForWake(ms: number, signal: AbortSignal): Promise<'woken' | 'timeout' | 'aborted'> {
+    if (signal.aborted) return Promise.resolve('aborted');
+    if (this.signalled) {
+      this.signalled = false;
+      return Promise.resolve('woken');
+    }
+    return new Promise((resolve) => {
+      const done = (r: 'woken' | 'timeout' | 'aborted') => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.wake = undefined;
+        this.signalled = false;
+        resolve(r);
+      };
+      const onAbort = () => done('aborted');
+      const timer = setTimeout(() => done('timeout'), ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.wake = () => done('woken');
+    });
+  }
+
+  /** The runtime's held frame follows the engine's head. */
+  private syncHead(eng: RunAheadEngine): void {
+    const h = this.h;
+    if (eng.head !== h.current()) {
+      h.setCurrent(eng.head);
+      this.observationTime = h.now();
+    }
+    h.counters.step = eng.head.frame - h.counters.startFrame;
+  }
+
+  private async endEpisode(desyncs: DesyncEvent[], row: FrameRow | undefined): Promise<FrameOutcome> {
+    const h = this.h;
+    const c = h.counters;
+    const eng = this.engine!;
+    const t = eng.termination.frame!;
+    if (eng.head.frame !== t) throw new Error(`run-ahead: episode ends at frame ${t} but the emulator holds frame ${eng.head.frame}`);
+    c.step = t - c.startFrame;
+    c.returns = eng.returns;
+    if (eng.lastRow) c.lastRewards = [...eng.lastRow.rewards];
+    const end = h.makeEpisodeEnd(eng.termination.reason ?? 'max_steps', eng.head);
+    // After stopEpisode() the end was already announced; the next advance only starts the next episode.
+    const announce = this.stopped !== c.episode;
+    this.stopped = null;
+    if (announce) {
+      await h.options.recorder?.endEpisode(end, eng.head.ram);
+      for (const agent of h.deps.agents) await agent?.episodeEnd?.(end);
+      h.events.emit('episodeEnd', end);
+    }
+    const fresh = await h.nextEpisode(end);
+    return { advanced: true, frame: fresh.frame, row, desyncs, episodeEnd: announce ? end : undefined };
   }
 }

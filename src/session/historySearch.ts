@@ -1,9 +1,7 @@
-// Reverse continue over the whole session history: breakpoints and desync filters evaluated backwards on recorded RAM.
+// Reverse continue over the whole session history: the stop checks (breakpoints, desync filters) evaluated backwards on recorded RAM.
 import type { DesyncEvent } from '../core/sync/desyncDetector';
 import type { SessionHistory } from '../core/history/sessionHistory';
-import type { RamMap } from '../core/config/ramMap';
-import type { BreakpointSet, StopHit } from './breakpoints';
-import { StateScope } from './stateScope';
+import type { StopChecks, StopHit } from './stopChecks';
 
 export type BackwardStop =
   | { kind: 'hit'; tick: number; hit: StopHit }
@@ -24,7 +22,7 @@ export interface BackwardSearchOptions {
  * them (the newer frame's RAM against this one's, function breakpoints by becoming true going backwards). No emulator
  * runs: the caller travels to the tick found.
  */
-export async function searchBackwards(history: SessionHistory, from: number, bps: BreakpointSet, ramMap: RamMap, opts: BackwardSearchOptions): Promise<BackwardStop> {
+export async function searchBackwards(history: SessionHistory, from: number, checks: StopChecks, opts: BackwardSearchOptions): Promise<BackwardStop> {
   let last = from;
   let lastYield = performance.now();
   for (const { tick, ram, newer } of history.backwards(from)) {
@@ -34,10 +32,10 @@ export async function searchBackwards(history: SessionHistory, from: number, bps
     const s = history.stateAt(tick);
     const held = { frame: s.frame, episode: s.episode, step: s.step, ram };
     for (const event of history.desyncsAt(tick)) {
-      const d = bps.desyncStops(event, new StateScope(ramMap, held, event));
+      const d = checks.desyncStops(event, held);
       if (d.stops) return { kind: 'desync', tick, event, conditionError: d.error };
     }
-    const hit = bps.checkFrame(newer, ram, new StateScope(ramMap, held));
+    const hit = checks.checkFrame(newer, ram, held);
     if (hit) return { kind: 'hit', tick, hit };
     if (performance.now() - lastYield > opts.yieldEveryMs) {
       await new Promise<void>((resolve) => setImmediate(resolve));

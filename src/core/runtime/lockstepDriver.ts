@@ -1,0 +1,287 @@
+// Lockstep mode: the emulator holds frame N at the gate until every agent's action for N arrives, then runs it and records its row.
+import type { EmulatorFrame } from '../ports';
+import type { AgentAction, AgentPort } from '../ports';
+import type { DesyncEvent } from '../sync/desyncDetector';
+import { isStateExporter } from '../ports';
+import { describePlan, fingerprints, sleep } from './runtimeHelpers';
+import { timeoutEvent, type DriverHost, type FrameDriver } from './frameDriver';
+import { RuntimeFault } from './runtimeFault';
+import type { FrameRow } from './rows';
+import type { FrameOutcome, RunAheadStats } from './runtimeTypes';
+
+interface GateResult {
+  buttons: [number, number];
+  held: [boolean, boolean];
+  latency: [number | null, number | null];
+}
+
+export class LockstepDriver implements FrameDriver {
+  private readonly inflight: Array<Promise<void> | undefined> = [undefined, undefined];
+  private readonly askedAt: number[] = [0, 0];
+  private readonly latency: Array<number | null> = [null, null];
+  private readonly manualNext: Array<number | undefined> = [undefined, undefined];
+  /** Frames that ran with held buttons while the agent's answer was still out (frame hold). */
+  private readonly heldFrames: [Set<number>, Set<number>] = [new Set(), new Set()];
+  /** The frame the gate is open for; null once the held frame changed, so the next advance opens it again. */
+  private heldFrame: number | null = null;
+  private observationTime = 0;
+
+  constructor(private readonly h: DriverHost) {}
+
+  get runAheadStats(): RunAheadStats {
+    return { rollbacks: 0, replayedFrames: 0, predictedFrames: 0, inputsPastTermination: 0 };
+  }
+
+  confirmedFrame(cur: EmulatorFrame | undefined): number | undefined {
+    return cur?.frame;
+  }
+
+  startEpisode(): void {}
+
+  heldChanged(): void {
+    this.heldFrame = null;
+  }
+
+  supply(p: number, buttons: number, gateOpen: boolean): void {
+    this.manualNext[p] = buttons;
+    // Before the frame is held (between frames) the buttons wait in manualNext and reach the gate when it opens.
+    if (gateOpen && this.h.players.includes(p)) this.h.gate.supply(p, buttons);
+  }
+
+  resync(p: number, cur: EmulatorFrame): void {
+    if (!this.inflight[p] && this.h.current() === cur) this.ask(p, cur);
+  }
+
+  async beforeEdit(): Promise<void> {}
+
+  afterEdit(): void {}
+
+  agentTerminated(): void {}
+
+  async stopEpisode(): Promise<void> {}
+
+  dispose(): void {}
+
+  async advance(cur: EmulatorFrame): Promise<FrameOutcome> {
+    const h = this.h;
+    const desyncs: DesyncEvent[] = [];
+    const off = h.events.on('desync', (e) => desyncs.push(e));
+    try {
+      if (this.heldFrame !== cur.frame) {
+        this.heldFrame = cur.frame;
+        h.gate.open(cur.frame);
+        this.observationTime = h.now();
+        for (const p of h.players) if (this.manualNext[p] !== undefined) h.gate.supply(p, this.manualNext[p]!);
+        for (const p of h.players) if (!this.inflight[p]) this.ask(p, cur);
+      }
+      const gateResult = await this.awaitActions(cur);
+      if (!gateResult) return { advanced: false, frame: cur.frame, desyncs };
+      const outcome = await this.applyFrame(cur, gateResult);
+      outcome.desyncs = desyncs;
+      return outcome;
+    } finally {
+      off();
+    }
+  }
+
+  /** Sends the held frame's observation to one agent; its answer goes to the gate (or the detector on a mismatch). */
+  private ask(p: number, cur: EmulatorFrame): void {
+    const agent = this.h.deps.agents[p];
+    if (!agent) return;
+    this.askedAt[p] = this.h.now();
+    const obs = this.h.observation(cur, p as 0 | 1, agent.wantsScreen);
+    const pending = agent.act(obs).then(
+      (action) => {
+        this.inflight[p] = undefined;
+        this.onAction(p, action);
+      },
+      (err: unknown) => {
+        this.inflight[p] = undefined;
+        this.h.fail(new RuntimeFault(`agent ${agent.name} (controller ${p + 1}) failed: ${(err as Error)?.message ?? String(err)}`));
+      },
+    );
+    this.inflight[p] = pending;
+  }
+
+  private onAction(p: number, action: AgentAction): void {
+    const h = this.h;
+    if (h.closed()) return;
+    const cur = h.current();
+    if (!cur) return;
+    if (this.heldFrames[p].delete(action.frame)) {
+      // That frame already ran with held buttons (frame hold): the late answer is stale, not a rewind. Ask again for the held frame.
+      h.events.emit('log', { level: 'warn', message: `controller ${p + 1}: late action for frame ${action.frame} dropped (frame ran with held buttons)` });
+      if (this.heldFrame === cur.frame && !h.gate.isManual(p)) this.ask(p, cur);
+      return;
+    }
+    const r = h.gate.offer(p, action.frame, action.buttons, action.info);
+    if (r.accepted) {
+      this.latency[p] = h.now() - this.askedAt[p];
+      return;
+    }
+    const ev = h.detector.checkFrame(r.expected, r.received, { player: p, now: h.now() });
+    if (!ev) return;
+    h.handleDesync(ev, p, cur);
+  }
+
+  /** The row's info: what each agent sent with the action the gate counted for the held frame, as `{p1, p2}`. */
+  private rowInfo(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const p of this.h.players) {
+      const info = this.h.gate.actionInfo(p);
+      if (info && Object.keys(info).length > 0) out[`p${p + 1}`] = info;
+    }
+    return out;
+  }
+
+  /** Waits at the gate; handles timeouts through the recovery policy. Returns undefined when interrupted. */
+  private async awaitActions(cur: EmulatorFrame): Promise<GateResult | undefined> {
+    const h = this.h;
+    const held: [boolean, boolean] = [false, false];
+    if (h.players.length === 0) {
+      return { buttons: [this.takeManual(0), this.takeManual(1)], held, latency: [null, null] };
+    }
+    const signal = h.interruptSignal();
+    let announced = false;
+    while (true) {
+      if (h.fault()) throw h.fault();
+      const timeout = h.deps.sync.frameTimeoutMs;
+      const res = await h.gate.wait(timeout, signal);
+      if (h.fault()) throw h.fault();
+      if (res.status === 'ready') {
+        // Every agent answered: whoever was being waited for is back, so a later outage gets the full reconnect budget again.
+        if (h.recovery.reconnectAttemptsMade > 0) h.recovery.reconnectResult(true);
+        const buttons: [number, number] = [res.buttons[0], res.buttons[1]];
+        for (let p = 0; p < 2; p++) {
+          if (!h.players.includes(p)) buttons[p] = this.takeManual(p);
+        }
+        const latency: [number | null, number | null] = [this.latency[0], this.latency[1]];
+        this.latency[0] = this.latency[1] = null;
+        return { buttons, held, latency };
+      }
+      if (res.status === 'aborted') return undefined;
+      // Timeout: the action for the held frame is late.
+      if (!announced) {
+        announced = true;
+        const w = h.gate.waiting;
+        if (w) h.events.emit('waiting', { frame: w.frame, waitingFor: w.waitingFor, sinceMs: h.now() - w.since, mode: h.gate.mode });
+      }
+      const ev = h.detector.checkTiming(this.observationTime, h.now(), { frame: cur.frame, player: res.missing[0] })
+        ?? h.detector.record(timeoutEvent(cur, res.missing, res.waitedMs, h.now()));
+      let plan = h.handleDesync(ev, null, cur);
+      if (plan.actions.includes('heartbeat')) {
+        const alive = await this.heartbeat(res.missing);
+        plan = h.recovery.heartbeatResult(alive);
+        ev.recovery = `${ev.recovery ?? ''}; heartbeat ${alive ? 'answered' : 'unanswered'} -> ${describePlan(plan)}`;
+        if (plan.actions.includes('give_up')) h.fail(new RuntimeFault(`agent unreachable: ${plan.reason}`, ev));
+        if (plan.actions.includes('reconnect') && plan.delayMs > 0) await sleep(plan.delayMs, signal);
+      }
+      if (h.gate.mode === 'hold' && !h.fault()) {
+        // Frame hold: a late agent's controller keeps its previous buttons and the emulator moves on.
+        for (const p of res.missing) {
+          held[p] = true;
+          if (this.inflight[p]) this.heldFrames[p].add(cur.frame);
+          h.gate.supply(p, h.counters.lastButtons[p]);
+        }
+      }
+    }
+  }
+
+  private async heartbeat(players: number[]): Promise<boolean> {
+    const checks = players.map(async (p) => {
+      const agent = this.h.deps.agents[p] as (AgentPort & { heartbeat?: (ms: number) => Promise<boolean> }) | undefined;
+      if (!agent) return true;
+      return agent.heartbeat ? agent.heartbeat(this.h.deps.sync.heartbeatIntervalMs) : true;
+    });
+    return (await Promise.all(checks)).every(Boolean);
+  }
+
+  private takeManual(p: number): number {
+    const v = this.manualNext[p];
+    this.manualNext[p] = undefined;
+    return v ?? 0;
+  }
+
+  private async applyFrame(cur: EmulatorFrame, { buttons, held, latency }: GateResult): Promise<FrameOutcome> {
+    const h = this.h;
+    const c = h.counters;
+    const manual: [boolean, boolean] = [false, false];
+    for (let p = 0; p < 2; p++) {
+      if (h.players.includes(p) && this.manualNext[p] !== undefined) {
+        manual[p] = true;
+        this.manualNext[p] = undefined;
+      }
+    }
+    const ready = h.now();
+    await h.pushHistory(cur, buttons);
+    const every = h.options.snapshotEvery ?? 0;
+    const emulator = h.deps.emulator;
+    const checkpoint = every > 0 && c.step % every === 0 && isStateExporter(emulator)
+      ? { format: emulator.stateFormat, state: await emulator.exportState() }
+      : undefined;
+    const info = this.rowInfo();
+    const stepping = emulator.step(buttons, { screen: h.wantsScreens });
+    // The emulator runs the frame now (FCEUX and the worker in processes or threads of their own): the held frame's
+    // fingerprints (hashing, and converting a screen nothing else needed) are taken meanwhile, off the round trip.
+    const prints = fingerprints(cur);
+    const vars = h.varsOf(cur);
+    const next = await stepping;
+    c.lastButtons = buttons;
+    const ramMap = h.deps.ramMap;
+    const rewards: [number, number] = [ramMap.reward(0, cur.ram, next.ram), ramMap.reward(1, cur.ram, next.ram)];
+    c.returns[0] += rewards[0];
+    c.returns[1] += rewards[1];
+    c.lastRewards = rewards;
+    const stepIndex = c.step;
+    c.step++;
+    const maxSteps = h.options.maxSteps ?? null;
+    const doneFlag = ramMap.isDone(next.ram);
+    const agentTerm = c.agentTerminatedAt !== null && cur.frame >= c.agentTerminatedAt;
+    const terminated = doneFlag || agentTerm;
+    const truncated = !terminated && maxSteps !== null && c.step >= maxSteps;
+    const row: FrameRow = {
+      episode: c.episode,
+      step: stepIndex,
+      frame: cur.frame,
+      timestamp: cur.timestamp,
+      buttons,
+      rewards,
+      terminated,
+      truncated,
+      held,
+      manual,
+      wasSpeculative: false,
+      agentLatencyMs: latency,
+      vars,
+      info,
+      ...prints,
+      ...(checkpoint ? { checkpoint } : {}),
+    };
+    const overrun = maxSteps !== null ? h.detector.checkEpisode(stepIndex, maxSteps, { now: h.now() }) : null;
+    if (overrun) {
+      // Never record a row at or past the synced termination: that is how datasets get 451 rows.
+      h.handleDesync(overrun, null, cur);
+    } else {
+      h.options.recorder?.addRow(row);
+    }
+    const pair = h.buffer.pair(cur.frame);
+    const agentLatency = Math.max(latency[0] ?? 0, latency[1] ?? 0);
+    h.metrics.recordFrame({ frame: cur.frame, frameDelayMs: ready - this.observationTime, agentLatencyMs: agentLatency, syncQualityMs: pair?.syncQualityMs ?? null });
+    const outcome: FrameOutcome = { advanced: true, frame: next.frame, row, desyncs: [] };
+    if (terminated || truncated) {
+      const end = h.makeEpisodeEnd(doneFlag ? 'done_flag' : agentTerm ? 'agent_terminated' : 'max_steps', next);
+      outcome.episodeEnd = end;
+      await h.options.recorder?.endEpisode(end, next.ram);
+      for (const agent of h.deps.agents) await agent?.episodeEnd?.(end);
+      h.events.emit('episodeEnd', end);
+      const fresh = await h.nextEpisode(end);
+      outcome.frame = fresh.frame;
+      h.checkReference(fresh);
+    } else {
+      h.holdNext(next);
+      h.checkReference(next);
+    }
+    h.events.emit('frame', { row, current: h.current()! });
+    return outcome;
+  }
+}

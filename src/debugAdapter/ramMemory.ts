@@ -1,0 +1,26 @@
+// The 2 KB work RAM as DAP memory: which bytes a read returns and which a write may change.
+import { hexAddress } from './breakpoints';
+import { WORK_RAM_SIZE as RAM_BYTES } from '../core/nes';
+
+/** A readMemory answer: the hex view asks around an address, possibly before $0000 or past $07FF; what exists comes from its real address. */
+export function readRamWindow(ram: Uint8Array, start: number, count: number): { address: string; data: string; unreadableBytes: number } {
+  const end = start + Math.max(0, count);
+  const from = Math.min(RAM_BYTES, Math.max(0, start));
+  const to = Math.min(RAM_BYTES, Math.max(from, end));
+  return {
+    address: `0x${from.toString(16).padStart(4, '0')}`,
+    data: Buffer.from(ram.subarray(from, to)).toString('base64'),
+    unreadableBytes: Math.max(0, end - Math.max(to, start)),
+  };
+}
+
+/** The bytes of a writeMemory that land in work RAM; throws when the write starts outside it or runs past it without allowPartial. */
+export function ramWriteBytes(start: number, data: Uint8Array, allowPartial: boolean): Uint8Array {
+  let bytes = data;
+  if (start < 0 || start >= RAM_BYTES) throw new Error(`address 0x${start.toString(16)} is outside work RAM $0000-$07FF`);
+  if (start + bytes.length > RAM_BYTES) {
+    if (!allowPartial) throw new Error(`${bytes.length} bytes at ${hexAddress(start)} run past the end of work RAM ($07FF)`);
+    bytes = bytes.subarray(0, RAM_BYTES - start);
+  }
+  return new Uint8Array(bytes);
+}

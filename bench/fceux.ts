@@ -116,6 +116,16 @@ async function floor(screens: boolean): Promise<number> {
   }
 }
 
+/**
+ * This process's CPU time (user + system, all threads) per frame in the last timed loop, in microseconds: what Node's
+ * side of the link costs, far less swayed by other processes on a shared machine than frames per second.
+ */
+let lastCpuUsPerFrame: number | null = null;
+function noteCpu(c0: NodeJS.CpuUsage): void {
+  const c = process.cpuUsage(c0);
+  lastCpuUsPerFrame = (c.user + c.system) / FRAMES;
+}
+
 /** FCEUX through the runtime: every frame waits for the action, 2 KB of RAM per state, optionally the screen. */
 async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 'file'): Promise<number> {
   const ramMap = parseRamMap(await readFile(romPath.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
@@ -126,7 +136,9 @@ async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 
   try {
     await rt.start();
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     for (let i = 0; i < FRAMES; i++) await rt.advance();
+    noteCpu(c0);
     return (FRAMES / (performance.now() - t0)) * 1000;
   } finally {
     await rt.close();
@@ -139,7 +151,9 @@ async function rawSteps(screen: boolean): Promise<number> {
   try {
     await emu.start(romPath, { screen });
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     for (let i = 0; i < FRAMES; i++) await emu.step([i & 0xff, 0], { screen });
+    noteCpu(c0);
     return (FRAMES / (performance.now() - t0)) * 1000;
   } finally {
     await emu.close();
@@ -148,26 +162,32 @@ async function rawSteps(screen: boolean): Promise<number> {
 
 async function main(): Promise<void> {
   const rows = [
-    { name: 'FCEUX free-running (Lua frameadvance only)', job: () => freeRunning(), runs: [] as number[] },
-    { name: 'FCEUX lockstep, no screens (2 KB RAM per frame)', job: () => lockstep(false), runs: [] as number[] },
-    { name: 'FCEUX lockstep, screen every frame', job: () => lockstep(true), runs: [] as number[] },
-    { name: 'FceuxEmulator.step alone, no screens', job: () => rawSteps(false), runs: [] as number[] },
-    { name: 'FceuxEmulator.step alone, screen every frame', job: () => rawSteps(true), runs: [] as number[] },
-    { name: 'floor: Lua + plain TCP round trip per frame, 2 KB up (no Lockstep code)', job: () => floor(false), runs: [] as number[] },
-    { name: 'floor: the same with the gd screen every frame', job: () => floor(true), runs: [] as number[] },
+    { name: 'FCEUX free-running (Lua frameadvance only)', job: () => freeRunning(), runs: [] as number[], cpu: [] as number[] },
+    { name: 'FCEUX lockstep, no screens (2 KB RAM per frame)', job: () => lockstep(false), runs: [] as number[], cpu: [] as number[] },
+    { name: 'FCEUX lockstep, screen every frame', job: () => lockstep(true), runs: [] as number[], cpu: [] as number[] },
+    { name: 'FceuxEmulator.step alone, no screens', job: () => rawSteps(false), runs: [] as number[], cpu: [] as number[] },
+    { name: 'FceuxEmulator.step alone, screen every frame', job: () => rawSteps(true), runs: [] as number[], cpu: [] as number[] },
+    { name: 'floor: Lua + plain TCP round trip per frame, 2 KB up (no Lockstep code)', job: () => floor(false), runs: [] as number[], cpu: [] as number[] },
+    { name: 'floor: the same with the gd screen every frame', job: () => floor(true), runs: [] as number[], cpu: [] as number[] },
   ];
   if (COMPARE) {
     rows.push(
-      { name: 'lockstep, no screens, JSON + base64 states', job: () => lockstep(false, 'json'), runs: [] },
-      { name: 'lockstep, screens, JSON states + socket screens', job: () => lockstep(true, 'json'), runs: [] },
-      { name: 'lockstep, screens, binary states + socket screens', job: () => lockstep(true, 'binary'), runs: [] },
+      { name: 'lockstep, no screens, JSON + base64 states', job: () => lockstep(false, 'json'), runs: [], cpu: [] },
+      { name: 'lockstep, screens, JSON states + socket screens', job: () => lockstep(true, 'json'), runs: [], cpu: [] },
+      { name: 'lockstep, screens, binary states + socket screens', job: () => lockstep(true, 'binary'), runs: [], cpu: [] },
     );
   }
   const loadBefore = loadavg();
   const ticksBefore = cpuTicks();
   // Rows run interleaved, round after round: a ratio is taken within each round (the same minutes of this shared
   // machine), and the median of those ratios is reported with their spread.
-  for (let r = 0; r < ROUNDS; r++) for (const row of rows) row.runs.push(await row.job());
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const row of rows) {
+      lastCpuUsPerFrame = null;
+      row.runs.push(await row.job());
+      if (lastCpuUsPerFrame !== null) row.cpu.push(lastCpuUsPerFrame);
+    }
+  }
   const loadAfter = loadavg();
   const ticksAfter = cpuTicks();
   const fps = rows.map((r) => median(r.runs));
@@ -179,9 +199,9 @@ async function main(): Promise<void> {
     console.log(`CPU steal during the run (time the hypervisor gave to other guests): ${steal.toFixed(1)} %`);
   }
   console.log('');
-  console.log('| configuration | frames/s (median) | runs |');
-  console.log('|---|---:|---|');
-  rows.forEach((r, i) => console.log(`| ${r.name} | ${fps[i].toFixed(0)} | ${r.runs.map((x) => x.toFixed(0)).join(', ')} |`));
+  console.log('| configuration | frames/s (median) | runs | Node CPU µs/frame (median) |');
+  console.log('|---|---:|---|---:|');
+  rows.forEach((r, i) => console.log(`| ${r.name} | ${fps[i].toFixed(0)} | ${r.runs.map((x) => x.toFixed(0)).join(', ')} | ${r.cpu.length ? median(r.cpu).toFixed(0) : ''} |`));
   console.log('');
   const ratio = (a: number, b: number): string => roundRatioCells(rows[a].runs, rows[b].runs);
   console.log('| ratio (median of the per-round ratios) | value | range | target |');
@@ -194,6 +214,13 @@ async function main(): Promise<void> {
   console.log(`| lockstep / floor, with screens | ${ratio(2, 6)} | |`);
   console.log(`| lockstep / FceuxEmulator.step alone, without screens (the runtime's share) | ${ratio(1, 3)} | |`);
   console.log(`| lockstep / FceuxEmulator.step alone, with screens | ${ratio(2, 4)} | |`);
+  console.log('');
+  // CPU time hardly depends on the machine's load: what the runtime adds to the link per frame, run by run.
+  const cpuRatio = (a: number, b: number): string => roundRatioCells(rows[a].cpu, rows[b].cpu);
+  console.log('| Node CPU per frame (median of the per-round ratios) | value | range |');
+  console.log('|---|---:|---|');
+  console.log(`| lockstep / FceuxEmulator.step alone, without screens | ${cpuRatio(1, 3)} |`);
+  console.log(`| lockstep / FceuxEmulator.step alone, with screens | ${cpuRatio(2, 4)} |`);
 }
 
 main().catch((e: unknown) => {

@@ -188,6 +188,11 @@ export class FrameGate {
     this.gateMode = m;
   }
 
+  /** Whether every driven controller has an action for the held frame (wait() would resolve ready at once). */
+  get complete(): boolean {
+    return this.held !== null && this.missingCount === 0;
+  }
+
   get heldFrame(): number | null {
     return this.held;
   }

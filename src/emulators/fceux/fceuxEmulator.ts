@@ -67,6 +67,12 @@ type Incoming =
 /** A request's view of incoming messages: finish with this one, send the request again, or keep waiting. */
 type Verdict = 'done' | 'resend' | 'wait';
 
+/** When a request fails for want of an answer, and how. */
+interface Deadline {
+  at: number;
+  expire(): void;
+}
+
 interface Exchange {
   send(): void;
   judge(ev: Incoming): Verdict;
@@ -103,6 +109,10 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
   /** A state that announced a screen; it is complete when the binary frame arrives. */
   private awaitingScreen?: EmulatorFrame;
   private exchange?: Exchange;
+  /** Requests not yet settled, by deadline (performance.now() ms), and the one timer that watches them. */
+  private readonly deadlines = new Set<Deadline>();
+  private watchdog?: ReturnType<typeof setTimeout>;
+  private watchdogAt = Infinity;
   /** Public calls run one at a time, in order. */
   private queue: Promise<unknown> = Promise.resolve();
   /** Public calls started and not yet settled. */
@@ -405,6 +415,8 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
   private async shutdown(): Promise<void> {
     this.exchange?.reject(new Error('FCEUX emulator closed'));
     this.exchange = undefined;
+    if (this.watchdog !== undefined) clearTimeout(this.watchdog);
+    this.watchdog = undefined;
     for (const w of [...this.clockWaiters.values()]) w(null);
     if (this.link?.open) this.link.sendJson({ type: 'quit', code: 0, reason: 'Lockstep session closed' });
     if (this.proc) {
@@ -690,26 +702,61 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
     if (this.closing) return Promise.reject(new Error('FCEUX emulator closed'));
     if (this.exitError) return Promise.reject(this.exitError);
     return new Promise<Incoming>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this.exchange === x) this.exchange = undefined;
-        this.unsure = true;
-        reject(new Error(timeoutText()));
-      }, timeoutMs);
+      const d: Deadline = {
+        at: performance.now() + timeoutMs,
+        expire: () => {
+          if (this.exchange === x) this.exchange = undefined;
+          this.unsure = true;
+          reject(new Error(timeoutText()));
+        },
+      };
       const x: Exchange = {
         send,
         judge,
         resolve: (ev) => {
-          clearTimeout(timer);
+          this.deadlines.delete(d);
           resolve(ev);
         },
         reject: (err) => {
-          clearTimeout(timer);
+          this.deadlines.delete(d);
           reject(err);
         },
       };
+      this.deadlines.add(d);
+      this.armWatchdog(d.at);
       this.exchange = x;
       send();
     });
+  }
+
+  /**
+   * One timer watches every request's deadline: a timer set and cleared per step cost more than the rest of the
+   * step's own work. Armed for the earliest deadline; a step answered in time leaves it alone.
+   */
+  private armWatchdog(at: number): void {
+    if (this.watchdog !== undefined) {
+      if (this.watchdogAt <= at) return;
+      clearTimeout(this.watchdog);
+    }
+    this.watchdogAt = at;
+    this.watchdog = setTimeout(() => this.onWatchdog(), Math.max(0, Math.ceil(at - performance.now())));
+  }
+
+  private onWatchdog(): void {
+    this.watchdog = undefined;
+    this.watchdogAt = Infinity;
+    // libuv's timers can fire up to 1 ms early by performance.now(): a deadline not quite reached is waited for.
+    const now = performance.now();
+    let next = Infinity;
+    for (const d of [...this.deadlines]) {
+      if (d.at <= now) {
+        this.deadlines.delete(d);
+        d.expire();
+      } else if (d.at < next) {
+        next = d.at;
+      }
+    }
+    if (next < Infinity) this.armWatchdog(next);
   }
 
   /** Runs public calls one at a time, in order; an idle emulator starts the call at once rather than a tick later. */

@@ -64,6 +64,25 @@ describe('FrameGate', () => {
     assert.deepEqual(r.status === 'ready' && r.buttons, [BUTTON.START, 0]);
   });
 
+  test('complete says whether every driven controller has its action for the held frame; a wait then sets no timer', async () => {
+    const { timers, pending } = manualTimers();
+    const gate = new FrameGate({ players: [0, 1], now: () => 0, timers });
+    assert.equal(gate.complete, false, 'nothing held');
+    gate.open(3);
+    assert.equal(gate.complete, false);
+    gate.offer(0, 3, BUTTON.A);
+    assert.equal(gate.complete, false, 'controller 2 still missing');
+    gate.offer(1, 2, BUTTON.B);
+    assert.equal(gate.complete, false, 'an action for another frame does not count');
+    gate.supply(1, BUTTON.B);
+    assert.equal(gate.complete, true);
+    const r = await gate.wait(50);
+    assert.equal(r.status, 'ready');
+    assert.equal(pending.size, 0);
+    gate.open(4);
+    assert.equal(gate.complete, false, 'the next frame starts empty');
+  });
+
   test('an action for another frame is not accepted and is reported as a mismatch', async () => {
     const gate = new FrameGate({ players: [0], now: () => 0 });
     gate.open(100);

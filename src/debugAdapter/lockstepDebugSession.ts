@@ -22,7 +22,7 @@ import { consoleCompletions } from './consoleCompletions';
 import { dataTargetFor } from './dataTarget';
 import { desyncExceptionInfo } from './desyncExceptionInfo';
 import { DesyncLines } from './desyncLines';
-import { readRamWindow, ramWriteBytes } from './ramMemory';
+import { readMemoryWindow, readRamWindow, ramWriteBytes } from './ramMemory';
 import { describeSendAction, desyncNotice, sessionInfo, startedLine, statusLine, statusReport, summaryReport, waitingLine } from './sessionReports';
 import {
   parseCustomRequest, type CustomEvents, type CustomRequest, type CustomRequests,
@@ -35,6 +35,7 @@ import { FrameSheetFile, type SheetStore } from './frameSheetFile';
 import { RAM_MEMORY_REFERENCE, VariablesView, encodeRamVariable, parseMemoryReference, parseRegionReference, type DetailRegion } from './variablesView';
 import { RowHistory } from './rowHistory';
 import type { MachineDetail } from '../core/ports';
+import { unrefSleep as sleep } from '../session/unrefSleep';
 
 /** Builds the run for a launch/attach; the extension and tests pass their own (e.g. with a recorder). */
 export type SessionFactory = (spec: SessionSpec, ctx: { log: LogFn }) => Promise<BuiltSession>;
@@ -583,18 +584,8 @@ export class LockstepDebugSession extends DebugSession {
     void this.guard(response, async () => {
       const detail = this.view?.machineDetail();
       if (!detail) throw new Error(`this emulator cannot read "${args.memoryReference}"`);
-      const bytes = region.bytes(await detail);
-      const start = base + (args.offset ?? 0);
-      const end = start + Math.max(0, args.count);
-      const lo = region.start;
-      const hi = region.start + region.size;
-      const from = Math.min(hi, Math.max(lo, start));
-      const to = Math.min(hi, Math.max(from, end));
-      response.body = {
-        address: `0x${from.toString(16).padStart(4, '0')}`,
-        data: Buffer.from(bytes.subarray(from - lo, to - lo)).toString('base64'),
-        unreadableBytes: Math.max(0, end - Math.max(to, start)),
-      };
+      const bytes = region.bytes(await detail).subarray(0, region.size);
+      response.body = readMemoryWindow(bytes, region.start, base + (args.offset ?? 0), args.count);
       this.sendResponse(response);
     });
   }
@@ -806,12 +797,5 @@ export class LockstepDebugSession extends DebugSession {
     response.body = { error: { id: 1, format: '{message}', variables: { message }, showUser: response.command !== 'evaluate' } };
     this.sendResponse(response);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    t.unref?.();
-  });
 }
 

@@ -4,12 +4,18 @@ import { WORK_RAM_SIZE as RAM_BYTES } from '../core/nes';
 
 /** A readMemory answer: the hex view asks around an address, possibly before $0000 or past $07FF; what exists comes from its real address. */
 export function readRamWindow(ram: Uint8Array, start: number, count: number): { address: string; data: string; unreadableBytes: number } {
+  return readMemoryWindow(ram.subarray(0, RAM_BYTES), 0, start, count);
+}
+
+/** The same for any region (`bytes` from address `base` on: PRG-RAM, nametables, palette). */
+export function readMemoryWindow(bytes: Uint8Array, base: number, start: number, count: number): { address: string; data: string; unreadableBytes: number } {
   const end = start + Math.max(0, count);
-  const from = Math.min(RAM_BYTES, Math.max(0, start));
-  const to = Math.min(RAM_BYTES, Math.max(from, end));
+  const hi = base + bytes.length;
+  const from = Math.min(hi, Math.max(base, start));
+  const to = Math.min(hi, Math.max(from, end));
   return {
     address: `0x${from.toString(16).padStart(4, '0')}`,
-    data: Buffer.from(ram.subarray(from, to)).toString('base64'),
+    data: Buffer.from(bytes.subarray(from - base, to - base)).toString('base64'),
     unreadableBytes: Math.max(0, end - Math.max(to, start)),
   };
 }

@@ -5,6 +5,7 @@ import { TypedEmitter } from '../core/typedEmitter';
 import { StatusTicker, type WaitInfo } from './statusTicker';
 import { searchBackwards } from './historySearch';
 import type { StopChecks } from './stopChecks';
+import { unrefSleep as sleep } from './unrefSleep';
 
 export type { CheckedState, StopChecks, StopHit } from './stopChecks';
 
@@ -366,13 +367,6 @@ export class RunControl {
   private out(text: string, category: 'console' | 'stderr'): void {
     this.events.emit('output', { text, category });
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    t.unref?.();
-  });
 }
 
 function yieldToEvents(): Promise<void> {

@@ -141,10 +141,11 @@ export class LockstepDriver implements FrameDriver {
     if (h.players.length === 0) {
       return { buttons: [this.takeManual(0), this.takeManual(1)], held, latency: [null, null] };
     }
+    // Taken before anything yields: a pause that comes while the gate is open must abort this wait, not an earlier one.
+    const signal = h.interruptSignal();
     // An agent that answers at once (built-in agents are async functions) has its answer one microtask away: letting
     // it land first spares the wait's timeout timer and abort listener, which cost more than the rest of the frame's gate work.
     if (!h.gate.complete) await Promise.resolve();
-    const signal = h.interruptSignal();
     let announced = false;
     while (true) {
       if (h.fault()) throw h.fault();

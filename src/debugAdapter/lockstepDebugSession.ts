@@ -418,10 +418,6 @@ export class LockstepDebugSession extends DebugSession {
     return statusReport(this.built?.runtime, this.rc);
   }
 
-  private sendStatus(): void {
-    this.rc.ticker.sendStatus();
-  }
-
   // ---- breakpoints ----
 
   protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
@@ -645,7 +641,7 @@ export class LockstepDebugSession extends DebugSession {
         }
         case 'gate':
           this.built.runtime.gateMode = gateModeFor(cmd.onTimeout);
-          this.sendStatus();
+          this.rc.ticker.sendStatus();
           return reply(`on timeout: ${cmd.onTimeout} (${ON_TIMEOUT_MEANING[cmd.onTimeout]})`);
         case 'wait':
           this.setPauseUntilAction(cmd.enabled);
@@ -683,7 +679,7 @@ export class LockstepDebugSession extends DebugSession {
         }
         case 'lockstep.setGateMode':
           this.requireBuilt().runtime.gateMode = req.args.mode;
-          this.sendStatus();
+          this.rc.ticker.sendStatus();
           return this.respond(response, 'lockstep.setGateMode', { mode: req.args.mode });
         case 'lockstep.setPauseUntilAction':
           this.setPauseUntilAction(req.args.enabled);

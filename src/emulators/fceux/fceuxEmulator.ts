@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { ButtonPair } from '../../core/buttons';
 import { BridgeServer, type BridgeLink } from '../../bridge/bridgeServer';
 import type { ClockPingable, ClockSample } from '../../core/sync/clockSyncScheduler';
-import { CLOSE, PROTOCOL_VERSION, type EmulatorToBridge, type EmulatorWelcomeMsg, type ErrorMsg, type InspectReplyMsg, type PongMsg, type SavestateAckMsg, type WriteRamAckMsg } from '../../bridge/protocol';
+import { CLOSE, PROTOCOL_VERSION, type EmulatorToBridge, type EmulatorWelcomeMsg, type PongMsg } from '../../bridge/protocol';
 import { decodeBase64Ram, encodeBase64, parseEmulatorToBridge } from '../../bridge/protocolCodec';
 import { binaryFrameKind, decodeScreenFrame, decodeStateFrame, gdToRgba, type ScreenFrame } from '../../bridge/screenFrame';
 import type { EmulatorEvent, EmulatorFrame, EmulatorPort, MachineDetail, RomInfo, SnapshotHandle, StepOptions } from '../../core/ports';
@@ -12,73 +12,10 @@ import { describeRomLayout, readRom } from '../rom';
 import { FceuxProcess, type FceuxExit } from './fceuxProcess';
 import { ScreenFile } from './screenFile';
 import { locateFceux, lockstepLuaPath } from './fceuxLocator';
+import { STATE_TRANSPORTS, type FceuxEmulatorOptions, type FceuxMode, type FceuxStateTransport } from './fceuxEmulatorOptions';
+import { frameOf, isAck, isMask, resendAfterReconnect, type Deadline, type Exchange, type Incoming, type Verdict } from './fceuxExchange';
 
-export type FceuxMode = 'launch' | 'attach';
-
-/**
- * How lockstep.lua sends each state. json: JSON with base64 RAM, then the screen as a binary "LSSC" message (what a
- * script that predates the others does anyway). binary: one binary "LSST" message with RAM and screen. file: binary
- * states, and the screens of stepped frames written to a private temp file instead of the socket (fastest).
- */
-export type FceuxStateTransport = 'json' | 'binary' | 'file';
-const STATE_TRANSPORTS: readonly FceuxStateTransport[] = ['json', 'binary', 'file'];
-
-/** Timing of lockstep.lua's link to the bridge (passed to the script as LOCKSTEP_* variables in launch mode). */
-export interface FceuxLinkTiming {
-  heartbeatMs?: number;
-  deadMs?: number;
-  helloMs?: number;
-  reconnectTries?: number;
-  reconnectMs?: number;
-}
-
-export interface FceuxEmulatorOptions {
-  /** FCEUX executable; searched on PATH and in the usual places when omitted. */
-  fceuxPath?: string;
-  /** A bridge shared with the agents; the emulator creates (and closes) its own when omitted. */
-  bridge?: BridgeServer;
-  /** launch: start FCEUX ourselves. attach: wait for a user-started FCEUX that loads lockstep.lua. */
-  mode?: FceuxMode;
-  /** No FCEUX window (default). A window needs a display; without one the emulator stays headless and says so. */
-  headless?: boolean;
-  /** CPU RAM ranges [start, length] inside $0000-$07FF sent with each state; default all 2 KB. */
-  ramRanges?: Array<[number, number]>;
-  /** How long to wait for FCEUX's hello and first state (launch default 20 s, attach default 10 min). */
-  connectTimeoutMs?: number;
-  /** How long one step, snapshot or RAM write may take before it fails (default 10 s). */
-  stepTimeoutMs?: number;
-  /** lockstep.lua path; defaults to lua/lockstep.lua in the package. */
-  luaPath?: string;
-  linkTiming?: FceuxLinkTiming;
-  /** Default file; falls back to binary when the temp file cannot be made. */
-  stateTransport?: FceuxStateTransport;
-  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
-}
-
-/** What can answer a request: a state (with its screen), an acknowledgement or an error from the script. */
-type Incoming =
-  /** fresh: the first state on a new link, which the script sends after every (re)connect. */
-  | { kind: 'state'; frame: EmulatorFrame; fresh: boolean }
-  | { kind: 'pong'; id: number }
-  | { kind: 'ack'; msg: SavestateAckMsg | WriteRamAckMsg }
-  | { kind: 'inspect'; msg: InspectReplyMsg }
-  | { kind: 'error'; msg: ErrorMsg };
-
-/** A request's view of incoming messages: finish with this one, send the request again, or keep waiting. */
-type Verdict = 'done' | 'resend' | 'wait';
-
-/** When a request fails for want of an answer, and how. */
-interface Deadline {
-  at: number;
-  expire(): void;
-}
-
-interface Exchange {
-  send(): void;
-  judge(ev: Incoming): Verdict;
-  resolve(ev: Incoming): void;
-  reject(err: Error): void;
-}
+export type { FceuxEmulatorOptions, FceuxLinkTiming, FceuxMode, FceuxStateTransport } from './fceuxEmulatorOptions';
 
 const DEFAULT_STEP_TIMEOUT_MS = 10_000;
 const DEFAULT_LAUNCH_TIMEOUT_MS = 20_000;
@@ -847,24 +784,6 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
   private emit(e: EmulatorEvent): void {
     for (const l of [...this.listeners]) l(e);
   }
-}
-
-function isMask(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xff;
-}
-
-function isAck(msg: SavestateAckMsg | WriteRamAckMsg, op: SavestateAckMsg['op'], slot: number): boolean {
-  return msg.type === 'savestate_ack' && msg.op === op && msg.slot === slot;
-}
-
-/** For requests answered by an acknowledgement: a reconnect's first state means the request was lost with the old link. */
-function resendAfterReconnect(e: Incoming): Verdict {
-  return e.kind === 'state' && e.fresh ? 'resend' : 'wait';
-}
-
-function frameOf(ev: Incoming): EmulatorFrame {
-  if (ev.kind !== 'state') throw new Error(`expected a state from FCEUX, got ${ev.kind}`);
-  return ev.frame;
 }
 
 /**

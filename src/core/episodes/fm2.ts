@@ -211,7 +211,8 @@ function isButtonPair(f: Fm2Frame | ButtonPair): f is ButtonPair {
 }
 
 function show(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
+  // JSON escapes C0 controls but not DEL, C1 controls or line separators, which would reach logs and terminals raw.
+  const s = (JSON.stringify(v) ?? String(v)).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return s.length > 60 ? s.slice(0, 59) + '…' : s;
 }
 

@@ -172,3 +172,16 @@ describe('fm2: write', () => {
     assert.deepEqual(inputs(again), inputs(MOVIE));
   });
 });
+
+describe('parseFm2 error text', () => {
+  test('a DEL or C1 control in a bad header line is escaped in the message, never echoed raw', () => {
+    for (const bad of ['\x7f', 'ok\x85', '\u2028x']) {
+      assert.throws(() => parseFm2(bad, 'movie.fm2'), (err: Error) => {
+        // eslint-disable-next-line no-control-regex -- finding control characters is the point
+        assert.doesNotMatch(err.message, /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/, JSON.stringify(err.message));
+        assert.match(err.message, /header line/);
+        return true;
+      });
+    }
+  });
+});

@@ -110,7 +110,8 @@ export async function runCommand(args: string[]): Promise<number> {
       fault = (e as Error).message;
     }
     progress?.done();
-    const wallMs = performance.now() - t0;
+    // Whole milliseconds, at least one: the summary's fps is computed from the wallMs it reports, so the two always agree.
+    const wallMs = Math.max(1, Math.round(performance.now() - t0));
     if (recorder) await recorder.finish(runtime);
     const cur = runtime.current;
     const summary: RunSummary = {
@@ -121,7 +122,7 @@ export async function runCommand(args: string[]): Promise<number> {
       frames,
       episodes: ends.length,
       rows: ends.reduce((n, e) => n + e.rows, 0) + runtime.stepIndex,
-      wallMs: Math.round(wallMs),
+      wallMs,
       fps: Math.round((frames / wallMs) * 1000),
       desyncTotal: runtime.detector.total(),
       desyncs: runtime.detector.counts(),

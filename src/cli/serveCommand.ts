@@ -5,6 +5,7 @@ import { buildSession, type BuiltSession } from '../session/sessionBuilder';
 import { cliSession, SESSION_OPTIONS, SESSION_OPTIONS_HELP } from './cliOptions';
 import { parseCommandLine, type OptionTable } from './commandLine';
 import { createRecorderFor } from '../session/recorderFor';
+import { readRom } from '../emulators/rom';
 import { EXIT_FAILED, EXIT_OK, EXIT_STATUS_HELP, UsageError } from './usageError';
 
 export const SERVE_USAGE = `lockstep serve — the bridge + emulator for external trainers, until stopped (Ctrl+C / SIGTERM)
@@ -59,6 +60,9 @@ export async function serveCommand(args: string[]): Promise<number> {
     try {
       recorder = cli.spec.record ? await createRecorderFor(cli.spec) : undefined;
       built = await buildSession(cli.spec, { log, workspaceSync: cli.workspaceSync, recorder: recorder?.sink });
+      // Trainers are told to connect only to a server that can load its ROM: a missing or malformed file fails here,
+      // before the listening line, not after a trainer (the Python env) already took it for started.
+      await readRom(built.romPath);
     } catch (e) {
       throw new UsageError((e as Error).message);
     }

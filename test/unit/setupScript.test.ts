@@ -21,7 +21,7 @@ function which(cmd: string): string {
  */
 function setup(uid: number, withSudo: boolean) {
   const bin = mkdtempSync(join(tmpdir(), 'lockstep-setup-'));
-  for (const cmd of ['bash', 'grep', 'env', 'dirname']) symlinkSync(which(cmd), join(bin, cmd));
+  for (const cmd of ['bash', 'grep', 'env', 'dirname', 'sha256sum', 'cut', 'cat']) symlinkSync(which(cmd), join(bin, cmd));
   writeFileSync(join(bin, 'id'), `#!${which('bash')}\necho ${uid}\n`, { mode: 0o755 });
   writeFileSync(join(bin, 'dpkg-query'), `#!${which('bash')}\nexit 1\n`, { mode: 0o755 });
   if (withSudo) writeFileSync(join(bin, 'sudo'), `#!${which('bash')}\necho "sudo ran" >&2\nexit 99\n`, { mode: 0o755 });
@@ -29,26 +29,38 @@ function setup(uid: number, withSudo: boolean) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * After npm ci comes the project's Python venv: nothing when .cache/venv is up to date (a checkout that ran setup
+ * already), else the venv and its pip installs, never through sudo.
+ */
+function assertVenvSteps(rest: string[]): void {
+  if (rest.length === 0) return;
+  assert.deepEqual(rest.map((c) => c.split(' ').slice(0, 3).join(' ')), rest.length === 3
+    ? ['+ python3 -m', '+ .cache/venv/bin/pip install', '+ .cache/venv/bin/pip install']
+    : ['+ .cache/venv/bin/pip install', '+ .cache/venv/bin/pip install'], rest.join('\n'));
+}
+
 describe('scripts/setup.sh elevates only when it must', () => {
   test('as root with no sudo on PATH: apt-get runs directly, then npm ci', () => {
     const r = setup(0, false);
     assert.equal(r.code, 0, r.stderr);
     const commands = r.stdout.split('\n').filter((l) => l.startsWith('+ '));
-    assert.deepEqual(commands, [
+    assert.deepEqual(commands.slice(0, 3), [
       '+ env DEBIAN_FRONTEND=noninteractive apt-get update -qq',
-      '+ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cc65 fceux lua-socket chromium python3-websockets libkrb5-dev',
+      '+ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cc65 fceux lua-socket chromium python3-websockets python3-venv libkrb5-dev',
       '+ npm ci --no-audit --no-fund',
     ]);
+    assertVenvSteps(commands.slice(3));
   });
 
   test('as a user with sudo: apt-get goes through sudo, npm ci does not', () => {
     const r = setup(1000, true);
     assert.equal(r.code, 0, r.stderr);
     const commands = r.stdout.split('\n').filter((l) => l.startsWith('+ '));
-    assert.equal(commands.length, 3);
     assert.match(commands[0], /^\+ sudo env DEBIAN_FRONTEND=noninteractive apt-get update/);
     assert.match(commands[1], /^\+ sudo env DEBIAN_FRONTEND=noninteractive apt-get install /);
     assert.equal(commands[2], '+ npm ci --no-audit --no-fund');
+    assertVenvSteps(commands.slice(3));
   });
 
   test('as a user without sudo: one line saying what to do, exit 1, nothing run', () => {

@@ -13,7 +13,7 @@ const PNG_HEAD = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 describe('webview protocol: parseWebviewMessage', () => {
   test('accepts every message kind', () => {
-    assert.deepEqual(parseWebviewMessage({ type: 'ready', version: PANEL_PROTOCOL_VERSION, panel: 'screen' }), { type: 'ready', version: 1, panel: 'screen' });
+    assert.deepEqual(parseWebviewMessage({ type: 'ready', version: PANEL_PROTOCOL_VERSION, panel: 'screen' }), { type: 'ready', version: PANEL_PROTOCOL_VERSION, panel: 'screen' });
     assert.deepEqual(parseWebviewMessage({ type: 'ack', seq: 7 }), { type: 'ack', seq: 7 });
     assert.deepEqual(parseWebviewMessage({ type: 'selectRow', frame: 12 }), { type: 'selectRow', frame: 12 });
     assert.deepEqual(parseWebviewMessage({ type: 'exportCsv' }), { type: 'exportCsv' });

@@ -12,8 +12,8 @@ import { RandomAgent } from '../src/agents/randomAgent';
 import type { AgentAction, AgentPort, Observation } from '../src/core/ports';
 import { downsample } from '../src/bridge/screenFrame';
 import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
-import { Prng } from '../src/core/prng';
 import { median, roundRatioCells } from './roundStats';
+import { rawPort } from './rawPort';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -23,18 +23,6 @@ const romPath = demoRomPath(root);
 const PYTHON = join(root, '.cache', 'venv', 'bin', 'python');
 const CLI = join(root, 'dist', 'cli.js');
 const SCRIPT = join(root, 'bench', 'python_env_steps.py');
-
-/** Frames/s of the embedded worker port stepped directly (what `lockstep serve` drives), no runtime. */
-async function rawWorker(): Promise<number> {
-  const emu = new EmbeddedEmulator();
-  await emu.start(romPath);
-  const rng = new Prng(1);
-  const t0 = performance.now();
-  for (let i = 0; i < FRAMES; i++) await emu.step([rng.int(256) & 0xc3, 0]);
-  const fps = (FRAMES / (performance.now() - t0)) * 1000;
-  await emu.close();
-  return fps;
-}
 
 /** The random agent, asking for screens and making the gray/4 image a trainer would get from each (the fair twin of Python with screens). */
 class ScreenRandomAgent implements AgentPort {
@@ -99,7 +87,7 @@ async function main(): Promise<void> {
     { name: 'Python env.step, gray/4 screens, k=4 (emulated)', unit: 'frames/s', runs: [] },
   ];
   const jobs: Array<() => Promise<void>> = [
-    async () => { rows[0].runs.push(await rawWorker()); },
+    async () => { rows[0].runs.push(await rawPort(() => new EmbeddedEmulator(), romPath, FRAMES)); },
     async () => { rows[1].runs.push(await inProcess(false)); },
     async () => { rows[2].runs.push(await inProcess(true)); },
     async () => { rows[3].runs.push((await python('none', 1)).steps_per_s); },

@@ -11,6 +11,7 @@ import { RandomAgent } from '../src/agents/randomAgent';
 import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
 import { Prng } from '../src/core/prng';
 import { median, roundRatioCells } from './roundStats';
+import { rawPort } from './rawPort';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -25,18 +26,6 @@ async function rawMachine(): Promise<number> {
   const t0 = performance.now();
   for (let i = 0; i < FRAMES; i++) m.frame([rng.int(256) & 0xc3, 0]);
   return (FRAMES / (performance.now() - t0)) * 1000;
-}
-
-/** Frames/s of an EmulatorPort stepped directly (RAM copy per frame, as the runtime gets), no core. */
-async function rawPort(make: () => EmulatorPort): Promise<number> {
-  const emu = make();
-  await emu.start(romPath);
-  const rng = new Prng(1);
-  const t0 = performance.now();
-  for (let i = 0; i < FRAMES; i++) await emu.step([rng.int(256) & 0xc3, 0]);
-  const fps = (FRAMES / (performance.now() - t0)) * 1000;
-  await emu.close();
-  return fps;
 }
 
 /** Frames/s through the lockstep runtime: gate, detector, buffers, metrics, rewards, with a built-in agent. */
@@ -64,9 +53,9 @@ async function main(): Promise<void> {
   ];
   const jobs = [
     () => rawMachine(),
-    () => rawPort(() => new InProcessEmulator()),
+    () => rawPort(() => new InProcessEmulator(), romPath, FRAMES),
     () => lockstep(() => new InProcessEmulator()),
-    () => rawPort(() => new EmbeddedEmulator()),
+    () => rawPort(() => new EmbeddedEmulator(), romPath, FRAMES),
     () => lockstep(() => new EmbeddedEmulator()),
   ];
   // Interleave rounds so machine noise hits every configuration alike.

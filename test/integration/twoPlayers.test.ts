@@ -10,8 +10,9 @@ const ROOT = join(__dirname, '..', '..');
 const PYTHON = '/usr/bin/python3';
 
 interface PyRun { code: number | null; stdout: string; stderr: string }
+interface Trainer { done: Promise<PyRun>; kill(): void; output(): string }
 
-function trainer(port: number, token: string, player: 0 | 1, episodes: number, seed: number): { done: Promise<PyRun>; kill(): void } {
+function trainer(port: number, token: string, player: 0 | 1, episodes: number, seed: number): Trainer {
   const p = spawn(PYTHON, [join(ROOT, 'examples', 'python', 'random_agent.py'), '--port', String(port), '--token', token,
     '--player', String(player), '--episodes', String(episodes), '--seed', String(seed)], {
     env: { ...process.env, PYTHONPATH: join(ROOT, 'clients', 'python'), PYTHONDONTWRITEBYTECODE: '1' },
@@ -26,7 +27,31 @@ function trainer(port: number, token: string, player: 0 | 1, episodes: number, s
     clearTimeout(deadline);
     resolve({ code, stdout, stderr });
   }));
-  return { done, kill: () => p.kill('SIGKILL') };
+  return { done, kill: () => p.kill('SIGKILL'), output: () => `player ${player} trainer stdout:\n${stdout}\nstderr:\n${stderr}` };
+}
+
+/**
+ * Advances the runtime until `finished()`, but fails instead of waiting forever: the runtime holds a frame until a
+ * trainer reconnects, so a trainer that exits early (or a run that stalls) would otherwise hang the file until the test
+ * runner's limit and say nothing. The failure carries both trainers' output.
+ */
+async function advanceUntil(runtime: { advance(): Promise<unknown> }, finished: () => boolean, trainers: Trainer[]): Promise<void> {
+  const describeAll = () => trainers.map((t) => t.output()).join('\n');
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the run did not finish within 90 s\n${describeAll()}`)), 90_000);
+  });
+  const quit = trainers.map((t) => t.done.then(async (r) => {
+    // A trainer that finished its episodes exits as the run ends; give the loop a moment to see the last episode end.
+    await new Promise((res) => setTimeout(res, 5_000));
+    if (!finished()) throw new Error(`a trainer exited (code ${r.code}) before the run finished\n${describeAll()}`);
+    return new Promise<never>(() => undefined);
+  }));
+  try {
+    await Promise.race([(async () => { while (!finished()) await runtime.advance(); })(), stalled, ...quit]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function episodes(stdout: string): Array<{ rows: number; terminationFrame: number; startFrame: number }> {
@@ -49,7 +74,7 @@ describe('two players', () => {
     const b = trainer(bridge!.port, bridge!.token, 1, 2, 2);
     try {
       await runtime.start();
-      while (ends.length < 2) await runtime.advance();
+      await advanceUntil(runtime, () => ends.length >= 2, [a, b]);
       const [ra, rb] = await Promise.all([a.done, b.done]);
       assert.equal(ra.code, 0, ra.stderr);
       assert.equal(rb.code, 0, rb.stderr);
@@ -81,7 +106,7 @@ describe('two players', () => {
     const a = trainer(bridge!.port, bridge!.token, 0, 1, 9);
     try {
       await runtime.start();
-      while (ends.length < 1) await runtime.advance();
+      await advanceUntil(runtime, () => ends.length >= 1, [a]);
       const ra = await a.done;
       assert.equal(ra.code, 0, ra.stderr);
       assert.deepEqual(episodes(ra.stdout).map((e) => [e.rows, e.terminationFrame]), [[60, ends[0].terminationFrame]]);

@@ -84,7 +84,9 @@ export class BridgeServer {
   private listening?: Promise<number>;
 
   constructor(private readonly options: BridgeServerOptions = {}) {
-    this.token = options.token ?? randomBytes(24).toString('base64url');
+    // Hex, not base64url: a token starting with '-' is taken for an option by argument parsers (a trainer started with
+    // `--token TOKEN` failed one time in 64), and hex needs no quoting in any shell.
+    this.token = options.token ?? randomBytes(24).toString('hex');
     this.maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.helloTimeoutMs = options.helloTimeoutMs ?? 5000;
     this.maxUnsentBytes = options.maxUnsentBytes ?? 16 * 1024 * 1024;

@@ -50,6 +50,16 @@ describe('bridge server', async () => {
     assert.equal((await (await connect(server.url('agent'), hello({ token: undefined }))).closed).code, CLOSE.badToken);
   });
 
+  test('generated tokens are 48 hex digits (192 bits): never taken for a command-line option, never quoted in a shell', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 500; i++) {
+      const t = new BridgeServer().token;
+      assert.match(t, /^[0-9a-f]{48}$/);
+      seen.add(t);
+    }
+    assert.equal(seen.size, 500);
+  });
+
   test('the token may come in the URL instead of the hello', async () => {
     const n = links.length;
     const { ws } = await connect(`${server.url('agent')}?token=secret-token`, hello({ token: undefined }));

@@ -226,8 +226,9 @@ export class LockstepDriver implements FrameDriver {
     const info = this.rowInfo();
     const stepping = emulator.step(buttons, { screen: h.wantsScreens });
     // The emulator runs the frame now (FCEUX and the worker in processes or threads of their own): the held frame's
-    // fingerprints (hashing, and converting a screen nothing else needed) are taken meanwhile, off the round trip.
-    const prints = fingerprints(cur);
+    // fingerprints (hashing, and converting a screen nothing else needed) are taken meanwhile, off the round trip; the
+    // screen's only for a recording, the one reader of it (see fingerprints).
+    const prints = fingerprints(cur, h.options.recorder !== undefined);
     const vars = h.varsOf(cur);
     const next = await stepping;
     c.lastButtons = buttons;
@@ -268,9 +269,8 @@ export class LockstepDriver implements FrameDriver {
     } else {
       h.options.recorder?.addRow(row);
     }
-    const pair = h.buffer.pair(cur.frame);
     const agentLatency = Math.max(latency[0] ?? 0, latency[1] ?? 0);
-    h.metrics.recordFrame({ frame: cur.frame, frameDelayMs: ready - this.observationTime, agentLatencyMs: agentLatency, syncQualityMs: pair?.syncQualityMs ?? null });
+    h.metrics.recordFrame({ frame: cur.frame, frameDelayMs: ready - this.observationTime, agentLatencyMs: agentLatency, syncQualityMs: h.buffer.syncQualityMs(cur.frame) });
     const outcome: FrameOutcome = { advanced: true, frame: next.frame, row, desyncs: [] };
     if (terminated || truncated) {
       const end = h.makeEpisodeEnd(doneFlag ? 'done_flag' : agentTerm ? 'agent_terminated' : 'max_steps', next);

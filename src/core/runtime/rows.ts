@@ -20,7 +20,7 @@ export interface FrameRow {
   info: Record<string, unknown>;
   /** Fingerprint (16 hex digits of SHA-256) of the 2 KB RAM the frame started from: recordings are compared by it. */
   ramFingerprint?: string;
-  /** The same for the screen, when screens were captured. */
+  /** The same for the screen, when screens were captured and the run is recorded (nothing else reads it; see fingerprints). */
   screenFingerprint?: string;
   /** Machine state the frame started from (StateExporter bytes), every `snapshotEvery` steps: the recording's snapshot sidecar. */
   checkpoint?: { format: string; state: Uint8Array };

@@ -580,8 +580,7 @@ export class RunAheadDriver implements FrameDriver {
           if (!row) continue;
           c.lastRewards = [...row.rewards];
           c.lastButtons = [row.buttons[0], row.buttons[1]];
-          const pair = h.buffer.pair(row.frame);
-          h.metrics.recordFrame({ frame: row.frame, frameDelayMs: started - this.observationTime, agentLatencyMs: Math.max(row.agentLatencyMs[0] ?? 0, row.agentLatencyMs[1] ?? 0), syncQualityMs: pair?.syncQualityMs ?? null });
+          h.metrics.recordFrame({ frame: row.frame, frameDelayMs: started - this.observationTime, agentLatencyMs: Math.max(row.agentLatencyMs[0] ?? 0, row.agentLatencyMs[1] ?? 0), syncQualityMs: h.buffer.syncQualityMs(row.frame) });
           this.syncHead(eng);
           if (eng.complete) {
             const o = await this.endEpisode(desyncs, row);
@@ -652,7 +651,7 @@ export class RunAheadDriver implements FrameDriver {
       vars: ramMap.read(before.ram),
       // The engine fills in each agent's info once the frame's input is confirmed (rows are built on predictions).
       info: {},
-      ...fingerprints(before),
+      ...fingerprints(before, this.h.options.recorder !== undefined),
     };
     return { row, end: doneFlag ? 'done_flag' : agentTerm ? 'agent_terminated' : truncated ? 'max_steps' : null };
   }

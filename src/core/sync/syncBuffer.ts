@@ -77,6 +77,18 @@ export class SyncBuffer<S, F> {
     return { frame, state: st.state, screen: sc.screen, screenFrame: sc.frame, syncQualityMs: Math.abs(sc.timestamp - st.timestamp) };
   }
 
+  /**
+   * pair()'s syncQualityMs alone, without reading the screen: a screen converted when first read (FCEUX's) must not be
+   * converted on the frame path only to learn how far apart the two were taken.
+   */
+  syncQualityMs(frame: number): number | null {
+    const si = findFrame(this.stateRing, frame, this.stateFramesIncreasing);
+    if (si < 0) return null;
+    if (findFrame(this.screenRing, frame, this.screenFramesIncreasing) >= 0) return 0;
+    const ni = this.nearestScreen(this.stateRing.get(si)!.timestamp);
+    return ni < 0 ? null : Math.abs(this.screenRing.get(ni)!.timestamp - this.stateRing.get(si)!.timestamp);
+  }
+
   /** The buffered state for a frame id, if still held. */
   getState(frame: number): BufferedState<S> | undefined {
     const i = findFrame(this.stateRing, frame, this.stateFramesIncreasing);

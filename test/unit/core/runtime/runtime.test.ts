@@ -165,6 +165,25 @@ describe('runtime: screens nobody looks at', () => {
     await rt.close();
   });
 
+  test('without a recording nobody reads a screen nobody looks at: no fingerprint, no conversion; a recorded run still has it', async () => {
+    const emu = new LazyScreenEmulator();
+    const rows: FrameRow[] = [];
+    const rt = new LockstepRuntime(
+      { emulator: emu, agents: [new RandomAgent({ seed: 2 })], ramMap: RAM_MAP, sync: defaultSyncConfig() },
+      { romPath: ROM, captureScreens: true },
+    );
+    rt.events.on('frame', ({ row }) => rows.push(row));
+    await rt.start();
+    for (let i = 0; i < 30; i++) await rt.advance();
+    assert.equal(rows.length, 30);
+    assert.ok(hasScreen(rt.current!), 'screens are still captured');
+    assert.equal(emu.reads.size, 0, 'no screen was read');
+    assert.ok(rows.every((r) => r.screenFingerprint === undefined && typeof r.ramFingerprint === 'string'));
+    // Whoever looks (a panel) still gets the held frame's screen.
+    assert.equal(rt.buffer.pair(rt.current!.frame)?.screen?.length, 256 * 240 * 4);
+    await rt.close();
+  });
+
   test('hasScreen tells a frame with a screen (plain or converted on first read) from one without, reading nothing', () => {
     const base = { frame: 1, timestamp: 0, ram: new Uint8Array(2048), lag: false };
     let reads = 0;

@@ -33,6 +33,22 @@ describe('SyncBuffer', () => {
     assert.equal(p?.syncQualityMs, 10);
   });
 
+  test('syncQualityMs is pair().syncQualityMs without reading any screen', () => {
+    const b = new SyncBuffer<string, string>(8);
+    let reads = 0;
+    const screen = (frame: number | null, timestamp: number) => ({ frame, timestamp, get screen() { reads++; return 'x'; } });
+    b.addState({ frame: 1, timestamp: 1000, state: 's1' });
+    b.addState({ frame: 2, timestamp: 1016, state: 's2' });
+    b.addState({ frame: 3, timestamp: 1033, state: 's3' });
+    assert.equal(b.syncQualityMs(1), null, 'no screen yet');
+    b.addScreen(screen(null, 1003));
+    b.addScreen(screen(2, 1030));
+    const got = [1, 2, 3, 4].map((f) => b.syncQualityMs(f));
+    assert.equal(reads, 0, 'no screen was read');
+    assert.deepEqual(got, [1, 2, 3, 4].map((f) => b.pair(f)?.syncQualityMs ?? null));
+    assert.deepEqual(got, [3, 0, 3, null]);
+  });
+
   test('without screens a pair has no screen and no quality', () => {
     const b = new SyncBuffer<number, string>(2);
     b.addState({ frame: 0, timestamp: 0, state: 42 });

@@ -24,10 +24,13 @@ interface Slot {
 }
 
 interface StoredKeyframe {
-  /** Deflated skeleton (v8-serialized snapshot with slots in place of the big arrays). */
-  skeleton: Buffer;
-  /** Deflated block, XORed with the reference block when `delta`. */
-  block: Buffer;
+  /**
+   * One deflated buffer: the skeleton (v8-serialized snapshot with slots in place of the big arrays, `skeletonLength`
+   * bytes) then the block, XORed with the reference block when `delta`. One deflate, not one each: every deflate sets
+   * up a zlib stream on this thread (its window and hash tables), which cost about as much as the rest of the encode.
+   */
+  packed: Buffer;
+  skeletonLength: number;
   blockLength: number;
   delta: boolean;
   /** References, not data: tiles are re-derived from VRAM on restore (see machineSnapshot). Shared with the previous keyframe when the same. */
@@ -81,10 +84,13 @@ export class KeyframeStore {
     const pending = this.frames.get(id);
     if (!pending) throw new Error(`keyframe ${id} is not kept (thinned, or made before the last start)`);
     const k = await pending;
-    const block = new Uint8Array(inflateRawSync(k.block));
-    if (block.length !== k.blockLength) throw new Error(`keyframe ${id} is damaged: ${block.length} bytes inflated, ${k.blockLength} expected`);
+    const raw = inflateRawSync(k.packed);
+    const blockAt = alignedBlockStart(k.skeletonLength);
+    if (raw.length !== blockAt + k.blockLength) throw new Error(`keyframe ${id} is damaged: ${raw.length} bytes inflated, ${blockAt + k.blockLength} expected`);
+    // The block is copied out to a fresh, 8-byte aligned buffer: restore views it as typed arrays in place.
+    const block = raw.subarray(blockAt).slice();
     if (k.delta) xorInto(block, this.references.get(k.withScreen)!);
-    const skeleton = deserialize(inflateRawSync(k.skeleton)) as Record<string, unknown>;
+    const skeleton = deserialize(raw.subarray(0, k.skeletonLength)) as Record<string, unknown>;
     const rebuilt: Record<string, unknown> = {};
     for (const s of SECTIONS) rebuilt[s] = fill(skeleton[s], block);
     const snapshot = { ...rebuilt, owner: k.owner, frameCount: k.frameCount, lag: k.lag, ptTile: k.ptTile } as unknown as MachineSnapshot;
@@ -123,7 +129,12 @@ export class KeyframeStore {
     const skeleton: Record<string, unknown> = {};
     // A snapshot taken without the picture has none to leave out; one taken with it drops it here when not wanted.
     for (const s of SECTIONS) skeleton[s] = strip(s === 'ppu' && !withScreen ? withoutField(snap.ppu, 'buffer') : snap[s], slotFor);
-    const block = new Uint8Array(offset);
+    const skel = serialize(skeleton);
+    // The skeleton and the block in one buffer (one deflate); the block starts 8-byte aligned for the word-wise XOR.
+    const blockAt = alignedBlockStart(skel.length);
+    const both = new Uint8Array(blockAt + offset);
+    both.set(skel);
+    const block = both.subarray(blockAt);
     let at = 0;
     for (const a of arrays) {
       at = (at + 7) & ~7;
@@ -135,14 +146,11 @@ export class KeyframeStore {
     if (!reference) this.references.set(withScreen, (reference = block.slice()));
     const delta = block.length === reference.length;
     if (delta) xorInto(block, reference);
-    const [skel, packed] = await Promise.all([
-      deflateRawAsync(serialize(skeleton), { level: 1 }),
-      deflateRawAsync(block, { level: 1 }),
-    ]);
     const last = this.lastPtTile;
     const shared = !!last && last.length === snap.ptTile.length && last.every((t, i) => t === snap.ptTile[i]);
     const ptTile = shared ? last! : (this.lastPtTile = snap.ptTile);
-    return { skeleton: skel, block: packed, blockLength: block.length, delta, ptTile, ptTileShared: shared, owner: snap.owner, frameCount: snap.frameCount, lag: snap.lag, withScreen };
+    const packed = await deflateRawAsync(both, { level: 1 });
+    return { packed, skeletonLength: skel.length, blockLength: block.length, delta, ptTile, ptTileShared: shared, owner: snap.owner, frameCount: snap.frameCount, lag: snap.lag, withScreen };
   }
 }
 
@@ -188,6 +196,11 @@ function xorInto(block: Uint8Array, reference: Uint8Array): void {
   for (let i = words << 2; i < n; i++) block[i] ^= reference[i];
 }
 
+/** Where the block starts after a skeleton of `skeletonLength` bytes: 8-byte aligned. */
+function alignedBlockStart(skeletonLength: number): number {
+  return (skeletonLength + 7) & ~7;
+}
+
 function sizeOf(k: StoredKeyframe): number {
-  return k.skeleton.byteLength + k.block.byteLength + (k.ptTileShared ? 0 : k.ptTile.length * 8) + 128;
+  return k.packed.byteLength + (k.ptTileShared ? 0 : k.ptTile.length * 8) + 128;
 }

@@ -14,6 +14,7 @@ import { parseRamMap } from '../src/core/config/ramMap';
 import { RandomAgent } from '../src/agents/randomAgent';
 import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
 import { Prng } from '../src/core/prng';
+import { DEFAULT_KEYFRAME_EVERY } from '../src/core/history/sessionHistory';
 import { median, roundRatioCells } from './roundStats';
 
 function flag(name: string, fallback: number): number {
@@ -31,7 +32,7 @@ const RESTORE_TARGET_MS = FCEUX ? 100 : 50;
 const RESTORES = flag('restores', 300);
 const ROUNDS = flag('rounds', 5);
 const ROUND_FRAMES = flag('round-frames', 3000);
-const KEYFRAME_EVERY = flag('keyframe-every', 12);
+const KEYFRAME_EVERY = flag('keyframe-every', DEFAULT_KEYFRAME_EVERY);
 const WARMUP = 600;
 
 const root = findPackageRoot(__dirname);

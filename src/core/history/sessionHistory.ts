@@ -60,10 +60,10 @@ export interface HistoryStats {
 }
 
 /**
- * 24, not 12: a keyframe (machine snapshot, flattened, XORed and deflated in the worker) costs about one frame of
- * emulation on the worker's thread, so every 12 ticks it added 7-8 % to every frame, over the 5 % the history may cost;
- * every 24 it is 3-4 %. A restore replays at most 23 frames plus one keyframe decode, about 25 frame times (30-40 ms on
- * the 2-core machine), within the 50 ms it may take; on FCEUX 24 round trips, within its 100 ms.
+ * 24, not 12: a keyframe (machine snapshot, flattened, XORed and deflated in the worker) costs 0.7-0.9 of a frame of
+ * emulation on the worker's thread (measured interleaved), so every 12 ticks it added 6-7 % to every frame, over the 5 %
+ * the history may cost; every 24 it is 3-4 %. A restore replays at most 23 frames plus one keyframe decode, about 25
+ * frame times (30-40 ms on the 2-core machine), within the 50 ms it may take; on FCEUX 24 round trips, within 100 ms.
  */
 export const DEFAULT_KEYFRAME_EVERY = 24;
 const DEFAULT_BUDGET = 256 * 1024 * 1024;

@@ -171,6 +171,8 @@ export class RunControl {
    * reachable tick, earlier or later than the held one. Throws without a session history or for an unreachable tick.
    */
   async travel(tick: number): Promise<{ from: number; to: number; episode: number; step: number }> {
+    const why = this.cannotRun(true);
+    if (why) throw new Error(why);
     const rt = this.requireRuntime();
     if (!rt.sessionHistory) throw new Error('The timeline needs the session history: set "timeTravel": true (the default) and the lockstep sync mode in the launch configuration.');
     const from = rt.current!.frame;

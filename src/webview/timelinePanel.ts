@@ -223,15 +223,16 @@ class TimelinePanel {
       delete this.thumb.dataset.tick;
       this.thumbNote.textContent = 'No screen kept for this part of the session (screens are kept while a screen-showing panel is open).';
     }
-    const row = (k: string, v: string) => h('tr', {}, h('th', {}, k), h('td', { 'data-key': k }, v));
+    const row = (k: string, v: string, key = k) => h('tr', {}, h('th', {}, k), h('td', { 'data-key': key }, v));
     const rows = [
       row('frame', String(p.frame)),
       row('episode · step', `${p.episode} · ${p.step}`),
       row('tick', String(p.tick)),
-      row('buttons in', `P1 ${formatButtons(p.lastButtons[0])}  P2 ${formatButtons(p.lastButtons[1])}`),
-      row('buttons out', p.nextButtons ? `P1 ${formatButtons(p.nextButtons[0])}  P2 ${formatButtons(p.nextButtons[1])}` : '— (the newest frame)'),
+      row('buttons in', `P1 ${formatButtons(p.lastButtons[0])} · P2 ${formatButtons(p.lastButtons[1])}`),
+      row('buttons out', p.nextButtons ? `P1 ${formatButtons(p.nextButtons[0])} · P2 ${formatButtons(p.nextButtons[1])}` : '— (the newest frame)'),
       row('returns', `${p.returns[0]} · ${p.returns[1]}`),
-      ...Object.entries(p.vars).map(([k, v]) => row(k, String(v))),
+      // RAM-map variables may be called `frame` or `step` too: keyed apart from the counters.
+      ...Object.entries(p.vars).map(([k, v]) => row(k, String(v), `var.${k}`)),
       ...p.markers.map((m) => row(KIND_LABEL[m.kind], m.text)),
     ];
     this.rowTable.replaceChildren(...rows);

@@ -8,6 +8,7 @@ import { PANEL_TITLES, PANEL_VIEW_TYPES, PanelHost, panelWebviewOptions, type Ho
 import type { PanelSession, RuntimeSource } from './runtimeSource';
 import { ScreenController } from './screenController';
 import { SessionDirectory } from './sessionDirectory';
+import { ThumbnailKeeper } from './thumbnailKeeper';
 import { TimelineController } from './timelineController';
 
 /** Panels that show the game's screens: while one is open, sessions capture a screen every frame. */
@@ -32,12 +33,12 @@ export const PANEL_COMMANDS: Record<PanelKind | 'all', string> = {
 /** Keeps at most one panel of each kind and gives each a controller over the shared RuntimeSource. */
 class PanelManager implements vscode.Disposable {
   private readonly hosts = new Map<PanelKind, PanelHost>();
-  private readonly services: PanelServices;
+  private readonly services: PanelServices & { thumbnails: ThumbnailKeeper };
   private lastSession: PanelSession | undefined;
   private screensShown = false;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly source: RuntimeSource, private readonly log: PanelLog, private readonly options: PanelOptions = {}) {
-    this.services = { log, sessions: new SessionDirectory(() => performance.timeOrigin + performance.now()), saveFile: (r) => saveFile(r), travel: (tick) => travel(tick) };
+    this.services = { log, sessions: new SessionDirectory(() => performance.timeOrigin + performance.now()), saveFile: (r) => saveFile(r), travel: (tick) => travel(tick), thumbnails: new ThumbnailKeeper(source) };
     this.lastSession = source.current();
   }
 
@@ -94,6 +95,7 @@ class PanelManager implements vscode.Disposable {
   dispose(): void {
     for (const h of [...this.hosts.values()]) h.dispose();
     this.hosts.clear();
+    this.services.thumbnails.dispose();
   }
 
   private adopt(kind: PanelKind, panel: vscode.WebviewPanel): PanelHost {

@@ -1,5 +1,5 @@
 // Timeline panel host logic: the session history as a strip (episodes, markers, cursor), hover peeks (row + thumbnail), click-to-travel.
-import { hasScreen, type EmulatorFrame } from '../../core/ports';
+import type { EmulatorFrame } from '../../core/ports';
 import type { HistoryMarker, SessionHistory } from '../../core/history/sessionHistory';
 import {
   MAX_TIMELINE_MARKERS,
@@ -7,29 +7,35 @@ import {
 } from '../../webview/panelMessages';
 import { PanelController, type PanelChannel, type PanelServices, type StreamSettings } from './panelController';
 import type { PanelSession, RuntimeSource } from './runtimeSource';
-import { THUMB_HEIGHT, THUMB_WIDTH, ThumbnailStore } from './thumbnailStore';
+import { ThumbnailKeeper } from './thumbnailKeeper';
+import { THUMB_HEIGHT, THUMB_WIDTH } from './thumbnailStore';
 
 /** One strip in flight is plenty: a newer strip replaces an unsent one (it says everything the older said). */
 export const TIMELINE_STREAM: StreamSettings = { highWatermark: 1, lowWatermark: 0, stallTimeoutMs: 2000 };
 
 export class TimelineController extends PanelController<TimelineUpdate> {
-  private readonly thumbs: ThumbnailStore;
+  private readonly thumbs: ThumbnailKeeper;
+  /** Ours when the host gave no session-wide keeper (then only frames seen while this panel is open have thumbnails). */
+  private readonly ownKeeper: ThumbnailKeeper | undefined;
   /** What the last strip offered said, to offer a new one only when something moved. */
   private lastKey = '';
   private lastThumbed: EmulatorFrame | undefined;
 
-  constructor(channel: PanelChannel, source: RuntimeSource, services: PanelServices, stream: StreamSettings = TIMELINE_STREAM, thumbs = new ThumbnailStore()) {
+  constructor(channel: PanelChannel, source: RuntimeSource, services: PanelServices & { thumbnails?: ThumbnailKeeper }, stream: StreamSettings = TIMELINE_STREAM) {
     super('timeline', channel, source, services, stream);
-    this.thumbs = thumbs;
+    this.ownKeeper = services.thumbnails ? undefined : new ThumbnailKeeper(source);
+    this.thumbs = services.thumbnails ?? this.ownKeeper!;
     this.start();
   }
 
-  protected onSession(session: PanelSession): void {
-    const rt = session.runtime;
-    this.thumbs.clear();
+  override dispose(): void {
+    this.ownKeeper?.dispose();
+    super.dispose();
+  }
+
+  protected onSession(_session: PanelSession): void {
     this.lastKey = '';
     this.lastThumbed = undefined;
-    this.listen(rt.events.on('frame', ({ current }) => this.keepThumb(current)));
   }
 
   protected onReady(): void {
@@ -89,11 +95,7 @@ export class TimelineController extends PanelController<TimelineUpdate> {
     const rt = this.runtime;
     if (!rt) return;
     this.lastThumbed = cur;
-    const h = rt.sessionHistory;
-    if (!h || rt.currentTick < 0) return;
-    // A travel inside the current episode cut the history: thumbnails past the new head belong to a future that is gone.
-    this.thumbs.truncateAfter(h.headTick);
-    if (hasScreen(cur) && cur.screen) this.thumbs.add(rt.currentTick, cur.screen);
+    this.thumbs.keep(rt, cur);
   }
 
   private snapshot(): TimelineUpdate {
@@ -130,7 +132,7 @@ export class TimelineController extends PanelController<TimelineUpdate> {
     if (tick < h.oldestTick || tick > h.headTick) return empty;
     const s = h.stateAt(tick);
     const firstTick = h.episodes.find((e) => e.firstTick <= tick && tick <= e.lastTick)?.firstTick ?? tick;
-    const thumb = this.thumbs.nearest(tick, firstTick);
+    const thumb = this.runtime ? this.thumbs.storeFor(this.runtime).nearest(tick, firstTick) : undefined;
     const ramMap = this.session?.ramMap;
     return {
       ...empty,

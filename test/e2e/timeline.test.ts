@@ -1,0 +1,72 @@
+// UI test in real VS Code: the Timeline panel beside a paused demo session; hovering peeks at a frame, clicking it stops the debugger there (screenshot for the README).
+import { describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { VsCodeUi } from './vscodeUi';
+import { extensionUnderTest, log, makeDemoWorkspace, screenshotPath, uiDeadline, UiSuite } from './uiTestEnv';
+
+const deadline = uiDeadline();
+
+describe('the Timeline panel in real VS Code (development extension)', { timeout: Math.max(1000, deadline - Date.now()) }, () => {
+  const suite = new UiSuite<VsCodeUi>();
+  const { need, test: uiTest } = suite;
+  let folder = '';
+
+  before(async () => {
+    folder = await makeDemoWorkspace();
+    suite.ui = await VsCodeUi.start({ folder, extensionDevelopmentPath: extensionUnderTest(), deadline, log });
+  });
+
+  after(async () => {
+    await suite.ui?.close();
+    if (folder) rmSync(dirname(folder), { recursive: true, force: true });
+  });
+
+  uiTest('hovering the strip shows a frame\'s screen and row; clicking it stops the debug session on that frame', async () => {
+    const u = need();
+    await u.startDebuggingWithF5();
+    await u.waitForPausedState('the session to stop on entry', (s) => /entry/i.test(s));
+    const first = await u.waitFor('the status bar frame', () => u.statusFrame());
+    await u.runCommand('Lockstep: Step N Frames…');
+    await u.answerInputBox('Frames to run', '300');
+    const head = await u.waitForStoppedFrame(first);
+    assert.equal(head, first + 300);
+
+    await u.runCommand('View: Close All Editor Groups');
+    if (await u.page.locator('.part.panel').isVisible()) await u.runCommand('View: Toggle Panel Visibility');
+    await u.runCommand('Lockstep: Open Timeline Panel');
+    await u.waitFor('the Timeline tab', async () => ((await u.tabs()).includes('Timeline') ? true : undefined));
+    const tl = await u.panelFrame('timeline');
+    const strip = tl.locator('#tl-strip');
+    await u.waitFor('the strip up to the held frame', async () => ((await strip.getAttribute('data-head')) === '300' ? true : undefined));
+    assert.equal(await strip.getAttribute('data-current'), '300');
+
+    // Hover a third of the way along: the peek shows that tick's frame, counters and its screen thumbnail.
+    const box = await strip.boundingBox();
+    assert.ok(box);
+    const tick = 100;
+    const x = box.x + ((tick + 0.5) / 301) * box.width;
+    const y = box.y + box.height / 2;
+    await u.page.mouse.move(x, y);
+    await u.waitFor(`the peek of tick ${tick}`, async () => ((await tl.locator('#tl-peek').getAttribute('data-tick')) === String(tick) ? true : undefined));
+    const frame = Number(await tl.locator('#peek-row td[data-key="frame"]').innerText());
+    assert.equal(frame, first + tick);
+    assert.equal(await tl.locator('#peek-row td[data-key="episode · step"]').innerText(), `0 · ${tick}`);
+    assert.equal(await tl.locator('#peek-thumb').getAttribute('data-tick'), String(tick), 'the screen panels were open from F5, so the tick has its own screen');
+    const lit = await u.waitForCanvasPixels('timeline', '#peek-thumb');
+    assert.ok(lit > 10, `${lit} lit pixels on the thumbnail`);
+    await u.screenshot(screenshotPath('panel-timeline'));
+
+    // Click: the debugger stops there (status bar, call stack), and the strip's cursor follows.
+    await u.page.mouse.click(x, y);
+    const stopped = await u.waitForStoppedFrame(head);
+    assert.equal(stopped, frame);
+    const { rows } = await u.callStack();
+    assert.ok(rows.some((r) => r.includes(`frame ${frame} (episode 0, step ${tick})`)), `call stack rows: ${JSON.stringify(rows)}`);
+    await u.waitFor('the cursor on the travelled tick', async () => ((await strip.getAttribute('data-current')) === String(tick) ? true : undefined));
+    assert.match(await tl.locator('#tl-travel').innerText(), new RegExp(`Stopped on tick ${tick}`));
+    // The stop at the end of the 300 frames is on the strip as a marker.
+    assert.ok((await tl.locator('.tl-marker.stop').count()) >= 1);
+  });
+});

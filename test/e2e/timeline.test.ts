@@ -1,10 +1,11 @@
 // UI test in real VS Code: the Timeline panel beside a paused demo session; hovering peeks at a frame, clicking it stops the debugger there (screenshot for the README).
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { VsCodeUi } from './vscodeUi';
-import { extensionUnderTest, log, makeDemoWorkspace, screenshotPath, uiDeadline, UiSuite } from './uiTestEnv';
+import { REPO_ROOT, extensionUnderTest, log, makeDemoWorkspace, screenshotPath, uiDeadline, UiSuite } from './uiTestEnv';
 
 const deadline = uiDeadline();
 
@@ -71,5 +72,37 @@ describe('the Timeline panel in real VS Code (development extension)', { timeout
     // Travelling inside the open episode cuts its future, as step back does; the entry stop is still marked.
     assert.equal(await again.locator('#tl-strip').getAttribute('data-head'), String(tick));
     assert.ok((await again.locator('.tl-marker.stop').count()) >= 1);
+  });
+
+  uiTest('Open Recording in Timeline replays a recording folder made by the CLI, and clicking one of its rows stops the replay there', async () => {
+    const u = need();
+    await u.runCommand('Debug: Stop');
+    await u.waitFor('the first session to end', async () => ((await u.page.locator('.debug-toolbar').isVisible()) ? undefined : true));
+    // Two episodes of 60 rows, recorded by the CLI into the workspace (where the demo ROM is found by its name).
+    const rec = join(folder, 'recordings', 'run-1');
+    execFileSync(process.execPath, [join(REPO_ROOT, 'dist', 'cli.js'), 'run', '--rom', join(folder, 'demo.nes'), '--agent', 'random:9', '--max-steps', '60', '--episodes', '2', '--record', rec], { stdio: 'pipe' });
+    await u.runCommand('Lockstep: Open Recording in Timeline');
+    await u.answerFolderDialog('Open Recording', rec);
+    await u.waitFor('the Timeline tab', async () => ((await u.tabs()).includes('Timeline') ? true : undefined), 60_000);
+    await u.activateTab('Timeline');
+    const tl = await u.panelFrame('timeline');
+    const strip = tl.locator('#tl-strip');
+    // The replay ran through every recorded row: 120 ticks, the last held.
+    await u.waitFor('the whole recording on the strip', async () => ((await strip.getAttribute('data-head').catch(() => null)) === '119' ? true : undefined), 60_000);
+    const episodes = await tl.locator('.tl-episode').evaluateAll((els) => els.map((e) => `${(e as HTMLElement).dataset.first}-${(e as HTMLElement).dataset.last}`));
+    assert.deepEqual(episodes, ['0-59', '60-119']);
+    const box = await strip.boundingBox();
+    assert.ok(box);
+    const tick = 75;
+    const x = box.x + ((tick + 0.5) / 120) * box.width;
+    await u.page.mouse.move(x, box.y + box.height / 2);
+    await u.waitFor(`the peek of tick ${tick}`, async () => ((await tl.locator('#tl-peek').getAttribute('data-tick')) === String(tick) ? true : undefined));
+    assert.equal(await tl.locator('#peek-row td[data-key="episode · step"]').innerText(), '1 · 15');
+    const frame = Number(await tl.locator('#peek-row td[data-key="frame"]').innerText());
+    const before = await u.waitFor('the status bar frame', () => u.statusFrame());
+    await u.page.mouse.click(x, box.y + box.height / 2);
+    assert.equal(await u.waitForStoppedFrame(before), frame);
+    const { rows } = await u.callStack();
+    assert.ok(rows.some((r) => r.includes(`frame ${frame} (episode 1, step 15)`)), `call stack rows: ${JSON.stringify(rows)}`);
   });
 });

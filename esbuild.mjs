@@ -15,6 +15,7 @@ const webEntries = {
   screenPanel: 'src/webview/screenPanel.ts',
   bufferPanel: 'src/webview/bufferPanel.ts',
   metricsPanel: 'src/webview/metricsPanel.ts',
+  timelinePanel: 'src/webview/timelinePanel.ts',
 };
 const present = (entries) => Object.fromEntries(Object.entries(entries).filter(([, p]) => existsSync(p)));
 

@@ -54,6 +54,18 @@ export interface CustomRequests {
    * sets `captureScreens` either way; `capturing` says what holds now.
    */
   'lockstep.showScreens': { args: { shown: boolean }; body: { capturing: boolean } };
+  /**
+   * Stops the session on session-history tick `tick` (any episode; the timeline panel's click), like a step back that
+   * may go forward too: answers where it stopped, then a `stopped` event with reason `goto` follows.
+   */
+  'lockstep.travel': { args: { tick: number }; body: TravelResult };
+}
+
+export interface TravelResult {
+  tick: number;
+  frame: number;
+  episode: number;
+  step: number;
 }
 
 export interface SendActionResult {
@@ -138,6 +150,7 @@ export const CUSTOM_REQUEST_NAMES: readonly CustomRequestName[] = [
   'lockstep.setPauseUntilAction',
   'lockstep.getStatus',
   'lockstep.showScreens',
+  'lockstep.travel',
 ];
 
 export const CUSTOM_EVENT_NAMES: readonly CustomEventName[] = [
@@ -200,6 +213,13 @@ export function parseCustomRequest(command: string, raw: unknown): CustomRequest
       const shown = args.shown;
       if (typeof shown !== 'boolean') throw new Error(`${command}: shown must be true or false, got ${JSON.stringify(shown)}`);
       return { command, args: { shown } };
+    }
+    case 'lockstep.travel': {
+      const tick = args.tick;
+      if (typeof tick !== 'number' || !Number.isSafeInteger(tick) || tick < 0) {
+        throw new Error(`${command}: tick must be an integer >= 0 (a session-history tick), got ${JSON.stringify(tick)}`);
+      }
+      return { command, args: { tick } };
     }
     default: {
       const _never: never = command;

@@ -3,7 +3,7 @@ import { SYNC_SETTINGS, defaultSyncConfig, mergeSyncConfig, type SyncConfig } fr
 import { parseAgentSpec, type AgentSpec, type SessionSpec } from '../session/sessionSpec';
 import type { EmulatorKind } from '../core/ports';
 
-/** An agent as launch.json gives it: `random`, `random:7`, `scripted:PATH`, `onnx:PATH`, `fm2:PATH`, `websocket`, `none`, or an object. */
+/** An agent as launch.json gives it: `random`, `random:7`, `scripted:PATH`, `onnx:PATH`, `fm2:PATH`, `recording:FOLDER`, `websocket`, `none`, or an object. */
 export type AgentSetting = string | AgentSpec;
 
 export interface LockstepLaunchArgs {
@@ -85,11 +85,11 @@ type AttributeTable<T> = {
   };
 };
 
-const AGENT_PATTERN = '^(random(:-?\\d+)?|scripted:.+|onnx:.+|fm2:.+|websocket|none)$';
+const AGENT_PATTERN = '^(random(:-?\\d+)?|scripted:.+|onnx:.+|fm2:.+|recording:.+|websocket|none)$';
 const AGENT_OBJECT: Record<string, AttributeSchema> = {
-  type: { type: 'string', enum: ['random', 'scripted', 'onnx', 'fm2', 'websocket', 'none'], description: 'Agent kind.' },
+  type: { type: 'string', enum: ['random', 'scripted', 'onnx', 'fm2', 'recording', 'websocket', 'none'], description: 'Agent kind.' },
   seed: { type: 'integer', description: 'Seed for a random agent.' },
-  path: { type: 'string', description: 'File for a scripted (.js), onnx (.onnx) or fm2 (.fm2) agent.' },
+  path: { type: 'string', description: 'File for a scripted (.js), onnx (.onnx) or fm2 (.fm2) agent, or the folder of a recording agent.' },
 };
 
 /** The agent values IntelliSense offers; paths start in the workspace folder (the `^` keeps `${workspaceFolder}` literal). */
@@ -106,9 +106,9 @@ const AGENT_SNIPPETS = [
 function agentSchema(description: string, dflt?: string): AttributeSchema & { type: readonly ('string' | 'object')[] } {
   return {
     type: ['string', 'object'],
-    description: `${description} "random", "random:SEED", "scripted:PATH", "onnx:PATH", "fm2:PATH", "websocket" (a trainer connects), "none", or an object {"type": ..., "path"/"seed": ...}.`,
+    description: `${description} "random", "random:SEED", "scripted:PATH", "onnx:PATH", "fm2:PATH", "recording:FOLDER" (replay a recording folder's episodes), "websocket" (a trainer connects), "none", or an object {"type": ..., "path"/"seed": ...}.`,
     pattern: AGENT_PATTERN,
-    patternErrorMessage: 'Use random, random:SEED, scripted:PATH, onnx:PATH, fm2:PATH, websocket or none.',
+    patternErrorMessage: 'Use random, random:SEED, scripted:PATH, onnx:PATH, fm2:PATH, recording:FOLDER, websocket or none.',
     properties: AGENT_OBJECT,
     defaultSnippets: AGENT_SNIPPETS,
     ...(dflt !== undefined ? { default: dflt } : {}),

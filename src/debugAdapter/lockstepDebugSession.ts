@@ -688,6 +688,13 @@ export class LockstepDebugSession extends DebugSession {
           return this.respond(response, 'lockstep.getStatus', this.status());
         case 'lockstep.showScreens':
           return this.respond(response, 'lockstep.showScreens', { capturing: await this.showScreens(req.args.shown) });
+        case 'lockstep.travel': {
+          if (!this.canRun(response, true)) return;
+          const to = await this.rc.travel(req.args.tick);
+          this.respond(response, 'lockstep.travel', { tick: req.args.tick, frame: to.to, episode: to.episode, step: to.step });
+          this.afterJump();
+          return this.rc.stopAt('goto', { description: `Travelled to frame ${to.to} (episode ${to.episode}, step ${to.step})` });
+        }
         default: {
           const _never: never = req;
           throw new Error(`unhandled request ${JSON.stringify(_never)}`);

@@ -5,6 +5,7 @@ import { registerPanels } from './panels/registerPanels';
 import { LiveRuntimeSource } from './panels/runtimeSource';
 import { registerDemoWorkspaceCommand } from './createDemoWorkspace';
 import { registerReplayMovieCommand } from './replayMovieCommand';
+import { registerOpenRecordingCommand } from './openRecordingCommand';
 import { registerDivergenceCommand } from './divergenceCommand';
 
 /**
@@ -34,6 +35,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push({ dispose: () => endOnDeactivate.delete(endSessions) });
   context.subscriptions.push(registerDemoWorkspaceCommand(context, log));
   context.subscriptions.push(registerReplayMovieCommand(log));
+  context.subscriptions.push(registerOpenRecordingCommand(log));
   context.subscriptions.push(registerDivergenceCommand(log));
   log.info(`Lockstep ${String(context.extension.packageJSON.version)} activated`);
 }

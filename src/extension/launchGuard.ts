@@ -27,7 +27,7 @@ export type AgentAttribute = 'agent' | 'agent2';
 /** An agent file a launch would load, resolved to where it really is. */
 export interface AgentFile {
   attribute: AgentAttribute;
-  kind: 'scripted' | 'onnx' | 'fm2';
+  kind: 'scripted' | 'onnx' | 'fm2' | 'recording';
   /** As written in the configuration. */
   given: string;
   /** Absolute, symbolic links followed (as far as the path exists). */
@@ -40,7 +40,7 @@ export const RESTRICTED_MODE_MESSAGE =
 
 export const ALLOW_ONCE = 'Allow once';
 
-const KIND_WORDS: Record<AgentFile['kind'], string> = { scripted: 'scripted agent (JavaScript, runs in the extension host)', onnx: 'ONNX model', fm2: 'FM2 movie' };
+const KIND_WORDS: Record<AgentFile['kind'], string> = { scripted: 'scripted agent (JavaScript, runs in the extension host)', onnx: 'ONNX model', fm2: 'FM2 movie', recording: 'recording folder (its episodes are replayed)' };
 
 /** The scripted, ONNX and FM2 files a configuration names; agents that fail to parse are left to the adapter, which names the problem. */
 export async function agentFiles(config: Record<string, unknown>, host: Pick<LaunchGuardHost, 'realpath' | 'processCwd'>): Promise<AgentFile[]> {
@@ -55,7 +55,7 @@ export async function agentFiles(config: Record<string, unknown>, host: Pick<Lau
     } catch {
       continue;
     }
-    if (spec.type !== 'scripted' && spec.type !== 'onnx' && spec.type !== 'fm2') continue;
+    if (spec.type !== 'scripted' && spec.type !== 'onnx' && spec.type !== 'fm2' && spec.type !== 'recording') continue;
     const lexical = isAbsolute(spec.path) ? spec.path : resolve(base, spec.path);
     out.push({ attribute, kind: spec.type, given: spec.path, resolved: await realpathOrNearest(lexical, host.realpath) });
   }

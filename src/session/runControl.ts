@@ -166,6 +166,21 @@ export class RunControl {
     return { from, to: rt.current!.frame };
   }
 
+  /**
+   * Travels to session-history tick `tick` (stopped): the timeline panel's click. Same path as step back, but to any
+   * reachable tick, earlier or later than the held one. Throws without a session history or for an unreachable tick.
+   */
+  async travel(tick: number): Promise<{ from: number; to: number; episode: number; step: number }> {
+    const why = this.cannotRun(true);
+    if (why) throw new Error(why);
+    const rt = this.requireRuntime();
+    if (!rt.sessionHistory) throw new Error('The timeline needs the session history: set "timeTravel": true (the default) and the lockstep sync mode in the launch configuration.');
+    const from = rt.current!.frame;
+    await rt.travelTo(tick);
+    this.events.emit('rewound', { frame: rt.current!.frame });
+    return { from, to: rt.current!.frame, episode: rt.episodeIndex, step: rt.stepIndex };
+  }
+
   pause(): void {
     if (this.runState !== 'running') return;
     this.pauseRequested = true;
@@ -217,6 +232,7 @@ export class RunControl {
     this.runState = 'stopped';
     this.ticker.stop();
     if (reason !== 'exception') this.lastStopValue = undefined;
+    this.markStop(reason, extra);
     this.events.emit('stopped', { reason, ...extra });
     this.ticker.checkWaiting();
     this.ticker.sendStatus();
@@ -345,7 +361,6 @@ export class RunControl {
     const where = `episode ${s.episode}, step ${s.step}, frame ${s.frame}`;
     switch (found.kind) {
       case 'hit':
-        h.mark({ kind: 'breakpoint', text: found.hit.description });
         return this.stopAt(found.hit.reason, { description: `${found.hit.description} (going back; ${where})`, hitBreakpointIds: found.hit.ids });
       case 'desync':
         this.lastStopValue = { kind: 'desync', event: found.event, conditionError: found.conditionError };
@@ -355,6 +370,18 @@ export class RunControl {
       case 'oldest':
         return this.stopAt('step', { description: `Reached the oldest kept frame (${s.frame}) of the session history (episode ${s.episode}, step ${s.step})` });
     }
+  }
+
+  /**
+   * Every stop shows on the timeline: breakpoint hits (forward and backward) as such, the rest as stops. A desync stop's
+   * desync is marked by the runtime already, and travelling there (`goto`) is not a new event of the run.
+   */
+  private markStop(reason: string, extra: Omit<StopInfo, 'reason'>): void {
+    const h = this.runtime?.sessionHistory;
+    if (!h || this.runtime!.currentTick < 0 || reason === 'goto' || (reason === 'exception' && this.lastStopValue?.kind === 'desync')) return;
+    const text = extra.description ?? reason;
+    const kind = extra.hitBreakpointIds?.length || reason === 'breakpoint' || reason === 'function breakpoint' || reason === 'data breakpoint' ? 'breakpoint' : 'stop';
+    h.mark({ tick: this.runtime!.currentTick, kind, text });
   }
 
   private onFault(e: Error): void {

@@ -15,6 +15,7 @@ import { EmbeddedEmulator } from '../emulators/embedded/embeddedEmulator';
 import { FceuxEmulator } from '../emulators/fceux/fceuxEmulator';
 import { RandomAgent } from '../agents/randomAgent';
 import { ScriptedAgent } from '../agents/scriptedAgent';
+import { RecordingReplayAgent } from '../agents/recordingReplayAgent';
 import { Fm2ReplayAgent } from '../agents/fm2ReplayAgent';
 import { OnnxAgent } from '../agents/onnxAgent';
 import { WebSocketAgent } from '../agents/websocketAgent';
@@ -166,6 +167,8 @@ async function createAgent(spec: AgentSpec, ctx: AgentContext): Promise<AgentPor
       return ScriptedAgent.load(ctx.abs(spec.path));
     case 'fm2':
       return Fm2ReplayAgent.load(ctx.abs(spec.path), ctx.player, ctx.emulator);
+    case 'recording':
+      return RecordingReplayAgent.load(ctx.abs(spec.path), ctx.player, ctx.onTerminate);
     case 'onnx':
       return OnnxAgent.load(ctx.abs(spec.path), { player: ctx.player, ramMap: ctx.ramMap, seed: ctx.seed });
     case 'websocket':

@@ -7,6 +7,8 @@ export type AgentSpec =
   | { type: 'scripted'; path: string }
   | { type: 'onnx'; path: string }
   | { type: 'fm2'; path: string }
+  /** A recording folder: each recorded episode's buttons replayed in order (the timeline's Open Recording). */
+  | { type: 'recording'; path: string }
   | { type: 'websocket' }
   | { type: 'none' };
 
@@ -44,10 +46,10 @@ export interface SessionSpec {
   cwd?: string;
 }
 
-const AGENT_KINDS = ['random', 'scripted', 'onnx', 'fm2', 'websocket', 'none'] as const;
+const AGENT_KINDS = ['random', 'scripted', 'onnx', 'fm2', 'recording', 'websocket', 'none'] as const;
 
 /**
- * Parses an agent given as text: `random`, `random:SEED`, `scripted:PATH`, `onnx:PATH`, `fm2:PATH`, `websocket`, `none`,
+ * Parses an agent given as text: `random`, `random:SEED`, `scripted:PATH`, `onnx:PATH`, `fm2:PATH`, `recording:FOLDER`, `websocket`, `none`,
  * or as an object `{ "type": ..., ... }`. Throws naming what is wrong.
  */
 export function parseAgentSpec(value: unknown, where = 'agent'): AgentSpec {
@@ -65,7 +67,8 @@ export function parseAgentSpec(value: unknown, where = 'agent'): AgentSpec {
       case 'scripted':
       case 'onnx':
       case 'fm2':
-        if (arg === '') throw new Error(`${where}: "${kind}" needs a path, e.g. "${kind}:${kind === 'scripted' ? 'agent.js' : kind === 'onnx' ? 'model.onnx' : 'movie.fm2'}"`);
+      case 'recording':
+        if (arg === '') throw new Error(`${where}: "${kind}" needs a path, e.g. "${kind}:${kind === 'scripted' ? 'agent.js' : kind === 'onnx' ? 'model.onnx' : kind === 'fm2' ? 'movie.fm2' : 'recordings/run-1'}"`);
         return { type: kind, path: arg };
       case 'websocket':
       case 'none':
@@ -84,7 +87,7 @@ export function parseAgentSpec(value: unknown, where = 'agent'): AgentSpec {
       if (o.seed !== undefined && !Number.isSafeInteger(o.seed)) throw new Error(`${where}.seed must be an integer, got ${JSON.stringify(o.seed)}`);
       return { type: 'random', seed: o.seed as number | undefined };
     }
-    if (type === 'scripted' || type === 'onnx' || type === 'fm2') {
+    if (type === 'scripted' || type === 'onnx' || type === 'fm2' || type === 'recording') {
       if (typeof o.path !== 'string' || o.path === '') throw new Error(`${where}.path must be a file path for a ${type} agent`);
       return { type, path: o.path };
     }
@@ -101,6 +104,7 @@ export function describeAgentSpec(spec: AgentSpec | undefined): string {
     case 'scripted':
     case 'onnx':
     case 'fm2':
+    case 'recording':
       return `${spec.type}:${spec.path}`;
     case 'websocket':
     case 'none':

@@ -72,6 +72,9 @@ class BufferPanel {
           case 'screen':
           case 'metrics':
           case 'saved':
+          case 'timeline':
+          case 'timelinePeek':
+          case 'travelled':
             return;
           default: {
             const _x: never = m;

@@ -234,6 +234,9 @@ class MetricsPanel {
           case 'screen':
           case 'bufferRows':
           case 'bufferDetail':
+          case 'timeline':
+          case 'timelinePeek':
+          case 'travelled':
             return;
           default: {
             const _x: never = m;

@@ -3,10 +3,10 @@
 // Imported by extension and browser code alike, so nothing here may use the DOM, vscode or node.
 
 /** Bumped whenever a message changes shape; exchanged in `ready` (webview) and `hello` (host). */
-export const PANEL_PROTOCOL_VERSION = 2;
+export const PANEL_PROTOCOL_VERSION = 3;
 
-export type PanelKind = 'screen' | 'buffer' | 'metrics';
-export const PANEL_KINDS: readonly PanelKind[] = ['screen', 'buffer', 'metrics'];
+export type PanelKind = 'screen' | 'buffer' | 'metrics' | 'timeline';
+export const PANEL_KINDS: readonly PanelKind[] = ['screen', 'buffer', 'metrics', 'timeline'];
 
 /** What the panels know about the session they show. */
 export interface SessionInfo {
@@ -144,6 +144,66 @@ export interface MetricsUpdate {
   desyncs: DesyncMark[];
 }
 
+/** One episode on the timeline strip, by session tick (a tick is one held state of the session history). */
+export interface TimelineEpisode {
+  episode: number;
+  firstTick: number;
+  lastTick: number;
+  /** Why it ended; null while open. */
+  end: string | null;
+}
+
+export type TimelineMarkerKind = 'desync' | 'breakpoint' | 'stop';
+
+export interface TimelineMarker {
+  tick: number;
+  kind: TimelineMarkerKind;
+  text: string;
+}
+
+/** The session as a strip: what the timeline panel draws. */
+export interface TimelineUpdate {
+  /** False when the session keeps no history (timeTravel off, or run-ahead mode): nothing to travel to. */
+  available: boolean;
+  /** Why not, when unavailable. */
+  reason: string | null;
+  oldestTick: number;
+  headTick: number;
+  /** The held state's tick (the cursor). */
+  currentTick: number;
+  /** Whether travel requests are accepted now (a debug session is stopped on this runtime). */
+  canTravel: boolean;
+  episodes: TimelineEpisode[];
+  /** The newest markers (at most MAX_TIMELINE_MARKERS), oldest first. */
+  markers: TimelineMarker[];
+  /** Markers left out because of the cap. */
+  markersDropped: number;
+}
+
+/** What hovering a tick shows: its row and the nearest screen thumbnail kept at or before it. */
+export interface TimelinePeek {
+  tick: number;
+  found: boolean;
+  episode: number;
+  step: number;
+  frame: number;
+  /** Buttons applied on the frame that led here, and the buttons that left it (null at the head). */
+  lastButtons: [number, number];
+  nextButtons: [number, number] | null;
+  returns: [number, number];
+  vars: Record<string, number>;
+  markers: TimelineMarker[];
+  /** Downsampled RGBA screen, width*height*4 bytes, or null when no screen of this episode was kept at or before it. */
+  thumb: Uint8Array | null;
+  thumbWidth: number;
+  thumbHeight: number;
+  /** The tick the thumbnail shows (the hovered one, or the nearest kept before it in its episode). */
+  thumbTick: number | null;
+}
+
+/** How many markers a timeline update carries at most (a flaky agent can make thousands of desyncs). */
+export const MAX_TIMELINE_MARKERS = 2000;
+
 /** Extension host -> webview. Streamed messages carry `seq`; the webview acknowledges them with `ack`. */
 export type HostMessage =
   | { type: 'hello'; version: number; panel: PanelKind; session: SessionInfo | null }
@@ -152,6 +212,10 @@ export type HostMessage =
   | { type: 'bufferRows'; seq: number; rows: BufferRow[]; total: number; capacity: number }
   | { type: 'bufferDetail'; detail: BufferDetail }
   | { type: 'metrics'; seq: number; update: MetricsUpdate }
+  | { type: 'timeline'; seq: number; update: TimelineUpdate }
+  | { type: 'timelinePeek'; peek: TimelinePeek }
+  /** The answer to a travel request: where the session stopped, or why it could not. */
+  | { type: 'travelled'; tick: number; error: string | null }
   | { type: 'saved'; what: 'png' | 'csv'; path: string | null; error: string | null };
 
 /** Webview -> extension host. */
@@ -162,6 +226,10 @@ export type WebviewMessage =
   | { type: 'savePng'; frame: number; png: Uint8Array }
   | { type: 'selectRow'; frame: number }
   | { type: 'exportCsv' }
+  /** The timeline's pointer is over this tick: answer with a timelinePeek. */
+  | { type: 'peek'; tick: number }
+  /** The timeline was clicked: stop the debug session on this tick. */
+  | { type: 'travel'; tick: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
 export type StreamedHostMessage = Extract<HostMessage, { seq: number }>;
@@ -204,6 +272,10 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage {
       return { type, frame: nonNegativeInt(m.frame, 'selectRow.frame') };
     case 'exportCsv':
       return { type };
+    case 'peek':
+      return { type, tick: nonNegativeInt(m.tick, 'peek.tick') };
+    case 'travel':
+      return { type, tick: nonNegativeInt(m.tick, 'travel.tick') };
     case 'log': {
       const level = m.level;
       if (level !== 'info' && level !== 'warn' && level !== 'error') throw new Error(`log.level must be info, warn or error, got ${describe(level)}`);

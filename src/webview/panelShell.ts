@@ -58,6 +58,9 @@ export function startPanel<S extends object>(kind: PanelKind, api: PanelApi<S>, 
         case 'bufferRows':
         case 'bufferDetail':
         case 'metrics':
+        case 'timeline':
+        case 'timelinePeek':
+        case 'travelled':
         case 'saved':
           handlers.message(m);
           return;

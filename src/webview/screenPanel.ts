@@ -93,6 +93,9 @@ class ScreenPanel {
           case 'bufferRows':
           case 'bufferDetail':
           case 'metrics':
+          case 'timeline':
+          case 'timelinePeek':
+          case 'travelled':
             return;
           default: {
             const _x: never = m;

@@ -28,11 +28,14 @@ export class HoldingAgent implements AgentPort {
 }
 
 /** captureScreens: 'panels' leaves it out of the options, so capture follows setScreensShown as in a Debug ROM session. */
-export async function liveRuntime(opts: { stepBackDepth?: number; skipAt?: number[]; sync?: Partial<SyncConfig>; captureScreens?: boolean | 'panels' } = {}): Promise<LockstepRuntime> {
+export async function liveRuntime(opts: { stepBackDepth?: number; skipAt?: number[]; sync?: Partial<SyncConfig>; captureScreens?: boolean | 'panels'; history?: boolean; maxSteps?: number } = {}): Promise<LockstepRuntime> {
   const capture = opts.captureScreens ?? true;
   const rt = new LockstepRuntime(
     { emulator: new InProcessEmulator(), agents: [new HoldingAgent(new Set(opts.skipAt ?? [])), undefined], ramMap: RAM_MAP, sync: mergeSyncConfig(defaultSyncConfig(), opts.sync ?? {}) },
-    { romPath: ROM, captureScreens: capture === 'panels' ? undefined : capture, stepBackDepth: opts.stepBackDepth ?? 0 },
+    {
+      romPath: ROM, captureScreens: capture === 'panels' ? undefined : capture, stepBackDepth: opts.stepBackDepth ?? 0,
+      ...(opts.history ? { history: {} } : {}), ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}),
+    },
   );
   await rt.start();
   return rt;

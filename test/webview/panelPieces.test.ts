@@ -14,6 +14,8 @@ const PNG_HEAD = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 describe('webview protocol: parseWebviewMessage', () => {
   test('accepts every message kind', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready', version: PANEL_PROTOCOL_VERSION, panel: 'screen' }), { type: 'ready', version: PANEL_PROTOCOL_VERSION, panel: 'screen' });
+    assert.deepEqual(parseWebviewMessage({ type: 'travel', tick: 12, extra: 1 }), { type: 'travel', tick: 12 });
+    assert.deepEqual(parseWebviewMessage({ type: 'peek', tick: 0 }), { type: 'peek', tick: 0 });
     assert.deepEqual(parseWebviewMessage({ type: 'ack', seq: 7 }), { type: 'ack', seq: 7 });
     assert.deepEqual(parseWebviewMessage({ type: 'selectRow', frame: 12 }), { type: 'selectRow', frame: 12 });
     assert.deepEqual(parseWebviewMessage({ type: 'exportCsv' }), { type: 'exportCsv' });
@@ -31,7 +33,7 @@ describe('webview protocol: parseWebviewMessage', () => {
       [{}, /needs a string "type", got undefined/],
       [{ type: 'nope' }, /unknown webview message type "nope"/],
       [{ type: 'ready', version: '1', panel: 'screen' }, /ready.version must be an integer, got "1"/],
-      [{ type: 'ready', version: 1, panel: 'tv' }, /ready.panel must be one of screen, buffer, metrics, got "tv"/],
+      [{ type: 'ready', version: 1, panel: 'tv' }, /ready.panel must be one of screen, buffer, metrics, timeline, got "tv"/],
       [{ type: 'ack', seq: -2 }, /ack.seq must be a non-negative integer, got -2/],
       [{ type: 'ack', seq: 1.5 }, /ack.seq must be a non-negative integer, got 1.5/],
       [{ type: 'selectRow' }, /selectRow.frame must be a non-negative integer, got undefined/],
@@ -39,6 +41,8 @@ describe('webview protocol: parseWebviewMessage', () => {
       [{ type: 'savePng', frame: 1, png: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]) }, /not a PNG image/],
       [{ type: 'savePng', frame: 1, png: new Uint8Array(MAX_PNG_BYTES + 1) }, /over the 4194304-byte limit/],
       [{ type: 'log', level: 'debug', message: 'x' }, /log.level must be info, warn or error, got "debug"/],
+      [{ type: 'peek', tick: -1 }, /peek.tick must be a non-negative integer, got -1/],
+      [{ type: 'travel', tick: '12' }, /travel.tick must be a non-negative integer, got "12"/],
     ];
     for (const [raw, re] of cases) assert.throws(() => parseWebviewMessage(raw), re, JSON.stringify(raw));
   });

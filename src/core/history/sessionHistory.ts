@@ -115,7 +115,7 @@ export class SessionHistory {
     return this.episodeList;
   }
 
-  /** Desyncs, breakpoint hits and stops by tick, oldest first. */
+  /** Desyncs, breakpoint hits and stops, in the order they were marked (a stop going back marks an older tick). */
   get markers(): readonly HistoryMarker[] {
     return this.markerList;
   }
@@ -184,7 +184,9 @@ export class SessionHistory {
     for (const k of this.keyframeTicks) if (k > tick) this.dropKeyframe(k);
     this.keyframeTicks = this.keyframeTicks.filter((k) => k <= tick);
     for (const w of this.writes.keys()) if (w > tick) this.writes.delete(w);
-    while (this.markerList.length && this.markerList.at(-1)!.tick > tick) this.markerList.pop();
+    // Markers come in run order, not tick order (a reverse stop marks an older tick): keep every one still in the past.
+    const kept = this.markerList.filter((m) => m.tick <= tick);
+    this.markerList.splice(0, this.markerList.length, ...kept);
     while (this.episodeList.length && this.episodeList.at(-1)!.firstTick > tick) this.episodeList.pop();
     const ep = this.episodeList.at(-1)!;
     ep.lastTick = tick;

@@ -28,6 +28,11 @@ export interface PanelServices {
   sessions: SessionDirectory;
   /** Asks where to save and writes the file; resolves to the path, or undefined when the user cancelled. */
   saveFile(request: SaveRequest): Promise<string | undefined>;
+  /**
+   * Stops the debug session on a session-history tick (the timeline's click), through the debug adapter's
+   * `lockstep.travel`, so VS Code shows the stop; rejects with the reason it could not. Absent: no debug session.
+   */
+  travel?(tick: number): Promise<void>;
   /** Wall clock in ms, the runtime's clock (default performance.timeOrigin + performance.now()). */
   now?: () => number;
   /** How often to look for changes the runtime does not announce (step back, RAM writes), in ms. */
@@ -121,6 +126,12 @@ export abstract class PanelController<T> {
   }
   protected onExportCsv(): void {
     this.services.log.warn(`${this.kind} panel: unexpected exportCsv message`);
+  }
+  protected onPeek(_m: Extract<WebviewMessage, { type: 'peek' }>): void {
+    this.services.log.warn(`${this.kind} panel: unexpected peek message`);
+  }
+  protected onTravel(_m: Extract<WebviewMessage, { type: 'travel' }>): void {
+    this.services.log.warn(`${this.kind} panel: unexpected travel message`);
   }
 
   /** Subscribes to the shown runtime's events until the session changes. */
@@ -230,6 +241,12 @@ export abstract class PanelController<T> {
         return;
       case 'exportCsv':
         this.onExportCsv();
+        return;
+      case 'peek':
+        this.onPeek(m);
+        return;
+      case 'travel':
+        this.onTravel(m);
         return;
       case 'log':
         this.services.log[m.level](`${this.kind} webview: ${m.message}`);

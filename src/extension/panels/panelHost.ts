@@ -9,12 +9,14 @@ export const PANEL_VIEW_TYPES: Record<PanelKind, string> = {
   screen: 'lockstep.screen',
   buffer: 'lockstep.buffer',
   metrics: 'lockstep.metrics',
+  timeline: 'lockstep.timeline',
 };
 
 export const PANEL_TITLES: Record<PanelKind, string> = {
   screen: 'NES Screen',
   buffer: 'Sync Buffer',
   metrics: 'Sync Metrics',
+  timeline: 'Timeline',
 };
 
 /** What a PanelHost needs of a controller (PanelController fits). */

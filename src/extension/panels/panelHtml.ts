@@ -17,6 +17,7 @@ export const PANEL_SCRIPTS: Record<PanelKind, string> = {
   screen: 'screenPanel.js',
   buffer: 'bufferPanel.js',
   metrics: 'metricsPanel.js',
+  timeline: 'timelinePanel.js',
 };
 
 const NONCE_RE = /^[A-Za-z0-9+/=_-]{16,}$/;

@@ -1,4 +1,4 @@
-// Registers the screen, buffer and metrics panels: open commands, webview serializers (panels survive reloads), auto-open on F5.
+// Registers the screen, buffer, metrics and timeline panels: open commands, webview serializers (panels survive reloads), auto-open on F5.
 import * as vscode from 'vscode';
 import { PANEL_KINDS, type PanelKind } from '../../webview/panelMessages';
 import { BufferController } from './bufferController';
@@ -8,9 +8,14 @@ import { PANEL_TITLES, PANEL_VIEW_TYPES, PanelHost, panelWebviewOptions, type Ho
 import type { PanelSession, RuntimeSource } from './runtimeSource';
 import { ScreenController } from './screenController';
 import { SessionDirectory } from './sessionDirectory';
+import { ThumbnailKeeper } from './thumbnailKeeper';
+import { TimelineController } from './timelineController';
 
 /** Panels that show the game's screens: while one is open, sessions capture a screen every frame. */
-export const SCREEN_SHOWING_PANELS: readonly PanelKind[] = ['screen', 'buffer'];
+export const SCREEN_SHOWING_PANELS: readonly PanelKind[] = ['screen', 'buffer', 'timeline'];
+
+/** What "Open Screen, Buffer and Metrics Panels" and F5 open unless `lockstep.panels.startPanels` says otherwise. */
+export const DEFAULT_START_PANELS: readonly PanelKind[] = ['screen', 'buffer', 'metrics'];
 
 export interface PanelOptions {
   /** Called when the first screen-showing panel opens (true) and when the last one closes (false). */
@@ -21,18 +26,19 @@ export const PANEL_COMMANDS: Record<PanelKind | 'all', string> = {
   screen: 'lockstep.openScreen',
   buffer: 'lockstep.openBuffer',
   metrics: 'lockstep.openMetrics',
+  timeline: 'lockstep.openTimeline',
   all: 'lockstep.openPanels',
 };
 
 /** Keeps at most one panel of each kind and gives each a controller over the shared RuntimeSource. */
 class PanelManager implements vscode.Disposable {
   private readonly hosts = new Map<PanelKind, PanelHost>();
-  private readonly services: PanelServices;
+  private readonly services: PanelServices & { thumbnails: ThumbnailKeeper };
   private lastSession: PanelSession | undefined;
   private screensShown = false;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly source: RuntimeSource, private readonly log: PanelLog, private readonly options: PanelOptions = {}) {
-    this.services = { log, sessions: new SessionDirectory(() => performance.timeOrigin + performance.now()), saveFile: (r) => saveFile(r) };
+    this.services = { log, sessions: new SessionDirectory(() => performance.timeOrigin + performance.now()), saveFile: (r) => saveFile(r), travel: (tick) => travel(tick), thumbnails: new ThumbnailKeeper(source) };
     this.lastSession = source.current();
   }
 
@@ -78,8 +84,8 @@ class PanelManager implements vscode.Disposable {
     this.lastSession = s;
     const config = vscode.workspace.getConfiguration('lockstep.panels');
     if (!config.get<boolean>('openOnStart', true)) return;
-    const wanted = config.get<unknown>('startPanels', PANEL_KINDS);
-    const kinds = Array.isArray(wanted) ? PANEL_KINDS.filter((k) => wanted.includes(k)) : [...PANEL_KINDS];
+    const wanted = config.get<unknown>('startPanels', DEFAULT_START_PANELS);
+    const kinds = Array.isArray(wanted) ? PANEL_KINDS.filter((k) => wanted.includes(k)) : [...DEFAULT_START_PANELS];
     if (Array.isArray(wanted) && wanted.some((w) => !(PANEL_KINDS as readonly unknown[]).includes(w))) {
       this.log.warn(`lockstep.panels.startPanels: unknown panel in ${JSON.stringify(wanted)} (expected ${PANEL_KINDS.join(', ')})`);
     }
@@ -89,6 +95,7 @@ class PanelManager implements vscode.Disposable {
   dispose(): void {
     for (const h of [...this.hosts.values()]) h.dispose();
     this.hosts.clear();
+    this.services.thumbnails.dispose();
   }
 
   private adopt(kind: PanelKind, panel: vscode.WebviewPanel): PanelHost {
@@ -116,12 +123,21 @@ class PanelManager implements vscode.Disposable {
         return new BufferController(channel, this.source, this.services);
       case 'metrics':
         return new MetricsController(channel, this.source, this.services);
+      case 'timeline':
+        return new TimelineController(channel, this.source, this.services);
       default: {
         const _x: never = kind;
         throw new Error(`unknown panel ${String(_x)}`);
       }
     }
   }
+}
+
+/** The timeline's click: the debug session stops on the tick (so the call stack, variables and panels follow). */
+async function travel(tick: number): Promise<void> {
+  const session = vscode.debug.activeDebugSession;
+  if (session?.type !== 'lockstep') throw new Error('No Lockstep debug session is active: start one (F5) to travel.');
+  await session.customRequest('lockstep.travel', { tick });
 }
 
 async function saveFile(r: SaveRequest): Promise<string | undefined> {
@@ -150,7 +166,7 @@ export function registerPanels(context: vscode.ExtensionContext, source: Runtime
       deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => manager.revive(kind, panel),
     }));
   }
-  subs.push(vscode.commands.registerCommand(PANEL_COMMANDS.all, () => manager.openMany(PANEL_KINDS, false)));
+  subs.push(vscode.commands.registerCommand(PANEL_COMMANDS.all, () => manager.openMany(DEFAULT_START_PANELS, false)));
   const sourceSub = source.onDidChange(() => manager.sourceChanged());
   subs.push({ dispose: () => sourceSub.dispose() });
   return vscode.Disposable.from(...subs);

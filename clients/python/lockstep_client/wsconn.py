@@ -33,8 +33,12 @@ class WebSocketConnection(object):
         self.closed: Optional[WebSocketClosed] = None
 
     @classmethod
-    def open(cls, url: str, timeout: float, max_size: int = 1 << 21) -> "WebSocketConnection":
-        """Connects to ws://host:port/path[?query] and completes the opening handshake; OSError or ValueError on failure."""
+    def open(cls, url: str, timeout: float, max_size: int = 1 << 21, unix_socket: Optional[str] = None) -> "WebSocketConnection":
+        """Connects to ws://host:port/path[?query] and completes the opening handshake; OSError or ValueError on failure.
+
+        With unix_socket, the connection goes to that Unix-domain socket instead of host:port (the URL still gives the
+        path and the Host header): the bridge's `--socket`, for a trainer on the same machine.
+        """
         if not url.startswith("ws://"):
             raise ValueError("only ws:// URLs are supported (the bridge listens on 127.0.0.1), got %r" % (url,))
         rest = url[len("ws://"):]
@@ -45,10 +49,20 @@ class WebSocketConnection(object):
         else:
             host, _, port_s = hostport.rpartition(":")
         port = int(port_s or 80)
-        sock = socket.create_connection((host, port), timeout=timeout)
+        if unix_socket is not None:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.settimeout(timeout)
+                sock.connect(unix_socket)
+            except BaseException:
+                sock.close()
+                raise
+        else:
+            sock = socket.create_connection((host, port), timeout=timeout)
         try:
-            # One small message each way per frame: Nagle's algorithm would only add delay.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if unix_socket is None:
+                # One small message each way per frame: Nagle's algorithm would only add delay.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             key = base64.b64encode(os.urandom(16))
             request = ("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                        "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (path, hostport, key.decode()))

@@ -323,8 +323,15 @@ class LockstepEnv(_EnvBase):
     def _observation(self, state: State) -> Any:
         np = self._np
         if self._obs_mode == "vector":
-            values = [float(state.vars.get(name, 0)) for name in self.vars]
-            vars_obs: Any = np.asarray(values, dtype=np.float32) if np else values
+            vars_obs: Any = None
+            if np and len(state.vars) == len(self.vars):
+                try:  # every variable there (the usual case): straight into the array, no intermediate list
+                    vars_obs = np.fromiter(map(state.vars.__getitem__, self.vars), dtype=np.float32, count=len(self.vars))
+                except (KeyError, TypeError, ValueError):
+                    vars_obs = None
+            if vars_obs is None:
+                values = [float(state.vars.get(name, 0)) for name in self.vars]
+                vars_obs = np.asarray(values, dtype=np.float32) if np else values
         else:
             vars_obs = {name: (np.asarray(float(state.vars.get(name, 0)), dtype=np.float32) if np else float(state.vars.get(name, 0)))
                         for name in self.vars}

@@ -54,10 +54,15 @@ async function inProcess(screens: boolean): Promise<number> {
 
 interface PyRate { steps_per_s: number; frames_per_s: number }
 
-/** Python LockstepEnv.step rate: the script starts its own `lockstep serve`; its startup is not timed. */
-function python(screen: 'none' | 'gray4', frameskip: number): Promise<PyRate> {
+/**
+ * Python LockstepEnv.step rate: the script starts its own `lockstep serve` (its startup is not timed) and talks to it
+ * over the server's Unix-domain socket, as a made env does; `tcp` uses the 127.0.0.1 port instead, as a trainer joining
+ * a running session does.
+ */
+function python(screen: 'none' | 'gray4', frameskip: number, tcp = false): Promise<PyRate> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT, '--steps', String(FRAMES), '--screen', screen, '--frameskip', String(frameskip)], {
+    const args = [SCRIPT, '--steps', String(FRAMES), '--screen', screen, '--frameskip', String(frameskip), ...(tcp ? ['--tcp'] : [])];
+    const child = spawn(PYTHON, args, {
       env: { ...process.env, LOCKSTEP_CLI: CLI }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -85,6 +90,7 @@ async function main(): Promise<void> {
     { name: 'Python env.step, no screens, k=4', unit: 'steps/s', runs: [] },
     { name: 'Python env.step, no screens, k=4 (emulated)', unit: 'frames/s', runs: [] },
     { name: 'Python env.step, gray/4 screens, k=4 (emulated)', unit: 'frames/s', runs: [] },
+    { name: 'Python env.step, no screens, k=1, loopback TCP', unit: 'steps/s', runs: [] },
   ];
   const jobs: Array<() => Promise<void>> = [
     async () => { rows[0].runs.push(await rawPort(() => new EmbeddedEmulator(), romPath, FRAMES)); },
@@ -98,6 +104,7 @@ async function main(): Promise<void> {
       rows[6].runs.push(r.frames_per_s);
     },
     async () => { rows[7].runs.push((await python('gray4', 4)).frames_per_s); },
+    async () => { rows[8].runs.push((await python('none', 1, true)).steps_per_s); },
   ];
   // Interleave rounds so machine noise hits every configuration alike.
   for (let r = 0; r < ROUNDS; r++) for (const job of jobs) await job();
@@ -115,6 +122,7 @@ async function main(): Promise<void> {
   console.log(`| Python k=1 gray/4 / in-process run without screens | ${ratio(4, 1)} | (information) |`);
   console.log(`| Python k=4 emulated frames / in-process run | ${ratio(6, 1)} | >= 0.95 |`);
   console.log(`| Python k=4 gray/4 emulated frames / in-process run with gray/4 screens | ${ratio(7, 2)} | (information) |`);
+  console.log(`| Python k=1 no screens over loopback TCP / in-process run | ${ratio(8, 1)} | (information) |`);
   console.log(`| in-process run / raw worker port | ${ratio(1, 0)} | (information) |`);
 }
 

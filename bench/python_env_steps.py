@@ -16,8 +16,11 @@ def main() -> int:
     p.add_argument("--warmup", type=int, default=300)
     p.add_argument("--screen", choices=("none", "gray4"), default="none")
     p.add_argument("--frameskip", type=int, default=1)
+    p.add_argument("--tcp", action="store_true", help="the link over loopback TCP instead of the server's Unix-domain socket")
     args = p.parse_args()
     config = {"action_set": "simple"}
+    if args.tcp:
+        config["unix_socket"] = False
     if args.screen == "gray4":
         config["screen"] = {"format": "gray", "downsample": 4}
     if args.frameskip != 1:

@@ -189,6 +189,8 @@ export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
         reject(abortError(`${this.name}: stopped while waiting for an action`));
       }, { once: true });
       if (this.link) this.sendState(this.link, obs);
+      // The trainer left while the previous frame ran (it had answered it): this is the frame held for the next one.
+      else if (waiters.length === 1) this.log('warn', `${this.name}: no trainer connected; holding frame ${obs.frame} until a trainer reconnects`);
     });
   }
 

@@ -1,5 +1,6 @@
 // The bridge's WebSocket server: loopback only, per-session token, Origin check, capped messages; hands authenticated links to their role's handler.
 import { createServer, type Server, type IncomingMessage } from 'node:http';
+import { unlinkSync } from 'node:fs';
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
@@ -16,6 +17,12 @@ export interface BridgeServerOptions {
   helloTimeoutMs?: number;
   /** Bytes queued for a peer that does not read before its link is closed (1008); bounds memory per link. */
   maxUnsentBytes?: number;
+  /**
+   * Also accept links on this Unix-domain socket path (same paths, token, Origin check and caps as the TCP port). A
+   * trainer on the same machine skips loopback TCP's per-message cost; the caller picks a path in a directory only it
+   * can enter. The file is removed on close().
+   */
+  socketPath?: string;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -75,6 +82,8 @@ export function originAllowed(origin: string | undefined): boolean {
 export class BridgeServer {
   readonly token: string;
   private readonly http: Server;
+  /** The Unix-socket listener (socketPath), sharing the TCP listener's upgrade handling. */
+  private readonly local?: Server;
   private readonly wss: WebSocketServer;
   private readonly handlers = new Map<Role, LinkHandler>();
   private readonly maxMessageBytes: number;
@@ -96,6 +105,13 @@ export class BridgeServer {
       res.end('Lockstep bridge: WebSocket only (paths /emulator and /agent)\n');
     });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.maxMessageBytes, perMessageDeflate: false });
+    if (options.socketPath !== undefined) {
+      this.local = createServer((_req, res) => {
+        res.writeHead(426, { 'content-type': 'text/plain' });
+        res.end('Lockstep bridge: WebSocket only (paths /emulator and /agent)\n');
+      });
+      this.local.on('upgrade', (req, socket, head) => this.http.emit('upgrade', req, socket, head));
+    }
     this.http.on('upgrade', (req, socket, head) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path !== '/emulator' && path !== '/agent') {
@@ -112,16 +128,31 @@ export class BridgeServer {
     else this.handlers.delete(role);
   }
 
-  /** Starts listening on 127.0.0.1 and returns the chosen port. */
+  /** Starts listening on 127.0.0.1 (and on socketPath when given) and returns the chosen port. */
   listen(): Promise<number> {
-    this.listening ??= new Promise<number>((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(this.options.port ?? 0, '127.0.0.1', () => {
-        this.http.off('error', reject);
-        resolve((this.http.address() as AddressInfo).port);
+    this.listening ??= (async () => {
+      const port = await new Promise<number>((resolve, reject) => {
+        this.http.once('error', reject);
+        this.http.listen(this.options.port ?? 0, '127.0.0.1', () => {
+          this.http.off('error', reject);
+          resolve((this.http.address() as AddressInfo).port);
+        });
       });
-    });
+      const local = this.local;
+      if (local) {
+        await new Promise<void>((resolve, reject) => {
+          local.once('error', (e: Error) => reject(new Error(`bridge cannot listen on socket ${this.options.socketPath}: ${e.message}`)));
+          local.listen(this.options.socketPath, () => resolve());
+        });
+      }
+      return port;
+    })();
     return this.listening;
+  }
+
+  /** The Unix-domain socket path trainers may connect to instead of the port, when one was given. */
+  get socketPath(): string | undefined {
+    return this.local ? this.options.socketPath : undefined;
   }
 
   get port(): number {
@@ -137,10 +168,19 @@ export class BridgeServer {
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     if (this.http.listening) await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    const local = this.local;
+    if (local?.listening) {
+      await new Promise<void>((resolve) => local.close(() => resolve()));
+      try {
+        unlinkSync(this.options.socketPath!);
+      } catch {
+        // already gone
+      }
+    }
   }
 
   private accept(ws: WebSocket, req: IncomingMessage, role: Role): void {
-    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const remote = req.socket.remoteAddress ? `${req.socket.remoteAddress}:${req.socket.remotePort}` : 'local socket';
     const origin = req.headers.origin;
     ws.on('error', (err) => this.log('warn', `bridge ${role} link ${remote}: ${err.message}`));
     if (!originAllowed(origin)) {

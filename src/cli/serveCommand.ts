@@ -19,11 +19,14 @@ Options:
   --frames N              stop after N frames (N >= 1; default: run until stopped)
   --episodes N            stop after N episodes have ended (N >= 1)
   --exit-with-stdin       stop when stdin closes (the process that started the server is gone)
+  --socket PATH           also accept trainers on this Unix-domain socket (the listening line gives it as "socket");
+                          a trainer on this machine skips loopback TCP's cost per message. Put it in a directory only
+                          you can enter: the token is still required
 ${SESSION_OPTIONS_HELP.replace(/^ {2}--agent SPEC .*$/m, '  --agent SPEC            controller 1 (default: websocket): random[:SEED] | scripted:FILE.js | onnx:MODEL.onnx | fm2:MOVIE.fm2 | websocket | none')}
 ${EXIT_STATUS_HELP}`;
 
 /** serve's options: the session's, and the lifeline a parent process uses. */
-const SERVE_OPTIONS = { ...SESSION_OPTIONS, 'exit-with-stdin': { type: 'boolean' } } as const satisfies OptionTable;
+const SERVE_OPTIONS = { ...SESSION_OPTIONS, 'exit-with-stdin': { type: 'boolean' }, socket: { type: 'string' } } as const satisfies OptionTable;
 
 /**
  * Prints one JSON line `{"event":"listening","url":...,"token":...,"port":...}` on stdout as soon as trainers can connect,
@@ -59,7 +62,9 @@ export async function serveCommand(args: string[]): Promise<number> {
     let recorder;
     try {
       recorder = cli.spec.record ? await createRecorderFor(cli.spec) : undefined;
-      built = await buildSession(cli.spec, { log, workspaceSync: cli.workspaceSync, recorder: recorder?.sink });
+      const socket = parsed.values.socket;
+      if (socket === '') throw new Error('--socket needs a path');
+      built = await buildSession(cli.spec, { log, workspaceSync: cli.workspaceSync, recorder: recorder?.sink, ...(socket !== undefined ? { bridgeSocket: socket } : {}) });
       // Trainers are told to connect only to a server that can load its ROM: a missing or malformed file fails here,
       // before the listening line, not after a trainer (the Python env) already took it for started.
       await readRom(built.romPath);
@@ -71,6 +76,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       event: 'listening',
       url: bridge.url('agent'),
       port: bridge.port,
+      ...(bridge.socketPath !== undefined ? { socket: bridge.socketPath } : {}),
       token: bridge.token,
       session: built.session,
       controllers: cli.spec.agents.map((a, i) => (a?.type === 'websocket' ? i : null)).filter((i) => i !== null),

@@ -46,6 +46,8 @@ export interface BuildOptions {
   recorder?: RowSink;
   /** Extra sync settings from a workspace lockstep.yaml, applied before the spec's own. */
   workspaceSync?: Partial<SyncConfig>;
+  /** The bridge also listens on this Unix-domain socket (lockstep serve --socket). */
+  bridgeSocket?: string;
 }
 
 /** The RAM map for a ROM: the given file, else `<rom>.rammap.json` or `<rom without .nes>.rammap.json` beside it. */
@@ -87,7 +89,7 @@ export async function buildSession(spec: SessionSpec, options: BuildOptions = {}
 
   try {
     if (needsBridge) {
-      bridge = new BridgeServer({ port: spec.port ?? 0, token: spec.token, log });
+      bridge = new BridgeServer({ port: spec.port ?? 0, token: spec.token, log, ...(options.bridgeSocket !== undefined ? { socketPath: options.bridgeSocket } : {}) });
       const port = await bridge.listen();
       const b = bridge;
       closers.push(() => b.close());

@@ -72,11 +72,12 @@ class State(object):
         self.step = msg["step"]
         self.episode = msg["episode"]
         self.timestamp = msg["timestamp"]
-        self.vars = dict(msg["vars"])
+        # msg is this State's own (fresh from the JSON decoder): its dicts are kept, not copied.
+        self.vars = msg["vars"]
         self.reward = float(msg["reward"])
         self.terminated = bool(msg["terminated"])
         self.truncated = bool(msg["truncated"])
-        self.info = dict(msg.get("info") or {})
+        self.info = msg.get("info") or {}
         #: a ScreenFrame when the trainer asked for screens and the bridge had one for this frame
         self.screen = screen
         #: frames run since the trainer's last answer (its declared frameskip; reward is their sum)

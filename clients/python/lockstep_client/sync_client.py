@@ -56,8 +56,11 @@ class LockstepSyncClient(object):
     # ---- connection ----
 
     def connect(self, url: str, token: Optional[str] = None, player: Optional[int] = None, screen: Any = None,
-                name: Optional[str] = None, frameskip: Optional[int] = None) -> Dict[str, Any]:
-        """Opens the link, sends the hello, returns the welcome; raises LockstepConnectionClosed on refusal."""
+                name: Optional[str] = None, frameskip: Optional[int] = None, unix_socket: Optional[str] = None) -> Dict[str, Any]:
+        """Opens the link, sends the hello, returns the welcome; raises LockstepConnectionClosed on refusal.
+
+        unix_socket: reach the bridge through this Unix-domain socket (its `--socket`) instead of the URL's host:port.
+        """
         if player not in (None, 0, 1):
             raise ValueError("player must be 0, 1 or None (first free controller), got %r" % (player,))
         request = normalize_screen(screen)
@@ -66,9 +69,10 @@ class LockstepSyncClient(object):
         self._quit = False
         self.close_code = self.close_reason = None
         try:
-            ws = WebSocketConnection.open(url, self._open_timeout, MAX_MESSAGE_BYTES)
+            ws = WebSocketConnection.open(url, self._open_timeout, MAX_MESSAGE_BYTES, unix_socket)
         except (OSError, ValueError) as e:
-            raise LockstepError("cannot reach the bridge at %s: %s" % (url, e)) from None
+            where = "%s (socket %s)" % (url, unix_socket) if unix_socket else url
+            raise LockstepError("cannot reach the bridge at %s: %s" % (where, e)) from None
         self._ws = ws
         self._inbox.clear()
         if self._keeper is None:

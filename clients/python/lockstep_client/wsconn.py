@@ -31,10 +31,18 @@ class WebSocketConnection(object):
         self.max_size = max_size
         self._buf = bytearray()
         self.closed: Optional[WebSocketClosed] = None
+        # Masking keys come from os.urandom as RFC 6455 asks, drawn 256 at a time: one getrandom call per frame is a
+        # syscall on the step path for 4 bytes.
+        self._masks = b""
+        self._mask_at = 0
 
     @classmethod
-    def open(cls, url: str, timeout: float, max_size: int = 1 << 21) -> "WebSocketConnection":
-        """Connects to ws://host:port/path[?query] and completes the opening handshake; OSError or ValueError on failure."""
+    def open(cls, url: str, timeout: float, max_size: int = 1 << 21, unix_socket: Optional[str] = None) -> "WebSocketConnection":
+        """Connects to ws://host:port/path[?query] and completes the opening handshake; OSError or ValueError on failure.
+
+        With unix_socket, the connection goes to that Unix-domain socket instead of host:port (the URL still gives the
+        path and the Host header): the bridge's `--socket`, for a trainer on the same machine.
+        """
         if not url.startswith("ws://"):
             raise ValueError("only ws:// URLs are supported (the bridge listens on 127.0.0.1), got %r" % (url,))
         rest = url[len("ws://"):]
@@ -45,10 +53,20 @@ class WebSocketConnection(object):
         else:
             host, _, port_s = hostport.rpartition(":")
         port = int(port_s or 80)
-        sock = socket.create_connection((host, port), timeout=timeout)
+        if unix_socket is not None:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.settimeout(timeout)
+                sock.connect(unix_socket)
+            except BaseException:
+                sock.close()
+                raise
+        else:
+            sock = socket.create_connection((host, port), timeout=timeout)
         try:
-            # One small message each way per frame: Nagle's algorithm would only add delay.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if unix_socket is None:
+                # One small message each way per frame: Nagle's algorithm would only add delay.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             key = base64.b64encode(os.urandom(16))
             request = ("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                        "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (path, hostport, key.decode()))
@@ -93,12 +111,16 @@ class WebSocketConnection(object):
             raise self.closed
         n = len(data)
         if n < 126:
-            header = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
+            header = bytes((0x80 | opcode, 0x80 | n))
         elif n < 65536:
             header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
         else:
             header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
-        mask = os.urandom(4)
+        at = self._mask_at
+        if at >= len(self._masks):
+            self._masks, at = os.urandom(1024), 0
+        mask = self._masks[at:at + 4]
+        self._mask_at = at + 4
         # XOR with the mask as one big integer: far faster in Python than a byte loop.
         m = int.from_bytes((mask * (n // 4 + 1))[:n], "little")
         masked = (int.from_bytes(data, "little") ^ m).to_bytes(n, "little") if n else b""
@@ -112,6 +134,30 @@ class WebSocketConnection(object):
 
     def recv(self, timeout: Optional[float] = None) -> Union[str, bytes]:
         """The next text (str) or binary (bytes) message; answers pings; TimeoutError after `timeout` seconds."""
+        # The step path: one whole unmasked, unfragmented text or binary frame already read, or arriving in one recv.
+        buf = self._buf
+        if not buf and self.closed is None and timeout is None:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError as e:
+                self._drop("receive failed: %s" % e)
+                raise self.closed  # type: ignore[misc]
+            if not chunk:
+                self._drop("")
+                raise self.closed  # type: ignore[misc]
+            buf += chunk
+        if len(buf) >= 2:
+            b0, n = buf[0], buf[1]
+            if b0 in (0x81, 0x82) and n < 127:  # FIN + text/binary, no mask, length < 65536
+                at = 2
+                if n == 126 and len(buf) >= 4:
+                    n, at = (buf[2] << 8) | buf[3], 4
+                if n < 126 or at == 4:
+                    end = at + n
+                    if len(buf) >= end and n <= self.max_size:
+                        payload = bytes(buf[at:end])
+                        del buf[:end]
+                        return payload.decode("utf-8") if b0 == 0x81 else payload
         parts = []
         first_op = None
         while True:

@@ -3,6 +3,7 @@ import glob
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -228,6 +229,31 @@ class Frameskip(unittest.TestCase):
 
 
 class OwnServer(unittest.TestCase):
+    def test_a_made_env_talks_over_a_private_unix_socket_and_tcp_gives_the_same_steps(self):
+        runs = {}
+        for unix in (True, False):
+            env = LockstepEnv(unix_socket=unix)
+            self.addCleanup(env.close)
+            sock = env.client._ws.sock
+            if unix:
+                path = env.server.socket_path
+                self.assertEqual(sock.family, socket.AF_UNIX)
+                self.assertEqual(sock.getpeername(), path)
+                self.assertEqual(os.stat(os.path.dirname(path)).st_mode & 0o777, 0o700)
+            else:
+                self.assertIsNone(env.server.socket_path)
+                self.assertEqual(sock.getpeername()[0], "127.0.0.1")
+            obs, _ = env.reset(seed=3)
+            seen = [obs.tolist()]
+            for i in range(120):
+                obs, reward, _, _, info = env.step((i // 7) % 3)
+                seen.append((obs.tolist(), reward, info["frame"]))
+            runs[unix] = seen
+            env.close()
+            if unix:
+                self.assertFalse(os.path.exists(os.path.dirname(path)), "close() removes the socket's directory")
+        self.assertEqual(runs[True], runs[False])
+
     def test_wrong_lockstep_cli_names_what_was_tried(self):
         bad = os.path.join(tempfile.gettempdir(), "no-such-lockstep", "cli.js")
         with self.assertRaises(LockstepServerError) as ctx:

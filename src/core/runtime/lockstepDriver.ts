@@ -67,13 +67,7 @@ export class LockstepDriver implements FrameDriver {
     const desyncs: DesyncEvent[] = [];
     const off = h.events.on('desync', (e) => desyncs.push(e));
     try {
-      if (this.heldFrame !== cur.frame) {
-        this.heldFrame = cur.frame;
-        h.gate.open(cur.frame);
-        this.observationTime = h.now();
-        for (const p of h.players) if (this.manualNext[p] !== undefined) h.gate.supply(p, this.manualNext[p]!);
-        for (const p of h.players) if (!this.inflight[p]) this.ask(p, cur);
-      }
+      if (this.heldFrame !== cur.frame) this.openHeld(cur);
       const gateResult = await this.awaitActions(cur);
       if (!gateResult) return { advanced: false, frame: cur.frame, desyncs };
       const outcome = await this.applyFrame(cur, gateResult);
@@ -82,6 +76,22 @@ export class LockstepDriver implements FrameDriver {
     } finally {
       off();
     }
+  }
+
+  /** Whether an agent is behind a link (it answers heartbeats): a trainer in another process, maybe another machine. */
+  private remoteAgents(): boolean {
+    const agents = this.h.deps.agents;
+    return this.h.players.some((p) => typeof agents[p]?.heartbeat === 'function');
+  }
+
+  /** Holds `cur` at the gate and sends its observation to every agent not still thinking about an earlier one. */
+  private openHeld(cur: EmulatorFrame): void {
+    const h = this.h;
+    this.heldFrame = cur.frame;
+    h.gate.open(cur.frame);
+    this.observationTime = h.now();
+    for (const p of h.players) if (this.manualNext[p] !== undefined) h.gate.supply(p, this.manualNext[p]!);
+    for (const p of h.players) if (!this.inflight[p]) this.ask(p, cur);
   }
 
   /** Sends the held frame's observation to one agent; its answer goes to the gate (or the detector on a mismatch). */
@@ -263,6 +273,13 @@ export class LockstepDriver implements FrameDriver {
       ...(checkpoint ? { checkpoint } : {}),
     };
     const overrun = maxSteps !== null ? h.detector.checkEpisode(stepIndex, maxSteps, { now: h.now() }) : null;
+    if (!terminated && !truncated && this.remoteAgents()) {
+      // The next frame is held and its observation goes out now, before this frame's row is recorded: an agent behind a
+      // link (a trainer process) thinks while the row, metrics and events are done here, instead of after them. Agents
+      // in this process are asked when the next frame is advanced, as always (they would only answer sooner).
+      h.holdNext(next);
+      this.openHeld(h.current()!);
+    }
     if (overrun) {
       // Never record a row at or past the synced termination: that is how datasets get 451 rows.
       h.handleDesync(overrun, null, cur);
@@ -282,7 +299,7 @@ export class LockstepDriver implements FrameDriver {
       outcome.frame = fresh.frame;
       h.checkReference(fresh);
     } else {
-      h.holdNext(next);
+      if (h.current() !== next) h.holdNext(next);
       h.checkReference(next);
     }
     h.events.emit('frame', { row, current: h.current()! });

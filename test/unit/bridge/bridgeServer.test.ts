@@ -2,6 +2,9 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BridgeServer, originAllowed, tokenMatches, fitCloseReason, type BridgeLink } from '../../../src/bridge/bridgeServer';
 import { CLOSE, PROTOCOL_VERSION } from '../../../src/bridge/protocol';
 
@@ -107,6 +110,43 @@ describe('bridge server', async () => {
     assert.equal((await closed).code, 1009);
     const again = await connect(server.url('agent'), hello());
     again.ws.close();
+  });
+});
+
+describe('bridge server: a Unix-domain socket beside the port (lockstep serve --socket)', () => {
+  test('takes links with the same token, Origin and hello checks as the port, and removes its socket file on close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lockstep-test-'));
+    const path = join(dir, 'bridge.sock');
+    const server = new BridgeServer({ token: 'secret-token', socketPath: path });
+    const links: BridgeLink[] = [];
+    server.setHandler('agent', (l) => links.push(l));
+    try {
+      await server.listen();
+      assert.equal(server.socketPath, path);
+      assert.ok(existsSync(path));
+      const hello = { type: 'hello', role: 'agent', protocol: PROTOCOL_VERSION, token: 'secret-token' };
+      const { ws } = await connect(`ws+unix://${path}:/agent`, hello);
+      const link = await waitFor(() => links.at(-1));
+      assert.equal(link.remote, 'local socket');
+      const back = new Promise<string>((r) => ws.once('message', (d) => r(d.toString())));
+      link.sendJson({ type: 'heartbeat', seq: 7, timestamp: 0 });
+      assert.match(await back, /"seq":7/);
+      ws.close();
+      assert.equal((await (await connect(`ws+unix://${path}:/agent`, { ...hello, token: 'guess' })).closed).code, CLOSE.badToken);
+      const foreign = await connect(`ws+unix://${path}:/agent`, hello, { origin: 'https://evil.example' });
+      assert.equal((await foreign.closed).code, CLOSE.badOrigin);
+    } finally {
+      await server.close();
+    }
+    assert.equal(existsSync(path), false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a socket path it cannot listen on fails listen() naming the path', async () => {
+    const path = join(tmpdir(), 'no-such-dir-for-lockstep', 'bridge.sock');
+    const server = new BridgeServer({ socketPath: path });
+    await assert.rejects(server.listen(), (e: Error) => e.message.includes(path));
+    await server.close();
   });
 });
 

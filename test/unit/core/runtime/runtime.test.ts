@@ -138,6 +138,58 @@ class LazyScreenEmulator extends InProcessEmulator {
   }
 }
 
+describe('runtime: an agent behind a link is sent the next frame before the row is recorded', () => {
+  /** A trainer stand-in: answers heartbeats (so the runtime takes it for an agent behind a link) and logs what it sees when. */
+  class LinkedAgent implements AgentPort {
+    readonly name = 'linked';
+    readonly wantsScreen = false;
+    readonly log: string[] = [];
+    async act(o: { frame: number; step: number }): Promise<{ frame: number; buttons: number }> {
+      this.log.push(`obs ${o.frame} step ${o.step}`);
+      return { frame: o.frame, buttons: 0 };
+    }
+    async heartbeat(): Promise<boolean> {
+      return true;
+    }
+    episodeEnd(end: EpisodeEnd): void {
+      this.log.push(`end ${end.episode}`);
+    }
+    async close(): Promise<void> {}
+  }
+
+  test('its observation of frame N+1 goes out before frame N\'s row; rows, frames and episode ends are unchanged', async () => {
+    const agent = new LinkedAgent();
+    const sink = new MemorySink();
+    const log = agent.log;
+    const { rt, desyncs } = make([agent], { maxSteps: 5, sink });
+    const original = sink.addRow.bind(sink);
+    sink.addRow = (row) => {
+      log.push(`row ${row.frame}`);
+      original(row);
+    };
+    const first = await rt.start();
+    const f = first.frame;
+    for (let i = 0; i < 6; i++) await rt.advance();
+    assert.deepEqual(log.slice(0, 7), [`obs ${f} step 0`, `obs ${f + 1} step 1`, `row ${f}`, `obs ${f + 2} step 2`, `row ${f + 1}`, `obs ${f + 3} step 3`, `row ${f + 2}`]);
+    // The episode's last frame: no early observation of the frame after it (the next episode starts from its start state).
+    const end = log.indexOf(`end ${sink.ends[0].episode}`);
+    assert.deepEqual(log.slice(end - 3, end + 2), [`obs ${f + 4} step 4`, `row ${f + 3}`, `row ${f + 4}`, `end ${sink.ends[0].episode}`, `obs ${sink.rows[5].frame} step 0`]);
+    assert.deepEqual(sink.rows.slice(0, 5).map((r) => [r.frame, r.step]), [0, 1, 2, 3, 4].map((i) => [f + i, i]));
+    assert.equal(desyncs.length, 0);
+    await rt.close();
+  });
+
+  test('an agent in this process is asked when the next frame is advanced, not earlier', async () => {
+    const seen: number[] = [];
+    const { rt } = make([script({ act: (o) => { seen.push(o.frame); return 0; } })]);
+    const first = await rt.start();
+    await rt.advance();
+    await rt.advance();
+    assert.deepEqual(seen, [first.frame, first.frame + 1]);
+    await rt.close();
+  });
+});
+
 describe('runtime: screens nobody looks at', () => {
   test('a screen no agent wants is read only for its fingerprint, after the next action went out; the row still has it', async () => {
     const emu = new LazyScreenEmulator();

@@ -98,6 +98,11 @@ export interface MachineDetail {
   nametables: Uint8Array;
   /** PPU $3F00-$3F1F, 6-bit colour indices ($3F10/$14/$18/$1C read as $3F00/$04/$08/$0C, as on the console). */
   palette: Uint8Array;
+  /**
+   * OAM (sprite RAM, 256 bytes: 64 sprites of y, tile, attributes, x); absent where the emulator cannot read it: FCEUX
+   * 2.6.5's Lua API reads CPU memory (`memory`) and PPU memory (`ppu`), and OAM is neither.
+   */
+  oam?: Uint8Array;
 }
 
 /** The one interface every emulator backend (embedded jsnes worker, real FCEUX) implements. */

@@ -570,17 +570,19 @@ export class LockstepDebugSession extends DebugSession {
     if (region) return this.readRegion(response, args, region.region, region.address);
     const base = parseMemoryReference(args.memoryReference);
     const cur = this.built?.runtime.current;
-    if (base === undefined || !cur) return this.fail(response, `unknown memory reference "${args.memoryReference}" (Lockstep exposes "${RAM_MEMORY_REFERENCE}", the 2 KB work RAM, "prgram" ($6000-$7FFF), "nametables" and "palette")`);
+    if (base === undefined || !cur) return this.fail(response, `unknown memory reference "${args.memoryReference}" (Lockstep exposes "${RAM_MEMORY_REFERENCE}", the 2 KB work RAM, "prgram" ($6000-$7FFF), "nametables", "palette" and "oam")`);
     response.body = readRamWindow(cur.ram, base + (args.offset ?? 0), args.count);
     this.sendResponse(response);
   }
 
-  /** PRG-RAM, nametables or palette: read from the emulator on demand (once per stop), not from the frame. */
+  /** PRG-RAM, nametables, palette or OAM: read from the emulator on demand (once per stop), not from the frame. */
   private readRegion(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments, region: DetailRegion, base: number): void {
     void this.guard(response, async () => {
       const detail = this.view?.machineDetail();
       if (!detail) throw new Error(`this emulator cannot read "${args.memoryReference}"`);
-      const bytes = region.bytes(await detail).subarray(0, region.size);
+      const all = region.bytes(await detail);
+      if (!all) throw new Error(region.missing ?? `this emulator cannot read "${args.memoryReference}"`);
+      const bytes = all.subarray(0, region.size);
       response.body = readMemoryWindow(bytes, region.start, base + (args.offset ?? 0), args.count);
       this.sendResponse(response);
     });

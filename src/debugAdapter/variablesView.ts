@@ -7,7 +7,7 @@ import { maskToNames } from '../core/buttons';
 import type { BuiltSession } from '../session/sessionBuilder';
 import { evaluateNameOf } from './stateScope';
 import { hexAddress } from './breakpoints';
-import { NAMETABLES_SIZE, NAMETABLES_START, PALETTE_SIZE, PALETTE_START, PRG_RAM_SIZE, PRG_RAM_START, WORK_RAM_SIZE } from '../core/nes';
+import { NAMETABLES_SIZE, NAMETABLES_START, OAM_SIZE, PALETTE_SIZE, PALETTE_START, PRG_RAM_SIZE, PRG_RAM_START, WORK_RAM_SIZE } from '../core/nes';
 import type { MachineDetail } from '../core/ports';
 import { ON_TIMEOUT_MEANING, onTimeoutOf } from './consoleCommand';
 
@@ -38,7 +38,9 @@ export interface DetailRegion {
   /** Variable name in the Variables view. */
   name: string;
   label: string;
-  bytes(d: MachineDetail): Uint8Array;
+  /** Undefined when this emulator cannot read the region (then `missing` says why). */
+  bytes(d: MachineDetail): Uint8Array | undefined;
+  missing?: string;
 }
 
 export const PRG_RAM_REGION: DetailRegion = {
@@ -53,7 +55,13 @@ export const PALETTE_REGION: DetailRegion = {
   reference: 'palette', start: PALETTE_START, size: PALETTE_SIZE, name: 'palette',
   label: `PPU ${hexAddress(PALETTE_START)}-${hexAddress(PALETTE_START + PALETTE_SIZE - 1)} (colour indices)`, bytes: (d) => d.palette,
 };
-export const DETAIL_REGIONS: readonly DetailRegion[] = [PRG_RAM_REGION, NAMETABLES_REGION, PALETTE_REGION];
+/** Why OAM is missing on FCEUX: said in the Variables view and by readMemory, never replaced by made-up bytes. */
+export const OAM_UNAVAILABLE = 'OAM (sprite RAM) cannot be read from FCEUX: its Lua API (2.6.5) reads CPU memory (memory.*) and PPU memory (ppu.*), and OAM is in neither; use "emulator": "embedded" to see it';
+export const OAM_REGION: DetailRegion = {
+  reference: 'oam', start: 0, size: OAM_SIZE, name: 'oam',
+  label: 'OAM, 256 bytes: 64 sprites of y, tile, attributes, x', bytes: (d) => d.oam, missing: OAM_UNAVAILABLE,
+};
+export const DETAIL_REGIONS: readonly DetailRegion[] = [PRG_RAM_REGION, NAMETABLES_REGION, PALETTE_REGION, OAM_REGION];
 
 export function regionReferenceFor(region: DetailRegion, address: number): string {
   return address === region.start ? region.reference : `${region.reference}@0x${address.toString(16).padStart(4, '0')}`;
@@ -126,7 +134,7 @@ export class VariablesView {
     const cpu: DebugProtocol.Scope[] = detail
       ? [
         { name: 'CPU', variablesReference: this.handles.create(() => this.cpu(detail)), namedVariables: 7, expensive: false, presentationHint: 'registers' },
-        { name: 'PPU', variablesReference: this.handles.create(() => [NAMETABLES_REGION, PALETTE_REGION].map((r) => this.regionVariable(r, detail))), namedVariables: 2, expensive: false },
+        { name: 'PPU', variablesReference: this.handles.create(() => [NAMETABLES_REGION, PALETTE_REGION, OAM_REGION].map((r) => this.regionVariable(r, detail))), namedVariables: 3, expensive: false },
       ]
       : [];
     return [
@@ -229,6 +237,7 @@ export class VariablesView {
 
   private regionVariable(region: DetailRegion, d: MachineDetail): DebugProtocol.Variable {
     const bytes = region.bytes(d);
+    if (!bytes) return { name: region.name, value: `unavailable: ${region.missing ?? 'this emulator cannot read it'}`, variablesReference: 0, presentationHint: { kind: 'data', attributes: ['readOnly'] } };
     return {
       name: region.name,
       value: region.label,

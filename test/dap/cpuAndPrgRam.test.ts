@@ -1,4 +1,4 @@
-// DAP tests, beyond work RAM: the CPU scope (A, X, Y, P, SP, PC), PRG-RAM $6000-$7FFF ("prgram") and the PPU's nametables and palette as memory references, on the embedded emulator and on a real FCEUX, with roms/test/prgram.nes.
+// DAP tests, beyond work RAM: the CPU scope (A, X, Y, P, SP, PC), PRG-RAM $6000-$7FFF ("prgram") and the PPU's nametables and palette as memory references, OAM on the embedded emulator (and FCEUX's clear refusal), on the embedded emulator and on a real FCEUX, with roms/test/prgram.nes.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -28,7 +28,7 @@ async function stepFrames(h: Harness, count: number): Promise<void> {
 }
 
 /** What prgram.s promises on either emulator once its reset code has run. */
-async function checkPrgramRom(h: Harness): Promise<void> {
+async function checkPrgramRom(h: Harness, emulator: 'embedded' | 'fceux'): Promise<void> {
   await h.next('stopped', undefined, 30_000);
   await stepFrames(h, 5);
   const cpu = await cpuScope(h);
@@ -71,7 +71,24 @@ async function checkPrgramRom(h: Harness): Promise<void> {
   const ppuScope = (await h.dc.scopesRequest({ frameId: st.body.stackFrames[0].id })).body.scopes.find((s) => s.name === 'PPU');
   assert.ok(ppuScope, 'a PPU scope');
   const ppuVars = (await h.dc.variablesRequest({ variablesReference: ppuScope.variablesReference })).body.variables;
-  assert.deepEqual(ppuVars.map((v) => [v.name, v.memoryReference]), [['nametables', 'nametables'], ['palette', 'palette']]);
+  assert.deepEqual(ppuVars.slice(0, 2).map((v) => [v.name, v.memoryReference]), [['nametables', 'nametables'], ['palette', 'palette']]);
+  const oamVar = ppuVars.find((v) => v.name === 'oam');
+  assert.ok(oamVar, `an oam variable among ${ppuVars.map((v) => v.name).join(', ')}`);
+  if (emulator === 'embedded') {
+    assert.equal(oamVar.memoryReference, 'oam');
+    // prgram.s DMAs page $0200 into OAM: sprite 0 = $20 $4C $01 $30, the other 63 all $FF, whose attribute byte reads
+    // back $E3 (bits 2-4 do not exist in OAM, as on the console).
+    const oam = await readPrg(h, 'oam', 0, 256);
+    assert.equal(oam.address, '0x0000');
+    assert.deepEqual(oam.bytes.slice(0, 8), [0x20, 0x4c, 0x01, 0x30, 0xff, 0xff, 0xe3, 0xff]);
+    assert.equal(oam.bytes.length, 256);
+    assert.deepEqual((await readPrg(h, 'oam@0x00fc', 0, 8)), { address: '0x00fc', bytes: [0xff, 0xff, 0xe3, 0xff], unreadable: 4 });
+  } else {
+    // FCEUX's Lua API cannot read OAM: the view says so and why, and the memory view gets an error, not made-up bytes.
+    assert.equal(oamVar.memoryReference, undefined);
+    assert.match(oamVar.value, /^unavailable: OAM \(sprite RAM\) cannot be read from FCEUX: its Lua API \(2\.6\.5\) /);
+    await assert.rejects(h.dc.customRequest('readMemory', { memoryReference: 'oam', count: 4 }), /OAM \(sprite RAM\) cannot be read from FCEUX.*"emulator": "embedded"/);
+  }
   const nt = await readPrg(h, 'nametables', 0, 8);
   assert.equal(nt.address, '0x2000');
   assert.equal(Buffer.from(nt.bytes).toString('latin1'), 'LOCKSTEP');
@@ -90,7 +107,7 @@ describe('DAP: CPU registers and PRG-RAM', () => {
     const h = await startHarness();
     try {
       await h.launch(demoArgs('idle.js', { rom: PRGRAM_ROM }));
-      await checkPrgramRom(h);
+      await checkPrgramRom(h, 'embedded');
     } finally {
       assert.equal(await h.close(), 0);
     }
@@ -100,7 +117,7 @@ describe('DAP: CPU registers and PRG-RAM', () => {
     const h = await startHarness();
     try {
       await h.launch(demoArgs('idle.js', { rom: PRGRAM_ROM, emulator: 'fceux' }));
-      await checkPrgramRom(h);
+      await checkPrgramRom(h, 'fceux');
     } finally {
       assert.equal(await h.close(), 0);
     }

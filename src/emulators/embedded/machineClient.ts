@@ -53,7 +53,7 @@ export abstract class MachineClient implements EmulatorPort, TimeTravelPort {
 
   async inspect(): Promise<MachineDetail> {
     const r = expect(await this.request({ type: 'inspect' }), 'detail');
-    return { frame: r.frame, registers: r.registers, prgRam: r.prgRam, nametables: r.nametables, palette: r.palette };
+    return { frame: r.frame, registers: r.registers, prgRam: r.prgRam, nametables: r.nametables, palette: r.palette, oam: r.oam };
   }
 
   async saveSnapshot(): Promise<SnapshotHandle> {

@@ -46,7 +46,7 @@ export class MachineSession {
         return { type: 'done' };
       case 'inspect': {
         const m = this.running();
-        return { type: 'detail', frame: m.frameCount, registers: m.registers(), prgRam: m.prgRam(), nametables: m.nametables(), palette: m.palette() };
+        return { type: 'detail', frame: m.frameCount, registers: m.registers(), prgRam: m.prgRam(), nametables: m.nametables(), palette: m.palette(), oam: m.oam() };
       }
       case 'save': {
         const m = this.running();

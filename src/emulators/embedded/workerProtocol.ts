@@ -50,6 +50,7 @@ export interface DetailReply {
   prgRam: Uint8Array;
   nametables: Uint8Array;
   palette: Uint8Array;
+  oam: Uint8Array;
 }
 
 export type MachineReplyBody =
@@ -64,7 +65,7 @@ export type MachineReply = MachineReplyBody & { id: number };
 
 /** Buffers in a reply that can be moved to the other thread instead of copied. */
 export function replyTransferList(reply: MachineReplyBody): ArrayBuffer[] {
-  if (reply.type === 'detail') return [reply.prgRam.buffer as ArrayBuffer, reply.nametables.buffer as ArrayBuffer, reply.palette.buffer as ArrayBuffer];
+  if (reply.type === 'detail') return [reply.prgRam.buffer as ArrayBuffer, reply.nametables.buffer as ArrayBuffer, reply.palette.buffer as ArrayBuffer, reply.oam.buffer as ArrayBuffer];
   if (reply.type !== 'frame') return [];
   const list = [reply.ram.buffer as ArrayBuffer];
   if (reply.screen) list.push(reply.screen.buffer as ArrayBuffer);

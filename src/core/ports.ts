@@ -42,6 +42,8 @@ export interface EmulatorFrame {
   timestamp: number;
   /** Copy of the 2 KB work RAM ($0000-$07FF). */
   ram: Uint8Array;
+  /** Copy of PRG-RAM $6000-$7FFF (8 KB), only from a port created to carry it (a RAM map names a variable there). */
+  prgRam?: Uint8Array;
   /** Copy of the screen as RGBA, 256x240x4 bytes, when screens were asked for. */
   screen?: Uint8Array;
   /** True when the previous frame did not poll the controllers (FCEUX lag flag). */

@@ -177,7 +177,7 @@ export class LockstepDebugSession extends DebugSession {
       stepBackDepth: this.stepBackDepth,
       framesRun: () => this.rc.framesRun,
     });
-    this.evaluator = new ConsoleEvaluator(built.ramMap, this.view, () => this.scope(), () => built.runtime.current!.ram);
+    this.evaluator = new ConsoleEvaluator(built.ramMap, this.view, () => this.scope(), () => built.runtime.current!);
     try {
       this.opts.onSessionStarted?.(built);
     } catch (e) {
@@ -544,7 +544,7 @@ export class LockstepDebugSession extends DebugSession {
       if (!v) throw new Error(`"${args.name}" is not a RAM-map variable`);
       const value = this.evaluator!.number(args.value);
       await this.writeVariable(v, value);
-      const shown = this.view.describeRamVariable(v, this.built!.runtime.current!.ram);
+      const shown = this.view.describeRamVariable(v, this.built!.runtime.current!);
       response.body = { value: shown.value, type: shown.type, memoryReference: shown.memoryReference };
       this.sendResponse(response);
     });
@@ -755,7 +755,7 @@ export class LockstepDebugSession extends DebugSession {
   private scope(event?: DesyncEvent, at?: CheckedState): StateScope {
     const rt = this.built!.runtime;
     const cur = rt.current!;
-    return new StateScope(this.built!.ramMap, at ?? { frame: cur.frame, episode: rt.episodeIndex, step: rt.stepIndex, ram: cur.ram }, event);
+    return new StateScope(this.built!.ramMap, at ?? { frame: cur.frame, episode: rt.episodeIndex, step: rt.stepIndex, ram: cur.ram, prgRam: cur.prgRam }, event);
   }
 
   private emitCustom<K extends keyof CustomEvents>(name: K, body: CustomEvents[K]): void {

@@ -1,6 +1,7 @@
 // The Variables view of a stopped session: scopes Game (RAM map + raw RAM), CPU (registers + PRG-RAM), Sync, Buffer, Agents and Metrics, built lazily per stop.
 import { Handles } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { FrameMemory } from '../core/frameMemory';
 import type { FrameRow } from '../core/runtime/rows';
 import type { RamVariable } from '../core/config/ramMap';
 import { maskToNames } from '../core/buttons';
@@ -185,15 +186,15 @@ export class VariablesView {
     return this.handles.create(() => this.objectVars(value));
   }
 
-  describeRamVariable(v: RamVariable, ram: Uint8Array): DebugProtocol.Variable {
-    const value = this.src.built.ramMap.value(v.name, ram);
+  describeRamVariable(v: RamVariable, memory: Uint8Array | FrameMemory): DebugProtocol.Variable {
+    const value = this.src.built.ramMap.value(v.name, memory);
     return {
       name: v.name,
       value: formatNumber(value, v.size),
       type: `${v.signed ? 's' : 'u'}${v.size * 8} @ ${hexAddress(v.address)}`,
       evaluateName: evaluateNameOf(v.name),
       variablesReference: 0,
-      memoryReference: memoryReferenceFor(v.address),
+      memoryReference: v.address >= PRG_RAM_START ? regionReferenceFor(PRG_RAM_REGION, v.address) : memoryReferenceFor(v.address),
       presentationHint: v.meaning ? { kind: 'data', attributes: [] } : undefined,
     };
   }
@@ -203,8 +204,15 @@ export class VariablesView {
   }
 
   private game(): DebugProtocol.Variable[] {
-    const ram = this.ram();
-    const out = this.src.built.ramMap.variables.map((v) => this.describeRamVariable(v, ram));
+    const memory = this.src.built.runtime.current ?? { ram: this.ram() };
+    const out = this.src.built.ramMap.variables.map((v) => {
+      try {
+        return this.describeRamVariable(v, memory);
+      } catch (e) {
+        // A frame without the PRG-RAM a variable lives in: say so on that line, keep the others.
+        return leaf(v.name, `unavailable: ${(e as Error).message}`);
+      }
+    });
     out.push({
       name: 'ram',
       value: `2 KB work RAM ${hexAddress(0)}-${hexAddress(WORK_RAM_SIZE - 1)}`,

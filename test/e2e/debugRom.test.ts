@@ -134,7 +134,13 @@ describe('Debug ROM on a homebrew ROM with no launch.json, in real VS Code', { t
     await u.waitFor('the frame sheet in front of the NES Screen\'s group', async () => ((await inFront()) === sheetTitle ? true : undefined))
       .catch(async (e: Error) => { throw new Error(`${e.message}; groups ${JSON.stringify(await groups())}`); });
     await u.screenshot(screenshotPath('debug-rom-after-pause'));
+    // The user's eyes (and focus) go back to the ROM's tab in the first group before running the command: the panel must
+    // come forward where it is, beside its Sync Buffer and Sync Metrics, not move into the focused group.
+    await u.page.locator('.part.editor .tabs-container .tab', { hasText: /^stripes\.nes$/ }).click();
     await openScreenPanelShows(frame, 'with the sheet over the panel');
+    const home = await screenGroup();
+    assert.ok(home?.some((t) => t.title === 'Sync Buffer') && home.some((t) => t.title === sheetTitle),
+      `the NES Screen stays in its own group with the Sync Buffer and the sheet: ${JSON.stringify(await groups())}`);
 
     await u.runCommand('View: Join All Editor Groups');
     await u.waitFor('one editor group', async () => ((await groups()).length === 1 ? true : undefined));

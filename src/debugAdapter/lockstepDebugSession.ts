@@ -607,7 +607,10 @@ export class LockstepDebugSession extends DebugSession {
   protected override completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): void {
     const base = this.client.columnsStartAt1 === false ? 0 : 1;
     const names = this.built?.ramMap.variables.map((v) => v.name) ?? [];
-    const targets = consoleCompletions(args.text, args.column - base, names).map((t) => ({ ...t, start: (t.start ?? 0) + base }));
+    // VS Code places an item by its length alone and reads `start` as a 0-based index into the text to build the filter
+    // text (microsoft/vscode#101623): a spec-true 1-based start filters every item out ("No suggestions"). It gets none.
+    const vscode = this.client.clientID === 'vscode';
+    const targets = consoleCompletions(args.text, args.column - base, names).map(({ start, ...t }) => (vscode ? t : { ...t, start: (start ?? 0) + base }));
     response.body = { targets };
     this.sendResponse(response);
   }

@@ -147,4 +147,29 @@ describe('Debug ROM on a homebrew ROM with no launch.json, in real VS Code', { t
     await u.activateTab(sheetTitle);
     await openScreenPanelShows(frame, 'after joining the groups');
   });
+  uiTest('the Debug Console completes Lockstep\'s commands and, after "press", the button names', async () => {
+    const u = need();
+    const input = u.page.locator('.repl-input-wrapper .monaco-editor');
+    await input.waitFor({ state: 'visible', timeout: 20_000 });
+    /** The labels VS Code's suggest widget lists for `text` typed into the console (Ctrl+Space asks the adapter). */
+    const suggestions = async (text: string) => {
+      await input.click();
+      await u.page.keyboard.press('Control+A');
+      await u.page.keyboard.press('Backspace');
+      await u.page.keyboard.type(text);
+      return u.waitFor(`suggestions for "${text}"`, async () => {
+        await u.page.keyboard.press('Control+Space');
+        const rows = await u.page.locator('.suggest-widget.visible .monaco-list-row .label-name').allInnerTexts().catch(() => []);
+        return rows.length > 0 ? rows.map((r) => r.trim()) : undefined;
+      }, 20_000, 1000);
+    };
+    const commands = await suggestions('ga');
+    assert.ok(commands.includes('gate'), `"gate" for "ga": ${JSON.stringify(commands)}`);
+    await u.page.keyboard.press('Escape');
+    const buttons = await suggestions('press A R');
+    assert.deepEqual(buttons, ['RIGHT']);
+    await u.page.keyboard.press('Escape');
+    await u.page.keyboard.press('Control+A');
+    await u.page.keyboard.press('Backspace');
+  });
 });

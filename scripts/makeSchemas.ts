@@ -12,8 +12,10 @@ const SECTION_TEXT: Record<SyncSection, string> = {
   performance: 'Performance targets and thresholds (nested layout, snake_case keys).',
   recovery: 'Desync recovery settings (nested layout, snake_case keys).',
 };
-/** Work RAM is $0000-$07FF; the parser's bound for addresses. */
+/** Work RAM is $0000-$07FF and PRG-RAM $6000-$7FFF; the parser's bounds for addresses. */
 const LAST_RAM_ADDRESS = 0x7ff;
+const FIRST_PRG_RAM_ADDRESS = 0x6000;
+const LAST_PRG_RAM_ADDRESS = 0x7fff;
 /** The parser's bound for warmupFrames (src/core/config/ramMap.ts). */
 const MAX_WARMUP_FRAMES = 100_000;
 
@@ -104,6 +106,8 @@ export function ramMapSchema(): JsonSchema {
   const hexDigit = '[0-9a-fA-F]';
   // "0x" and 1-4 hex digits whose value is at most 0x7FF, as parseAddress reads them.
   const hexAddress = `^0[xX](?:${hexDigit}{1,2}|[0-7]${hexDigit}{2}|0[0-7]${hexDigit}{2})$`;
+  // "0x6000" to "0x7FFF": PRG-RAM.
+  const hexPrgAddress = `^0[xX][67]${hexDigit}{3}$`;
   const frames: JsonSchema = { type: 'integer', minimum: 0, maximum: MAX_WARMUP_FRAMES };
   const variable: JsonSchema = {
     type: 'object',
@@ -115,10 +119,12 @@ export function ramMapSchema(): JsonSchema {
         description: 'Letters, digits, _ and ., not starting with a digit; unique within the map.',
       },
       address: {
-        description: 'Address in work RAM $0000-$07FF: a number or a "0x..." hex string.',
+        description: 'Address in work RAM $0000-$07FF or cartridge PRG-RAM $6000-$7FFF: a number or a "0x..." hex string.',
         anyOf: [
           { type: 'integer', minimum: 0, maximum: LAST_RAM_ADDRESS },
+          { type: 'integer', minimum: FIRST_PRG_RAM_ADDRESS, maximum: LAST_PRG_RAM_ADDRESS },
           { type: 'string', pattern: hexAddress },
+          { type: 'string', pattern: hexPrgAddress },
         ],
       },
       size: { enum: [1, 2], default: 1, description: 'Bytes, little-endian.' },
@@ -126,13 +132,13 @@ export function ramMapSchema(): JsonSchema {
       meaning: { type: 'string', description: 'Text shown in the debugger.' },
       description: { type: 'string', description: 'Same as meaning.' },
     },
-    // A 2-byte variable must fit: its first byte can be at most $07FE.
+    // A 2-byte variable must fit: its first byte can be at most $07FE (work RAM) or $7FFE (PRG-RAM).
     if: { required: ['size'], properties: { size: { const: 2 } } },
     then: {
       properties: {
         address: {
-          not: { anyOf: [{ const: LAST_RAM_ADDRESS }, { type: 'string', pattern: '^0[xX]0?7[fF][fF]$' }] },
-          errorMessage: 'a 2-byte variable must start at or below 0x07FE',
+          not: { anyOf: [{ const: LAST_RAM_ADDRESS }, { const: LAST_PRG_RAM_ADDRESS }, { type: 'string', pattern: '^0[xX](?:0?7[fF][fF]|7[fF][fF][fF])$' }] },
+          errorMessage: 'a 2-byte variable must start at or below 0x07FE or 0x7FFE',
         },
       },
     },

@@ -8,7 +8,8 @@
 ; - Reset: writes the signature "LOCKSTEP" at $6000-$6007 and $5A at $7FFF, zeroes the frame counter at $6010; after
 ;   two vblanks (the PPU ignores writes before it warms up) writes "LOCKSTEP" to nametable $2000-$2007, $A5 to $2BFF
 ;   (the fourth nametable, which horizontal mirroring shows at $2FFF too) and palette $3F00-$3F03 = $0F $21 $11 $01;
-;   then loads A = $12, X = $34, Y = $56 (stack pointer $FF, interrupts off, no NMI) and never changes them again.
+;   fills OAM through a $4014 DMA of page $0200: sprite 0 = $20 $4C $01 $30 (y, tile, attributes, x), the other 63
+;   hidden (y = $FF); then loads A = $12, X = $34, Y = $56 (stack pointer $FF, interrupts off, no NMI) and never changes them again.
 ; - Then loops at $C000 forever: waits for the vblank flag and adds 1 to the frame counter at $6010. Whenever a frame
 ;   ends the CPU is somewhere in that loop, so PC is in $C000-$C00A and A, X, Y, SP are as loaded.
 
@@ -19,8 +20,11 @@ last      = $7FFF       ; $5A: the last byte of PRG-RAM
 PPUCTRL   = $2000
 PPUMASK   = $2001
 PPUSTATUS = $2002
+OAMADDR   = $2003
 PPUADDR   = $2006
 PPUDATA   = $2007
+OAMDMA    = $4014
+oamPage   = $0200       ; the shadow OAM the DMA copies
 
 .segment "HEADER"
     .byte "NES", $1A
@@ -93,6 +97,22 @@ reset:
     lda #0
     sta PPUADDR         ; leave the PPU address at $0000
     sta PPUADDR
+    lda #$FF            ; every sprite off screen...
+    ldx #0
+@hide:
+    sta oamPage,x
+    inx
+    bne @hide
+    ldx #3              ; ...but sprite 0
+@spr:
+    lda sprite0,x
+    sta oamPage,x
+    dex
+    bpl @spr
+    lda #0
+    sta OAMADDR
+    lda #>oamPage
+    sta OAMDMA
     lda #$12
     ldx #$34
     ldy #$56
@@ -108,6 +128,8 @@ text:
     .byte "LOCKSTEP"
 colours:
     .byte $0F, $21, $11, $01
+sprite0:
+    .byte $20, $4C, $01, $30
 
 .segment "VECTORS"
     .word nmi, reset, irq

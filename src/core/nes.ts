@@ -14,3 +14,5 @@ export const NAMETABLES_SIZE = 0x1000;
 /** PPU palette RAM $3F00-$3F1F (6-bit colour indices). */
 export const PALETTE_START = 0x3f00;
 export const PALETTE_SIZE = 0x20;
+/** PPU object attribute memory (sprite RAM): 64 sprites of 4 bytes (y, tile, attributes, x), its own address space. */
+export const OAM_SIZE = 0x100;

@@ -42,6 +42,8 @@ export interface EmulatorFrame {
   timestamp: number;
   /** Copy of the 2 KB work RAM ($0000-$07FF). */
   ram: Uint8Array;
+  /** Copy of PRG-RAM $6000-$7FFF (8 KB), only from a port created to carry it (a RAM map names a variable there). */
+  prgRam?: Uint8Array;
   /** Copy of the screen as RGBA, 256x240x4 bytes, when screens were asked for. */
   screen?: Uint8Array;
   /** True when the previous frame did not poll the controllers (FCEUX lag flag). */
@@ -98,6 +100,11 @@ export interface MachineDetail {
   nametables: Uint8Array;
   /** PPU $3F00-$3F1F, 6-bit colour indices ($3F10/$14/$18/$1C read as $3F00/$04/$08/$0C, as on the console). */
   palette: Uint8Array;
+  /**
+   * OAM (sprite RAM, 256 bytes: 64 sprites of y, tile, attributes, x); absent where the emulator cannot read it: FCEUX
+   * 2.6.5's Lua API reads CPU memory (`memory`) and PPU memory (`ppu`), and OAM is neither.
+   */
+  oam?: Uint8Array;
 }
 
 /** The one interface every emulator backend (embedded jsnes worker, real FCEUX) implements. */

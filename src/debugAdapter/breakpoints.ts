@@ -4,7 +4,7 @@ import { DESYNC_TYPES, type DesyncEvent, type DesyncType } from '../core/sync/de
 import type { RamMap } from '../core/config/ramMap';
 import { ExpressionError, parseExpression, truthy, unknownNames, type Expression, type ExpressionScope } from './expression';
 import { INDEXABLE_NAMES, knownNames } from './stateScope';
-import { WORK_RAM_SIZE } from '../core/nes';
+import { asFrameMemory, byteAt, memoryArea, type FrameMemory } from '../core/frameMemory';
 
 
 export interface DesyncFilterInfo {
@@ -74,7 +74,7 @@ export function parseDataId(dataId: string): DataTarget | undefined {
   if (!m) return undefined;
   const address = parseInt(m[1], 16);
   const length = Number(m[2]);
-  if (length < 1 || address + length > WORK_RAM_SIZE) return undefined;
+  if (length < 1 || !memoryArea(address, length)) return undefined;
   return { address, length, label: m[3] || hexAddress(address) };
 }
 
@@ -175,12 +175,17 @@ export class BreakpointSet {
    * Called after each frame with the RAM before and after it: data breakpoints first (a watched byte changed), then
    * function breakpoints (an expression became true). Returns the hit to stop for, if any.
    */
-  checkFrame(before: Uint8Array, after: Uint8Array, scope: ExpressionScope): StopHit | undefined {
+  checkFrame(beforeMemory: Uint8Array | FrameMemory, afterMemory: Uint8Array | FrameMemory, scope: ExpressionScope): StopHit | undefined {
+    const before = asFrameMemory(beforeMemory);
+    const after = asFrameMemory(afterMemory);
     const dataHits: DataBp[] = [];
     for (const bp of this.dataBps) {
       let changed = false;
       for (let i = bp.address; i < bp.address + bp.length; i++) {
-        if (before[i] !== after[i]) {
+        // A frame without PRG-RAM (none carried) changes nothing there.
+        const a = byteAt(before, i);
+        const b = byteAt(after, i);
+        if (a !== undefined && b !== undefined && a !== b) {
           changed = true;
           break;
         }
@@ -267,8 +272,9 @@ function hitMatches(h: HitCondition, hits: number): boolean {
   }
 }
 
-function describeBytes(ram: Uint8Array, t: { address: number; length: number }): string {
-  if (t.length === 1) return String(ram[t.address]);
-  if (t.length === 2) return String(ram[t.address] | (ram[t.address + 1] << 8));
-  return Array.from(ram.subarray(t.address, t.address + t.length), (b) => b.toString(16).padStart(2, '0')).join(' ');
+function describeBytes(m: FrameMemory, t: { address: number; length: number }): string {
+  const bytes = Array.from({ length: t.length }, (_, i) => byteAt(m, t.address + i) ?? 0);
+  if (t.length === 1) return String(bytes[0]);
+  if (t.length === 2) return String(bytes[0] | (bytes[1] << 8));
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
 }

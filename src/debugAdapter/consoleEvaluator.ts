@@ -1,6 +1,7 @@
 // Evaluates Debug Console and watch expressions against the held frame: RAM-map names, ram[addr], frame/episode/step and operators.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { RamMap } from '../core/config/ramMap';
+import type { FrameMemory } from '../core/frameMemory';
 import { ExpressionError, formatValue, parseExpression, unknownNames, type Value } from './expression';
 import { INDEXABLE_NAMES, knownNames, type StateScope } from './stateScope';
 import { RAM_MEMORY_REFERENCE, memoryReferenceFor, type VariablesView } from './variablesView';
@@ -12,8 +13,8 @@ export class ConsoleEvaluator {
     private readonly view: VariablesView,
     /** The held frame as an expression scope. */
     private readonly scope: () => StateScope,
-    /** The held frame's work RAM. */
-    private readonly ram: () => Uint8Array,
+    /** The held frame's memory (work RAM, and PRG-RAM when carried). */
+    private readonly ram: () => Uint8Array | FrameMemory,
   ) {}
 
   /** The text to show and the extras (a variables or memory reference) for an expression. */

@@ -1,15 +1,20 @@
-// Which RAM bytes a data breakpoint request names: a RAM-map variable, ram[addr], an address, or a row of the RAM view.
+// Which RAM bytes a data breakpoint request names: a RAM-map variable, ram[addr], an address (work RAM or PRG-RAM), or a row of a memory view.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { RamMap } from '../core/config/ramMap';
 import { hexAddress, type DataTarget } from './breakpoints';
-import { WORK_RAM_SIZE as RAM_BYTES } from '../core/nes';
+import { memoryArea } from '../core/frameMemory';
 
 /** The bytes `args` names, or a message saying why it names none. `isGameScope` tells the Game scope's references from the RAM view's. */
 export function dataTargetFor(ramMap: RamMap, args: DebugProtocol.DataBreakpointInfoArguments, isGameScope: (ref: number) => boolean): DataTarget | string {
     const name = args.name.trim();
   const bytes = args.bytes ?? undefined;
-  const checkRange = (t: DataTarget): DataTarget | string =>
-    t.address < 0 || t.address + t.length > RAM_BYTES || t.length < 1 ? `${hexAddress(t.address)} + ${t.length} bytes is outside work RAM $0000-$07FF` : t;
+  const checkRange = (t: DataTarget): DataTarget | string => {
+    const area = t.length >= 1 ? memoryArea(t.address, t.length) : undefined;
+    if (!area) return `${hexAddress(t.address)} + ${t.length} bytes is outside work RAM $0000-$07FF and PRG-RAM $6000-$7FFF`;
+    // PRG-RAM costs 8 KB a frame, so frames carry it only when the RAM map names a variable there.
+    if (area === 'prgRam' && !ramMap.needsPrgRam) return `${hexAddress(t.address)} is in PRG-RAM, which frames carry only when the RAM map names a variable in $6000-$7FFF: add one to the .rammap.json`;
+    return t;
+  };
   if (args.asAddress) {
     const m = /^(?:0x|\$)([0-9a-f]+)$|^(\d+)$/i.exec(name);
     if (!m) return `"${name}" is not an address (decimal, 0x hex or $hex)`;

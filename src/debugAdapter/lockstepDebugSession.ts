@@ -177,7 +177,7 @@ export class LockstepDebugSession extends DebugSession {
       stepBackDepth: this.stepBackDepth,
       framesRun: () => this.rc.framesRun,
     });
-    this.evaluator = new ConsoleEvaluator(built.ramMap, this.view, () => this.scope(), () => built.runtime.current!.ram);
+    this.evaluator = new ConsoleEvaluator(built.ramMap, this.view, () => this.scope(), () => built.runtime.current!);
     try {
       this.opts.onSessionStarted?.(built);
     } catch (e) {
@@ -544,7 +544,7 @@ export class LockstepDebugSession extends DebugSession {
       if (!v) throw new Error(`"${args.name}" is not a RAM-map variable`);
       const value = this.evaluator!.number(args.value);
       await this.writeVariable(v, value);
-      const shown = this.view.describeRamVariable(v, this.built!.runtime.current!.ram);
+      const shown = this.view.describeRamVariable(v, this.built!.runtime.current!);
       response.body = { value: shown.value, type: shown.type, memoryReference: shown.memoryReference };
       this.sendResponse(response);
     });
@@ -570,17 +570,19 @@ export class LockstepDebugSession extends DebugSession {
     if (region) return this.readRegion(response, args, region.region, region.address);
     const base = parseMemoryReference(args.memoryReference);
     const cur = this.built?.runtime.current;
-    if (base === undefined || !cur) return this.fail(response, `unknown memory reference "${args.memoryReference}" (Lockstep exposes "${RAM_MEMORY_REFERENCE}", the 2 KB work RAM, "prgram" ($6000-$7FFF), "nametables" and "palette")`);
+    if (base === undefined || !cur) return this.fail(response, `unknown memory reference "${args.memoryReference}" (Lockstep exposes "${RAM_MEMORY_REFERENCE}", the 2 KB work RAM, "prgram" ($6000-$7FFF), "nametables", "palette" and "oam")`);
     response.body = readRamWindow(cur.ram, base + (args.offset ?? 0), args.count);
     this.sendResponse(response);
   }
 
-  /** PRG-RAM, nametables or palette: read from the emulator on demand (once per stop), not from the frame. */
+  /** PRG-RAM, nametables, palette or OAM: read from the emulator on demand (once per stop), not from the frame. */
   private readRegion(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments, region: DetailRegion, base: number): void {
     void this.guard(response, async () => {
       const detail = this.view?.machineDetail();
       if (!detail) throw new Error(`this emulator cannot read "${args.memoryReference}"`);
-      const bytes = region.bytes(await detail).subarray(0, region.size);
+      const all = region.bytes(await detail);
+      if (!all) throw new Error(region.missing ?? `this emulator cannot read "${args.memoryReference}"`);
+      const bytes = all.subarray(0, region.size);
       response.body = readMemoryWindow(bytes, region.start, base + (args.offset ?? 0), args.count);
       this.sendResponse(response);
     });
@@ -605,7 +607,10 @@ export class LockstepDebugSession extends DebugSession {
   protected override completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): void {
     const base = this.client.columnsStartAt1 === false ? 0 : 1;
     const names = this.built?.ramMap.variables.map((v) => v.name) ?? [];
-    const targets = consoleCompletions(args.text, args.column - base, names).map((t) => ({ ...t, start: (t.start ?? 0) + base }));
+    // VS Code places an item by its length alone and reads `start` as a 0-based index into the text to build the filter
+    // text (microsoft/vscode#101623): a spec-true 1-based start filters every item out ("No suggestions"). It gets none.
+    const vscode = this.client.clientID === 'vscode';
+    const targets = consoleCompletions(args.text, args.column - base, names).map(({ start, ...t }) => (vscode ? t : { ...t, start: (start ?? 0) + base }));
     response.body = { targets };
     this.sendResponse(response);
   }
@@ -753,7 +758,7 @@ export class LockstepDebugSession extends DebugSession {
   private scope(event?: DesyncEvent, at?: CheckedState): StateScope {
     const rt = this.built!.runtime;
     const cur = rt.current!;
-    return new StateScope(this.built!.ramMap, at ?? { frame: cur.frame, episode: rt.episodeIndex, step: rt.stepIndex, ram: cur.ram }, event);
+    return new StateScope(this.built!.ramMap, at ?? { frame: cur.frame, episode: rt.episodeIndex, step: rt.stepIndex, ram: cur.ram, prgRam: cur.prgRam }, event);
   }
 
   private emitCustom<K extends keyof CustomEvents>(name: K, body: CustomEvents[K]): void {

@@ -2,13 +2,15 @@
 import type { DesyncEvent } from '../core/sync/desyncDetector';
 import type { RamMap } from '../core/config/ramMap';
 import { ExpressionError, type ExpressionScope, type Value } from './expression';
-import { WORK_RAM_SIZE } from '../core/nes';
+import { byteAt, memoryArea } from '../core/frameMemory';
 
 export interface HeldState {
   frame: number;
   episode: number;
   step: number;
   ram: Uint8Array;
+  /** $6000-$7FFF when the frame carries it (a RAM map names a variable there). */
+  prgRam?: Uint8Array;
 }
 
 /** Names that always mean Lockstep's own counters; a RAM-map variable of the same name is reachable as `vars.NAME`. */
@@ -47,18 +49,20 @@ export class StateScope implements ExpressionScope {
     }
     const varName = name.startsWith('vars.') ? name.slice(5) : name;
     const v = this.ramMap.lookup(varName);
-    if (v && v.name === varName) return this.ramMap.value(varName, this.state.ram);
+    if (v && v.name === varName) return this.ramMap.value(varName, this.state);
     return undefined;
   }
 
   index(name: string, i: number): Value | undefined {
     if (name !== 'ram' && name !== 'ram16') return undefined;
     const width = name === 'ram16' ? 2 : 1;
-    if (i < 0 || i + width > WORK_RAM_SIZE) {
-      throw new ExpressionError(`${name}[0x${i.toString(16)}] is outside work RAM $0000-$07FF`);
+    const area = memoryArea(i, width);
+    if (!area) throw new ExpressionError(`${name}[0x${i.toString(16)}] is outside work RAM $0000-$07FF and PRG-RAM $6000-$7FFF`);
+    if (area === 'prgRam' && !this.state.prgRam) {
+      throw new ExpressionError(`${name}[0x${i.toString(16)}] is in PRG-RAM, which frames carry only when the RAM map names a variable in $6000-$7FFF`);
     }
-    const ram = this.state.ram;
-    return width === 1 ? ram[i] : ram[i] | (ram[i + 1] << 8);
+    const lo = byteAt(this.state, i)!;
+    return width === 1 ? lo : lo | (byteAt(this.state, i + 1)! << 8);
   }
 }
 

@@ -1,13 +1,14 @@
 // The Variables view of a stopped session: scopes Game (RAM map + raw RAM), CPU (registers + PRG-RAM), Sync, Buffer, Agents and Metrics, built lazily per stop.
 import { Handles } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { FrameMemory } from '../core/frameMemory';
 import type { FrameRow } from '../core/runtime/rows';
 import type { RamVariable } from '../core/config/ramMap';
 import { maskToNames } from '../core/buttons';
 import type { BuiltSession } from '../session/sessionBuilder';
 import { evaluateNameOf } from './stateScope';
 import { hexAddress } from './breakpoints';
-import { NAMETABLES_SIZE, NAMETABLES_START, PALETTE_SIZE, PALETTE_START, PRG_RAM_SIZE, PRG_RAM_START, WORK_RAM_SIZE } from '../core/nes';
+import { NAMETABLES_SIZE, NAMETABLES_START, OAM_SIZE, PALETTE_SIZE, PALETTE_START, PRG_RAM_SIZE, PRG_RAM_START, WORK_RAM_SIZE } from '../core/nes';
 import type { MachineDetail } from '../core/ports';
 import { ON_TIMEOUT_MEANING, onTimeoutOf } from './consoleCommand';
 
@@ -38,7 +39,9 @@ export interface DetailRegion {
   /** Variable name in the Variables view. */
   name: string;
   label: string;
-  bytes(d: MachineDetail): Uint8Array;
+  /** Undefined when this emulator cannot read the region (then `missing` says why). */
+  bytes(d: MachineDetail): Uint8Array | undefined;
+  missing?: string;
 }
 
 export const PRG_RAM_REGION: DetailRegion = {
@@ -53,7 +56,13 @@ export const PALETTE_REGION: DetailRegion = {
   reference: 'palette', start: PALETTE_START, size: PALETTE_SIZE, name: 'palette',
   label: `PPU ${hexAddress(PALETTE_START)}-${hexAddress(PALETTE_START + PALETTE_SIZE - 1)} (colour indices)`, bytes: (d) => d.palette,
 };
-export const DETAIL_REGIONS: readonly DetailRegion[] = [PRG_RAM_REGION, NAMETABLES_REGION, PALETTE_REGION];
+/** Why OAM is missing on FCEUX: said in the Variables view and by readMemory, never replaced by made-up bytes. */
+export const OAM_UNAVAILABLE = 'OAM (sprite RAM) cannot be read from FCEUX: its Lua API (2.6.5) reads CPU memory (memory.*) and PPU memory (ppu.*), and OAM is in neither; use "emulator": "embedded" to see it';
+export const OAM_REGION: DetailRegion = {
+  reference: 'oam', start: 0, size: OAM_SIZE, name: 'oam',
+  label: 'OAM, 256 bytes: 64 sprites of y, tile, attributes, x', bytes: (d) => d.oam, missing: OAM_UNAVAILABLE,
+};
+export const DETAIL_REGIONS: readonly DetailRegion[] = [PRG_RAM_REGION, NAMETABLES_REGION, PALETTE_REGION, OAM_REGION];
 
 export function regionReferenceFor(region: DetailRegion, address: number): string {
   return address === region.start ? region.reference : `${region.reference}@0x${address.toString(16).padStart(4, '0')}`;
@@ -126,7 +135,7 @@ export class VariablesView {
     const cpu: DebugProtocol.Scope[] = detail
       ? [
         { name: 'CPU', variablesReference: this.handles.create(() => this.cpu(detail)), namedVariables: 7, expensive: false, presentationHint: 'registers' },
-        { name: 'PPU', variablesReference: this.handles.create(() => [NAMETABLES_REGION, PALETTE_REGION].map((r) => this.regionVariable(r, detail))), namedVariables: 2, expensive: false },
+        { name: 'PPU', variablesReference: this.handles.create(() => [NAMETABLES_REGION, PALETTE_REGION, OAM_REGION].map((r) => this.regionVariable(r, detail))), namedVariables: 3, expensive: false },
       ]
       : [];
     return [
@@ -177,15 +186,15 @@ export class VariablesView {
     return this.handles.create(() => this.objectVars(value));
   }
 
-  describeRamVariable(v: RamVariable, ram: Uint8Array): DebugProtocol.Variable {
-    const value = this.src.built.ramMap.value(v.name, ram);
+  describeRamVariable(v: RamVariable, memory: Uint8Array | FrameMemory): DebugProtocol.Variable {
+    const value = this.src.built.ramMap.value(v.name, memory);
     return {
       name: v.name,
       value: formatNumber(value, v.size),
       type: `${v.signed ? 's' : 'u'}${v.size * 8} @ ${hexAddress(v.address)}`,
       evaluateName: evaluateNameOf(v.name),
       variablesReference: 0,
-      memoryReference: memoryReferenceFor(v.address),
+      memoryReference: v.address >= PRG_RAM_START ? regionReferenceFor(PRG_RAM_REGION, v.address) : memoryReferenceFor(v.address),
       presentationHint: v.meaning ? { kind: 'data', attributes: [] } : undefined,
     };
   }
@@ -195,8 +204,15 @@ export class VariablesView {
   }
 
   private game(): DebugProtocol.Variable[] {
-    const ram = this.ram();
-    const out = this.src.built.ramMap.variables.map((v) => this.describeRamVariable(v, ram));
+    const memory = this.src.built.runtime.current ?? { ram: this.ram() };
+    const out = this.src.built.ramMap.variables.map((v) => {
+      try {
+        return this.describeRamVariable(v, memory);
+      } catch (e) {
+        // A frame without the PRG-RAM a variable lives in: say so on that line, keep the others.
+        return leaf(v.name, `unavailable: ${(e as Error).message}`);
+      }
+    });
     out.push({
       name: 'ram',
       value: `2 KB work RAM ${hexAddress(0)}-${hexAddress(WORK_RAM_SIZE - 1)}`,
@@ -229,6 +245,7 @@ export class VariablesView {
 
   private regionVariable(region: DetailRegion, d: MachineDetail): DebugProtocol.Variable {
     const bytes = region.bytes(d);
+    if (!bytes) return { name: region.name, value: `unavailable: ${region.missing ?? 'this emulator cannot read it'}`, variablesReference: 0, presentationHint: { kind: 'data', attributes: ['readOnly'] } };
     return {
       name: region.name,
       value: region.label,

@@ -35,7 +35,8 @@ export async function searchBackwards(history: SessionHistory, from: number, che
       const d = checks.desyncStops(event, held);
       if (d.stops) return { kind: 'desync', tick, event, conditionError: d.error };
     }
-    const hit = checks.checkFrame(newer, ram, held);
+    // The history keeps work RAM only: PRG-RAM conditions and watches do not hold on recorded ticks.
+    const hit = checks.checkFrame({ ram: newer }, { ram }, held);
     if (hit) return { kind: 'hit', tick, hit };
     if (performance.now() - lastYield > opts.yieldEveryMs) {
       await new Promise<void>((resolve) => setImmediate(resolve));

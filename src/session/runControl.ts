@@ -275,7 +275,7 @@ export class RunControl {
     while (true) {
       if (this.halting) return;
       if (this.pauseRequested) return this.stopAt('pause', { description: `Paused at frame ${rt.current?.frame}` });
-      const before = rt.current!.ram;
+      const before = rt.current!;
       let o: FrameOutcome;
       try {
         o = await rt.advance();
@@ -308,7 +308,7 @@ export class RunControl {
         continue;
       }
       if (checks.hasFrameChecks) {
-        const hit = checks.checkFrame(before, rt.current!.ram);
+        const hit = checks.checkFrame(before, rt.current!);
         if (hit) return this.stopAt(hit.reason, { description: hit.description, hitBreakpointIds: hit.ids });
       }
       if (goal.kind === 'episode' && o.episodeEnd) return this.stopAt('step', { description: `Episode ${o.episodeEnd.episode} ended (${o.episodeEnd.reason})` });
@@ -333,10 +333,10 @@ export class RunControl {
     while (rt.canStepBack) {
       if (this.halting) return;
       if (this.pauseRequested) return this.stopAt('pause', { description: 'Paused while stepping back' });
-      const newer = rt.current!.ram;
+      const newer = rt.current!;
       await rt.stepBack(1);
       this.events.emit('rewound', { frame: rt.current!.frame });
-      const hit = checks.checkFrame(newer, rt.current!.ram);
+      const hit = checks.checkFrame(newer, rt.current!);
       if (hit) return this.stopAt(hit.reason, { description: `${hit.description} (going back)`, hitBreakpointIds: hit.ids });
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
         await yieldToEvents();

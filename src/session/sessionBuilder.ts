@@ -100,10 +100,12 @@ export async function buildSession(spec: SessionSpec, options: BuildOptions = {}
     if (snapshotEvery > 0 && emulatorKind === 'fceux') log('warn', 'snapshots are taken on the embedded emulator only: this FCEUX recording gets no snapshot sidecar');
     const reference = spec.reference ? await loadReferenceTrack(abs(spec.reference), emulatorKind) : undefined;
     if (reference) log('info', `comparing every frame with reference ${spec.reference} (${reference.compare === 'ram' ? 'RAM fingerprints' : 'RAM-map variables: recorded on another emulator'})`);
+    // A RAM map with a variable in PRG-RAM needs $6000-$7FFF in every frame (rewards, done flags, conditions read it).
+    const prgRam = ramMap.needsPrgRam;
     const emulator: EmulatorPort = emulatorKind === 'fceux'
-      ? new FceuxEmulator({ fceuxPath: spec.fceuxPath, bridge, mode: spec.fceuxMode ?? 'launch', headless: spec.headless ?? true, log })
+      ? new FceuxEmulator({ fceuxPath: spec.fceuxPath, bridge, mode: spec.fceuxMode ?? 'launch', headless: spec.headless ?? true, log, prgRam })
       // Snapshot recordings need the machine state as bytes, which only the in-process emulator can hand out.
-      : snapshotEvery > 0 ? new PortableStateEmulator() : new EmbeddedEmulator();
+      : snapshotEvery > 0 ? new PortableStateEmulator({ prgRam }) : new EmbeddedEmulator({ prgRam });
     closers.push(() => emulator.close());
 
     const router = spec.agents.some((a) => a?.type === 'websocket') && bridge ? new AgentLinkRouter(bridge, log) : undefined;

@@ -135,6 +135,7 @@ describe('lockstep.yaml schema agrees with parseLockstepYaml', () => {
 describe('RAM map schema agrees with parseRamMap', () => {
   test('roms/demo/demo.rammap.json is valid', () => {
     assert.deepEqual(schemaErrors(ramMapSchema, readJson('roms/demo/demo.rammap.json')), []);
+    assert.deepEqual(schemaErrors(ramMapSchema, readJson('roms/test/prgram.rammap.json')), [], 'and the PRG-RAM one');
   });
 
   test('the documented example is valid', () => {
@@ -155,6 +156,12 @@ describe('RAM map schema agrees with parseRamMap', () => {
     ['a numeric address past work RAM', { variables: [{ name: 'x', address: 2048 }] }, false],
     ['a 2-byte variable at the last byte', { variables: [{ name: 'x', address: '0x7ff', size: 2 }] }, false],
     ['a 2-byte variable at 0x07FE', { variables: [{ name: 'x', address: 2046, size: 2 }] }, true],
+    ['PRG-RAM by hex', { variables: [{ name: 'x', address: '0x6010' }] }, true],
+    ['PRG-RAM by number, its last byte', { variables: [{ name: 'x', address: 0x7fff }] }, true],
+    ['a 2-byte variable at the last byte of PRG-RAM', { variables: [{ name: 'x', address: '0x7FFF', size: 2 }] }, false],
+    ['a 2-byte variable at 0x7FFE', { variables: [{ name: 'x', address: 0x7ffe, size: 2 }] }, true],
+    ['below PRG-RAM', { variables: [{ name: 'x', address: '0x5FFF' }] }, false],
+    ['past PRG-RAM', { variables: [{ name: 'x', address: 0x8000 }] }, false],
     ['size 3', { variables: [{ name: 'x', address: 1, size: 3 }] }, false],
     ['a "$" address', { variables: [{ name: 'x', address: '$10' }] }, false],
     ['a name starting with a digit', { variables: [{ name: '1up', address: 1 }] }, false],

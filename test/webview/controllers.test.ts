@@ -155,6 +155,36 @@ describe('panel controllers (Node, fake webview)', () => {
     }
   });
 
+  test('shown again (another editor was over it, its group was joined), the panel is told the live session and the held frame anew', async () => {
+    const rt = await liveRuntime();
+    const source = new LiveRuntimeSource();
+    source.attach({ runtime: rt, session: 'paused-one' });
+    const ch = new FakeChannel();
+    const ctl = new ScreenController(ch, source, makeServices());
+    try {
+      ch.send({ type: 'ready', version: PANEL_PROTOCOL_VERSION, panel: 'screen' });
+      ch.ackAll();
+      await rt.advance();
+      ch.ackAll();
+      ctl.setVisible(false);
+      const sessionsBefore = ch.of('session').length;
+      const screensBefore = ch.of('screen').length;
+      ctl.setVisible(true);
+      const told = ch.of('session').slice(sessionsBefore);
+      assert.equal(told.length, 1, 'one session message on being shown');
+      assert.deepEqual([told[0].session?.id, told[0].session?.live], ['paused-one', true]);
+      const shown = ch.of('screen').slice(screensBefore);
+      assert.equal(shown.length, 1, 'and the held frame once');
+      assert.equal(shown[0].update.frame, rt.current!.frame);
+      // Staying visible tells it nothing more.
+      ctl.setVisible(true);
+      assert.equal(ch.of('session').length, sessionsBefore + 1);
+    } finally {
+      ctl.dispose();
+      await rt.close();
+    }
+  });
+
   test('"dropped" counts per session: a new session starts at 0 whatever the panel skipped before', async () => {
     const rt1 = await liveRuntime();
     const rt2 = await liveRuntime();

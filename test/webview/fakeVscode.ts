@@ -52,13 +52,17 @@ export class FakePanel {
   disposed = false;
   iconPath: unknown;
   revealed = 0;
+  /** The column each reveal() asked for (undefined: VS Code's active group). */
+  readonly revealColumns: Array<number | undefined> = [];
   private readonly viewState = new Emitter<{ webviewPanel: FakePanel }>();
   private readonly disposeEmitter = new Emitter<void>();
   readonly onDidChangeViewState = this.viewState.event;
   readonly onDidDispose = this.disposeEmitter.event;
   constructor(readonly viewType: string, readonly title: string, public viewColumn: number, readonly preserveFocus: boolean) {}
-  reveal(): void {
+  reveal(column?: number): void {
     this.revealed++;
+    this.revealColumns.push(column);
+    if (column !== undefined) this.viewColumn = column;
   }
   setVisible(v: boolean): void {
     this.visible = v;

@@ -39,6 +39,8 @@ describe('registerPanels (stand-in vscode)', () => {
       const screens = fake.panels.filter((p) => p.viewType === 'lockstep.screen' && !p.disposed);
       assert.equal(screens.length, 1, 'a second open reveals the first');
       assert.equal(screens[0].revealed, 1);
+      // In its own group: with no column VS Code would move it to the active group (where the frame sheet opened).
+      assert.deepEqual(screens[0].revealColumns, [screens[0].viewColumn]);
       const w = screens[0].webview;
       assert.equal(w.options.enableScripts, true);
       assert.deepEqual(w.options.localResourceRoots?.map((u) => u.path), ['/ext/dist/webview', '/ext/media']);

@@ -1,4 +1,5 @@
-// RAM maps: named variables in NES work RAM, the per-player reward and the done flag, loaded from a game's .rammap.json.
+// RAM maps: named variables in NES work RAM or cartridge PRG-RAM, the per-player reward and the done flag, loaded from a game's .rammap.json.
+import { asFrameMemory, byteAt, memoryArea, type FrameMemory } from '../frameMemory';
 import { WORK_RAM_SIZE } from '../nes';
 import type { EmulatorKind } from '../ports';
 
@@ -47,16 +48,18 @@ export class RamMap {
   /** Variable names in observation order. */
   readonly names: readonly string[];
   private readonly byName: ReadonlyMap<string, RamVariable>;
-  /** Bytes a RAM copy must have for every variable to be readable. */
+  /** Bytes a RAM copy must have for every work-RAM variable to be readable. */
   private readonly needed: number;
+  /** Whether a variable lives in PRG-RAM: then every frame must carry PRG-RAM (FrameMemory.prgRam). */
+  readonly needsPrgRam: boolean;
 
   constructor(data: RamMapData) {
     this.warmup = data.warmupFrames ?? 0;
     const byName = new Map<string, RamVariable>();
     for (const v of data.variables) {
       if (byName.has(v.name)) throw new Error(`RAM map ${data.name}: duplicate variable name "${v.name}"`);
-      if (v.address < 0 || v.address + v.size > WORK_RAM_SIZE) {
-        throw new Error(`RAM map ${data.name}: variable ${v.name} at ${hex(v.address)} (size ${v.size}) is outside work RAM $0000-$07FF`);
+      if (!memoryArea(v.address, v.size)) {
+        throw new Error(`RAM map ${data.name}: variable ${v.name} at ${hex(v.address)} (size ${v.size}) is outside work RAM $0000-$07FF and PRG-RAM $6000-$7FFF`);
       }
       byName.set(v.name, v);
     }
@@ -72,34 +75,32 @@ export class RamMap {
     this.doneConditions = data.done.map((d) => ({ ...d }));
     this.names = this.variables.map((v) => v.name);
     this.byName = new Map(this.variables.map((v) => [v.name, v]));
-    this.needed = this.variables.reduce((m, v) => Math.max(m, v.address + v.size), 0);
+    this.needed = this.variables.reduce((m, v) => (v.address < WORK_RAM_SIZE ? Math.max(m, v.address + v.size) : m), 0);
+    this.needsPrgRam = this.variables.some((v) => memoryArea(v.address, v.size) === 'prgRam');
   }
 
   /** Every variable's value, in observation order. */
-  read(ram: Uint8Array): Record<string, number> {
-    this.checkLength(ram);
+  read(memory: Uint8Array | FrameMemory): Record<string, number> {
+    const m = this.checked(memory);
     const out: Record<string, number> = {};
-    for (const v of this.variables) out[v.name] = valueOf(v, ram);
+    for (const v of this.variables) out[v.name] = this.valueOf(v, m);
     return out;
   }
 
   /** One variable's value; throws for an unknown name. */
-  value(name: string, ram: Uint8Array): number {
+  value(name: string, memory: Uint8Array | FrameMemory): number {
     const v = this.byName.get(name);
     if (!v) throw new Error(`RAM map ${this.name} has no variable "${name}"`);
-    this.checkLength(ram);
-    return valueOf(v, ram);
+    return this.valueOf(v, this.checked(memory));
   }
 
   /** Reward a player earned across one frame: sum of scale x delta of its reward variables (0 when none). */
-  reward(player: number, before: Uint8Array, after: Uint8Array): number {
+  reward(player: number, before: Uint8Array | FrameMemory, after: Uint8Array | FrameMemory): number {
     let total = 0;
     for (const t of this.rewardTerms) {
       if (t.player !== player) continue;
       const v = this.byName.get(t.variable)!;
-      this.checkLength(before);
-      this.checkLength(after);
-      total += t.scale * (valueOf(v, after) - valueOf(v, before));
+      total += t.scale * (this.valueOf(v, this.checked(after)) - this.valueOf(v, this.checked(before)));
     }
     return total;
   }
@@ -109,10 +110,9 @@ export class RamMap {
     return typeof this.warmup === 'number' ? this.warmup : (this.warmup[emulator] ?? 0);
   }
 
-  isDone(ram: Uint8Array): boolean {
+  isDone(memory: Uint8Array | FrameMemory): boolean {
     for (const d of this.doneConditions) {
-      this.checkLength(ram);
-      if (valueOf(this.byName.get(d.variable)!, ram) === d.equals) return true;
+      if (this.valueOf(this.byName.get(d.variable)!, this.checked(memory)) === d.equals) return true;
     }
     return false;
   }
@@ -133,9 +133,9 @@ export class RamMap {
     return this.covering(address)?.name;
   }
 
-  /** The RAM ranges the map reads, merged, as [start, length] pairs (what an emulator must send per frame). */
+  /** The work-RAM ranges the map reads, merged, as [start, length] pairs (what an emulator must send per frame). */
   ramRanges(): Array<[number, number]> {
-    const spans = this.variables.map((v) => [v.address, v.address + v.size] as [number, number]).sort((a, b) => a[0] - b[0]);
+    const spans = this.variables.filter((v) => v.address < WORK_RAM_SIZE).map((v) => [v.address, v.address + v.size] as [number, number]).sort((a, b) => a[0] - b[0]);
     const out: Array<[number, number]> = [];
     for (const [s, e] of spans) {
       const last = out[out.length - 1];
@@ -149,10 +149,22 @@ export class RamMap {
     return this.variables.find((v) => address >= v.address && address < v.address + v.size);
   }
 
-  private checkLength(ram: Uint8Array): void {
-    if (ram.length < this.needed) {
-      throw new Error(`RAM map ${this.name} needs ${this.needed} bytes of RAM, got ${ram.length}`);
+  private checked(memory: Uint8Array | FrameMemory): FrameMemory {
+    const m = asFrameMemory(memory);
+    if (m.ram.length < this.needed) {
+      throw new Error(`RAM map ${this.name} needs ${this.needed} bytes of RAM, got ${m.ram.length}`);
     }
+    return m;
+  }
+
+  private valueOf(v: RamVariable, m: FrameMemory): number {
+    if (v.address >= WORK_RAM_SIZE && !m.prgRam) {
+      throw new Error(`RAM map ${this.name}: ${v.name} is in PRG-RAM (${hex(v.address)}) and this frame carries none`);
+    }
+    const lo = byteAt(m, v.address)!;
+    if (v.size === 1) return v.signed && lo >= 0x80 ? lo - 0x100 : lo;
+    const w = lo | (byteAt(m, v.address + 1)! << 8);
+    return v.signed && w >= 0x8000 ? w - 0x10000 : w;
   }
 }
 
@@ -160,15 +172,6 @@ export class RamMap {
 export function variableRange(v: RamVariable): [number, number] {
   const span = v.size === 1 ? 0x100 : 0x10000;
   return v.signed ? [-span / 2, span / 2 - 1] : [0, span - 1];
-}
-
-function valueOf(v: RamVariable, ram: Uint8Array): number {
-  if (v.size === 1) {
-    const b = ram[v.address];
-    return v.signed && b >= 0x80 ? b - 0x100 : b;
-  }
-  const w = ram[v.address] | (ram[v.address + 1] << 8);
-  return v.signed && w >= 0x8000 ? w - 0x10000 : w;
 }
 
 function hex(n: number): string {
@@ -233,8 +236,9 @@ export function parseRamMap(text: string, fileName: string): RamMap {
     const size = raw.size === undefined ? 1 : raw.size;
     if (size !== 1 && size !== 2) fail(`${at}.size must be 1 or 2, got ${show(size)}`);
     const address = parseAddress(raw.address);
-    if (address === undefined || address + (size as number) - 1 > WORK_RAM_SIZE - 1) {
-      fail(`${at}.address must be a number or "0x..." hex string in 0x0000..0x${(WORK_RAM_SIZE - (size as number)).toString(16).toUpperCase().padStart(4, '0')} (size ${size}), got ${show(raw.address)}`);
+    if (address === undefined || !memoryArea(address, size as number)) {
+      const top = (end: number) => (end - (size as number)).toString(16).toUpperCase().padStart(4, '0');
+      fail(`${at}.address must be a number or "0x..." hex string in work RAM 0x0000..0x${top(WORK_RAM_SIZE)} or PRG-RAM 0x6000..0x${top(0x8000)} (size ${size}), got ${show(raw.address)}`);
     }
     const signed = raw.signed === undefined ? false : raw.signed;
     if (typeof signed !== 'boolean') fail(`${at}.signed must be true or false, got ${show(signed)}`);

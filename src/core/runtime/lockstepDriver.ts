@@ -243,14 +243,14 @@ export class LockstepDriver implements FrameDriver {
     const next = await stepping;
     c.lastButtons = buttons;
     const ramMap = h.deps.ramMap;
-    const rewards: [number, number] = [ramMap.reward(0, cur.ram, next.ram), ramMap.reward(1, cur.ram, next.ram)];
+    const rewards: [number, number] = [ramMap.reward(0, cur, next), ramMap.reward(1, cur, next)];
     c.returns[0] += rewards[0];
     c.returns[1] += rewards[1];
     c.lastRewards = rewards;
     const stepIndex = c.step;
     c.step++;
     const maxSteps = h.options.maxSteps ?? null;
-    const doneFlag = ramMap.isDone(next.ram);
+    const doneFlag = ramMap.isDone(next);
     const agentTerm = c.agentTerminatedAt !== null && cur.frame >= c.agentTerminatedAt;
     const terminated = doneFlag || agentTerm;
     const truncated = !terminated && maxSteps !== null && c.step >= maxSteps;

@@ -628,10 +628,10 @@ export class RunAheadDriver implements FrameDriver {
     const { deps, options, counters } = this.h;
     const ramMap = deps.ramMap;
     const { before, after } = f;
-    const rewards: [number, number] = [ramMap.reward(0, before.ram, after.ram), ramMap.reward(1, before.ram, after.ram)];
+    const rewards: [number, number] = [ramMap.reward(0, before, after), ramMap.reward(1, before, after)];
     const step = f.frame - counters.startFrame;
     const maxSteps = options.maxSteps ?? null;
-    const doneFlag = ramMap.isDone(after.ram);
+    const doneFlag = ramMap.isDone(after);
     const agentTerm = counters.agentTerminatedAt !== null && f.frame >= counters.agentTerminatedAt;
     const terminated = doneFlag || agentTerm;
     const truncated = !terminated && maxSteps !== null && step + 1 >= maxSteps;
@@ -648,7 +648,7 @@ export class RunAheadDriver implements FrameDriver {
       manual: [false, false],
       wasSpeculative: false,
       agentLatencyMs: [null, null],
-      vars: ramMap.read(before.ram),
+      vars: ramMap.read(before),
       // The engine fills in each agent's info once the frame's input is confirmed (rows are built on predictions).
       info: {},
       ...fingerprints(before, this.h.options.recorder !== undefined),

@@ -481,7 +481,7 @@ export class LockstepRuntime {
   private setCurrent(f: EmulatorFrame): void {
     this.cur = f;
     this.driver.heldChanged();
-    const vars = this.deps.ramMap.read(f.ram);
+    const vars = this.deps.ramMap.read(f);
     this.curVars = vars;
     // Buffered in the bridge's clock (the emulator's stamp minus its measured offset): pairing and sync quality compare
     // times from one clock even when the emulator runs on another machine.
@@ -493,7 +493,7 @@ export class LockstepRuntime {
 
   /** The RAM-map variables of the held frame, read once when it became current. */
   private varsOf(f: EmulatorFrame): Record<string, number> {
-    return f === this.cur && this.curVars ? this.curVars : this.deps.ramMap.read(f.ram);
+    return f === this.cur && this.curVars ? this.curVars : this.deps.ramMap.read(f);
   }
 
   private rewindBuffer(toFrame: number): void {
@@ -506,7 +506,7 @@ export class LockstepRuntime {
 
   private makeObservation(cur: EmulatorFrame, player: 0 | 1, withScreen: boolean): Observation {
     // A fresh read: an agent may keep or change what it is given.
-    const vars = this.deps.ramMap.read(cur.ram);
+    const vars = this.deps.ramMap.read(cur);
     return {
       frame: cur.frame,
       step: this.counters.step,
@@ -562,7 +562,7 @@ export class LockstepRuntime {
         case 'clear_buffer':
           this.buffer.clear();
           // Keep the mark on the held frame: the buffer view must still show why it was cleared.
-          this.buffer.addState({ frame: cur.frame, timestamp: this.bridgeTime(cur.timestamp), state: { ram: cur.ram, vars: this.deps.ramMap.read(cur.ram), lag: cur.lag }, episode: this.counters.episode, desync: [ev.type] });
+          this.buffer.addState({ frame: cur.frame, timestamp: this.bridgeTime(cur.timestamp), state: { ram: cur.ram, vars: this.deps.ramMap.read(cur), lag: cur.lag }, episode: this.counters.episode, desync: [ev.type] });
           break;
         case 'reset_counter':
           // The agent's frame count follows the state it is sent again (resync); the detector's counts are the run's
@@ -624,7 +624,7 @@ export class LockstepRuntime {
       actual = shortHash(f.ram);
       what = 'RAM fingerprint';
     } else {
-      const vars = this.deps.ramMap.read(f.ram);
+      const vars = this.deps.ramMap.read(f);
       const differ = Object.keys(vars).filter((n) => n in want.vars && want.vars[n] !== vars[n]);
       if (differ.length === 0) return;
       expected = differ.map((n) => `${n}=${want.vars[n]}`).join(', ');
@@ -651,7 +651,7 @@ export class LockstepRuntime {
       final: {
         frame: after.frame,
         timestamp: after.timestamp,
-        vars: this.deps.ramMap.read(after.ram),
+        vars: this.deps.ramMap.read(after),
         info: { lag: after.lag },
         ...(this.wantsScreens && hasScreen(after) ? { screen: after.screen } : {}),
       },

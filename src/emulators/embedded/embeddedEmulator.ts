@@ -19,6 +19,8 @@ export interface EmbeddedEmulatorOptions {
   workerPath?: string;
   /** Wall clock (epoch ms) used to stamp frames; defaults to performance.timeOrigin + performance.now(). */
   now?: () => number;
+  /** Every frame carries PRG-RAM $6000-$7FFF (a RAM map names a variable there). */
+  prgRam?: boolean;
 }
 
 interface Pending {
@@ -38,7 +40,7 @@ export class EmbeddedEmulator extends MachineClient {
   private exitAnnounced = false;
 
   constructor(options: EmbeddedEmulatorOptions = {}) {
-    super(options.now);
+    super(options.now, options.prgRam);
     this.workerPath = options.workerPath ?? defaultWorkerPath();
   }
 

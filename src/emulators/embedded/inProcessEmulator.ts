@@ -6,8 +6,8 @@ import type { MachineReplyBody, MachineRequestBody } from './workerProtocol';
 export class InProcessEmulator extends MachineClient {
   protected readonly session = new MachineSession();
 
-  constructor(options: { now?: () => number } = {}) {
-    super(options.now);
+  constructor(options: { now?: () => number; prgRam?: boolean } = {}) {
+    super(options.now, options.prgRam);
   }
 
   protected async request(body: MachineRequestBody): Promise<MachineReplyBody> {

@@ -21,6 +21,8 @@ export interface JsnesCpu {
 export interface JsnesPpu {
   /** PPU address space; $0000-$1FFF pattern tables (CHR), $2000-$2FFF nametables, $3F00 palette. */
   vramMem: Uint8Array;
+  /** OAM, the 256-byte sprite RAM ($2003/$2004 and $4014 DMA write it). */
+  spriteMem: Uint8Array;
   /** Where each PPU address is stored in vramMem (nametable and palette mirroring). */
   vramMirrorTable: Uint16Array;
   /** The picture, 256x240 pixels as 0x00BBGGRR, overwritten while the next frame renders. */

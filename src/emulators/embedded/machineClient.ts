@@ -24,7 +24,8 @@ export abstract class MachineClient implements EmulatorPort, TimeTravelPort {
   private readonly handles = new Map<number, SnapshotHandle>();
   private closing: Promise<void> | undefined;
 
-  protected constructor(private readonly now: () => number = wallClockMs) {}
+  /** `carryPrgRam`: every frame carries PRG-RAM $6000-$7FFF (EmulatorFrame.prgRam). */
+  protected constructor(private readonly now: () => number = wallClockMs, private readonly carryPrgRam = false) {}
 
   /** Delivers one request to the machine and resolves with its reply (an error reply is still a reply). */
   protected abstract request(body: MachineRequestBody): Promise<MachineReplyBody>;
@@ -34,7 +35,7 @@ export abstract class MachineClient implements EmulatorPort, TimeTravelPort {
   async start(romPath: string, options?: StepOptions): Promise<{ rom: RomInfo; first: EmulatorFrame }> {
     const { bytes, info } = await readRom(romPath);
     assertMapperSupported(info);
-    const reply = await this.request({ type: 'start', rom: bytes, screen: wantScreen(options) });
+    const reply = await this.request({ type: 'start', rom: bytes, screen: wantScreen(options), prgRam: this.carryPrgRam });
     this.handles.clear(); // the machine dropped its snapshots with the old ROM
     return { rom: info, first: this.frameFrom(reply) };
   }
@@ -53,7 +54,7 @@ export abstract class MachineClient implements EmulatorPort, TimeTravelPort {
 
   async inspect(): Promise<MachineDetail> {
     const r = expect(await this.request({ type: 'inspect' }), 'detail');
-    return { frame: r.frame, registers: r.registers, prgRam: r.prgRam, nametables: r.nametables, palette: r.palette };
+    return { frame: r.frame, registers: r.registers, prgRam: r.prgRam, nametables: r.nametables, palette: r.palette, oam: r.oam };
   }
 
   async saveSnapshot(): Promise<SnapshotHandle> {
@@ -138,6 +139,7 @@ export abstract class MachineClient implements EmulatorPort, TimeTravelPort {
   private frameFrom(reply: MachineReplyBody): EmulatorFrame {
     const r = expect(reply, 'frame');
     const frame: EmulatorFrame = { frame: r.frame, timestamp: this.now(), ram: r.ram, lag: r.lag };
+    if (r.prgRam) frame.prgRam = r.prgRam;
     if (r.screen) frame.screen = r.screen;
     return frame;
   }

@@ -8,6 +8,8 @@ export class MachineSession {
   private machine: NesMachine | undefined;
   private readonly snapshots = new Map<number, MachineSnapshot>();
   private nextSnapshotId = 1;
+  /** Whether frame replies carry PRG-RAM (set by start). */
+  private withPrgRam = false;
   private readonly keyframes = new KeyframeStore();
 
   /** Answers one request; failures come back as an error reply, never as a throw. */
@@ -30,6 +32,7 @@ export class MachineSession {
       case 'start': {
         const machine = await NesMachine.create(req.rom);
         this.machine = machine;
+        this.withPrgRam = req.prgRam === true;
         this.snapshots.clear(); // they belong to the previous ROM
         this.keyframes.clear();
         return this.frameReply(machine, req.screen);
@@ -46,7 +49,7 @@ export class MachineSession {
         return { type: 'done' };
       case 'inspect': {
         const m = this.running();
-        return { type: 'detail', frame: m.frameCount, registers: m.registers(), prgRam: m.prgRam(), nametables: m.nametables(), palette: m.palette() };
+        return { type: 'detail', frame: m.frameCount, registers: m.registers(), prgRam: m.prgRam(), nametables: m.nametables(), palette: m.palette(), oam: m.oam() };
       }
       case 'save': {
         const m = this.running();
@@ -114,6 +117,7 @@ export class MachineSession {
 
   private frameReply(m: NesMachine, screen: boolean): MachineReplyBody {
     const reply: FrameReply = { type: 'frame', frame: m.frameCount, lag: m.lag, ram: m.ram() };
+    if (this.withPrgRam) reply.prgRam = m.prgRam();
     if (screen) reply.screen = m.screenRgba();
     return reply;
   }

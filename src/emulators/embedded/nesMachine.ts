@@ -1,6 +1,6 @@
 // One jsnes console in the current thread: run a frame with buttons held, read RAM and screen, save and restore state.
 import { isButtonMask, type ButtonPair } from '../../core/buttons';
-import { NAMETABLES_SIZE, NAMETABLES_START, NES_HEIGHT, NES_WIDTH, PALETTE_SIZE, PALETTE_START, PRG_RAM_SIZE, PRG_RAM_START, WORK_RAM_SIZE } from '../../core/nes';
+import { NAMETABLES_SIZE, NAMETABLES_START, NES_HEIGHT, NES_WIDTH, OAM_SIZE, PALETTE_SIZE, PALETTE_START, PRG_RAM_SIZE, PRG_RAM_START, WORK_RAM_SIZE } from '../../core/nes';
 import type { CpuRegisters } from '../../core/ports';
 import type { JsnesConstructor, JsnesNes } from './jsnesInternals';
 import { captureMachine, restoreMachine, type MachineSnapshot } from './machineSnapshot';
@@ -108,6 +108,11 @@ export class NesMachine {
     const out = new Uint8Array(PALETTE_SIZE);
     for (let i = 0; i < PALETTE_SIZE; i++) out[i] = this.nes.ppu.vramMem[PALETTE_START + ((i & 0x13) === 0x10 ? i & 0x0f : i)] & 0x3f;
     return out;
+  }
+
+  /** Copy of OAM (sprite RAM), 256 bytes. */
+  oam(): Uint8Array {
+    return this.nes.ppu.spriteMem.slice(0, OAM_SIZE);
   }
 
   writeRam(address: number, bytes: Uint8Array): void {

@@ -14,7 +14,8 @@ export interface ReplayWrite {
 
 /** A request without its correlation id: what the emulator front-ends build. */
 export type MachineRequestBody =
-  | { type: 'start'; rom: Uint8Array; screen: boolean }
+  /** prgRam: every frame reply from now on carries $6000-$7FFF too. */
+  | { type: 'start'; rom: Uint8Array; screen: boolean; prgRam?: boolean }
   | { type: 'step'; buttons: [number, number]; screen: boolean }
   | { type: 'current'; screen: boolean }
   | { type: 'writeRam'; address: number; bytes: Uint8Array }
@@ -37,6 +38,7 @@ export interface FrameReply {
   frame: number;
   lag: boolean;
   ram: Uint8Array;
+  prgRam?: Uint8Array;
   screen?: Uint8Array;
   /** Replay only: the RAM of every state the replay went through, 2 KB each, the keyframe's first. */
   rams?: Uint8Array;
@@ -50,6 +52,7 @@ export interface DetailReply {
   prgRam: Uint8Array;
   nametables: Uint8Array;
   palette: Uint8Array;
+  oam: Uint8Array;
 }
 
 export type MachineReplyBody =
@@ -64,9 +67,10 @@ export type MachineReply = MachineReplyBody & { id: number };
 
 /** Buffers in a reply that can be moved to the other thread instead of copied. */
 export function replyTransferList(reply: MachineReplyBody): ArrayBuffer[] {
-  if (reply.type === 'detail') return [reply.prgRam.buffer as ArrayBuffer, reply.nametables.buffer as ArrayBuffer, reply.palette.buffer as ArrayBuffer];
+  if (reply.type === 'detail') return [reply.prgRam.buffer as ArrayBuffer, reply.nametables.buffer as ArrayBuffer, reply.palette.buffer as ArrayBuffer, reply.oam.buffer as ArrayBuffer];
   if (reply.type !== 'frame') return [];
   const list = [reply.ram.buffer as ArrayBuffer];
+  if (reply.prgRam) list.push(reply.prgRam.buffer as ArrayBuffer);
   if (reply.screen) list.push(reply.screen.buffer as ArrayBuffer);
   if (reply.rams) list.push(reply.rams.buffer as ArrayBuffer);
   return list;

@@ -7,7 +7,7 @@ import { CLOSE, PROTOCOL_VERSION, type EmulatorToBridge, type EmulatorWelcomeMsg
 import { decodeBase64Ram, encodeBase64, parseEmulatorToBridge } from '../../bridge/protocolCodec';
 import { binaryFrameKind, decodeScreenFrame, decodeStateFrame, gdToRgba, type ScreenFrame } from '../../bridge/screenFrame';
 import type { EmulatorEvent, EmulatorFrame, EmulatorPort, MachineDetail, RomInfo, SnapshotHandle, StepOptions } from '../../core/ports';
-import { NES_HEIGHT, NES_WIDTH, WORK_RAM_SIZE } from '../../core/nes';
+import { NES_HEIGHT, NES_WIDTH, PRG_RAM_SIZE, PRG_RAM_START, WORK_RAM_SIZE } from '../../core/nes';
 import { describeRomLayout, readRom } from '../rom';
 import { FceuxProcess, type FceuxExit } from './fceuxProcess';
 import { ScreenFile } from './screenFile';
@@ -26,6 +26,8 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
   readonly kind = 'fceux' as const;
   private readonly mode: FceuxMode;
   private readonly ramRanges: Array<[number, number]>;
+  /** What lockstep.lua is asked to send per state: ramRanges, then PRG-RAM when carried. */
+  private readonly wireRanges: Array<[number, number]>;
   /** Bytes of RAM every state carries (the ranges' lengths summed). */
   private readonly ramBytes: number;
   private readonly transport: FceuxStateTransport;
@@ -88,7 +90,9 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
         throw new Error(`ramRanges[${i}] must be [start, length] inside $0000-$07FF, got ${JSON.stringify([start, length])}`);
       }
     });
-    this.ramBytes = this.ramRanges.reduce((n, [, length]) => n + length, 0);
+    // lockstep.lua reads any CPU range: PRG-RAM goes last, after the work-RAM ranges, and ramFrom splits it off again.
+    this.wireRanges = options.prgRam ? [...this.ramRanges, [PRG_RAM_START, PRG_RAM_SIZE]] : this.ramRanges;
+    this.ramBytes = this.wireRanges.reduce((n, [, length]) => n + length, 0);
     this.transport = options.stateTransport ?? 'file';
     if (!STATE_TRANSPORTS.includes(this.transport)) {
       throw new Error(`FCEUX stateTransport must be one of ${STATE_TRANSPORTS.join(', ')}, got ${JSON.stringify(options.stateTransport)}`);
@@ -450,7 +454,7 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
       }),
     ];
     // A script that predates binaryState and screenFile ignores them and sends JSON states with socket screens.
-    const welcome: EmulatorWelcomeMsg = { type: 'welcome', protocol: PROTOCOL_VERSION, session: this.session, ram: this.ramRanges, screen: this.scriptScreen };
+    const welcome: EmulatorWelcomeMsg = { type: 'welcome', protocol: PROTOCOL_VERSION, session: this.session, ram: this.wireRanges, screen: this.scriptScreen };
     if (this.transport !== 'json') welcome.binaryState = true;
     if (this.screenFile) welcome.screenFile = this.screenFile.path;
     link.sendJson(welcome);
@@ -479,7 +483,7 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
       case 'state': {
         let frame: EmulatorFrame;
         try {
-          frame = { frame: msg.frame, timestamp: msg.timestamp, ram: this.ramFrom(msg.ram), lag: msg.lag };
+          frame = { frame: msg.frame, timestamp: msg.timestamp, ...this.ramFrom(msg.ram), lag: msg.lag };
         } catch (e) {
           this.log('warn', `bad state from FCEUX: ${(e as Error).message}`);
           return;
@@ -527,7 +531,7 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
     let inFile = false;
     try {
       const s = decodeStateFrame(bytes);
-      frame = { frame: s.frame, timestamp: s.timestamp, ram: this.ramFrom(s.ram), lag: s.lag };
+      frame = { frame: s.frame, timestamp: s.timestamp, ...this.ramFrom(s.ram), lag: s.lag };
       if (s.screen) this.attachScreen(frame, s.screen);
       inFile = s.screenInFile === true;
     } catch (e) {
@@ -762,8 +766,8 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
     this.link?.sendJson({ type: 'configure', screen });
   }
 
-  /** The states' RAM (the welcome's ranges, concatenated) as a fresh 2 KB work RAM image. */
-  private ramFrom(data: string | Uint8Array): Uint8Array {
+  /** The states' RAM (the welcome's ranges, concatenated) as a fresh 2 KB work RAM image, and PRG-RAM when carried. */
+  private ramFrom(data: string | Uint8Array): { ram: Uint8Array; prgRam?: Uint8Array } {
     const bytes = typeof data === 'string' ? decodeBase64Ram(data) : data;
     const expected = this.ramBytes;
     if (bytes.length !== expected) throw new Error(`RAM has ${bytes.length} bytes, the ranges asked for ${expected}`);
@@ -773,7 +777,7 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
       ram.set(bytes.subarray(at, at + length), start);
       at += length;
     }
-    return ram;
+    return this.wireRanges === this.ramRanges ? { ram } : { ram, prgRam: bytes.slice(at, at + PRG_RAM_SIZE) };
   }
 
   private log(level: 'info' | 'warn' | 'error', message: string): void {

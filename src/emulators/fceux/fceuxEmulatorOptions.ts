@@ -31,6 +31,8 @@ export interface FceuxEmulatorOptions {
   headless?: boolean;
   /** CPU RAM ranges [start, length] inside $0000-$07FF sent with each state; default all 2 KB. */
   ramRanges?: Array<[number, number]>;
+  /** Every state also carries PRG-RAM $6000-$7FFF (8 KB more per frame; a RAM map names a variable there). */
+  prgRam?: boolean;
   /** How long to wait for FCEUX's hello and first state (launch default 20 s, attach default 10 min). */
   connectTimeoutMs?: number;
   /** How long one step, snapshot or RAM write may take before it fails (default 10 s). */

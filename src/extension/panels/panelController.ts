@@ -89,9 +89,19 @@ export abstract class PanelController<T> {
     return this.flow.stats;
   }
 
-  /** The panel was hidden or shown: a hidden webview cannot acknowledge, so nothing is sent meanwhile. */
+  /**
+   * The panel was hidden or shown: a hidden webview cannot acknowledge, so nothing is sent meanwhile. Shown again, it is
+   * told the session and the held frame anew: VS Code may have moved or rebuilt the webview meanwhile (another editor
+   * over it, a group joined) and a message posted while it was hidden can be lost, which left it reading "No session".
+   */
   setVisible(visible: boolean): void {
+    const shown = visible && !this.visible;
     this.visible = visible;
+    if (shown && this.ready && !this.disposed) {
+      this.post({ type: 'session', session: this.session ? this.services.sessions.info(this.session, this.live) : null });
+      // Offered while still paused, the held frame takes the pending slot (the same frame is not a drop) and goes once.
+      this.onReady();
+    }
     this.flow.setPaused(!this.ready || !visible);
   }
 

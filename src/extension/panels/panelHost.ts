@@ -70,8 +70,12 @@ export class PanelHost implements vscode.Disposable {
     );
   }
 
+  /**
+   * Brings the panel to the front of the editor group it is in. Without a column VS Code reveals it in the active group,
+   * i.e. moves it over to wherever the frame sheet just opened, and the panel stays behind in the user's eyes.
+   */
   reveal(preserveFocus: boolean): void {
-    this.panel.reveal(undefined, preserveFocus);
+    this.panel.reveal(this.panel.viewColumn, preserveFocus);
   }
 
   dispose(): void {

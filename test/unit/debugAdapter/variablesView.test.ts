@@ -1,8 +1,8 @@
-// The Variables view's pure parts: memory references for work RAM, PRG-RAM, nametables and palette, and the status register as flag letters.
+// The Variables view's pure parts: memory references for work RAM, PRG-RAM, nametables, palette and OAM, and the status register as flag letters.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  NAMETABLES_REGION, PALETTE_REGION, PRG_RAM_REGION, describeFlags, memoryReferenceFor, parseMemoryReference, parseRegionReference, regionReferenceFor,
+  NAMETABLES_REGION, OAM_REGION, PALETTE_REGION, PRG_RAM_REGION, describeFlags, memoryReferenceFor, parseMemoryReference, parseRegionReference, regionReferenceFor,
 } from '../../../src/debugAdapter/variablesView';
 
 describe('variablesView: memory references and flags', () => {
@@ -13,7 +13,10 @@ describe('variablesView: memory references and flags', () => {
     assert.deepEqual(parseRegionReference('prgram@0x7ff0'), { region: PRG_RAM_REGION, address: 0x7ff0 });
     assert.deepEqual(parseRegionReference('nametables@0x23c0'), { region: NAMETABLES_REGION, address: 0x23c0 });
     assert.deepEqual(parseRegionReference('palette'), { region: PALETTE_REGION, address: 0x3f00 });
-    for (const bad of ['prgram@0x5fff', 'prgram@0x8000', 'ram', 'prgram@6000', 'PRG', 'palette@0x3f20', 'nametables@0x3000', 'oam']) {
+    assert.deepEqual(parseRegionReference('oam'), { region: OAM_REGION, address: 0 });
+    assert.equal(regionReferenceFor(OAM_REGION, 0xfc), 'oam@0x00fc');
+    assert.deepEqual(parseRegionReference('oam@0x00fc'), { region: OAM_REGION, address: 0xfc });
+    for (const bad of ['prgram@0x5fff', 'prgram@0x8000', 'ram', 'prgram@6000', 'PRG', 'palette@0x3f20', 'nametables@0x3000', 'oam@0x0100', 'OAM']) {
       assert.equal(parseRegionReference(bad), undefined, bad);
     }
     // Work RAM references stay as they were, and never take PRG-RAM addresses.

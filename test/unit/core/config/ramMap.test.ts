@@ -138,8 +138,11 @@ describe('ramMap: errors name the file and field', () => {
   test('bad addresses and sizes', () => {
     const v = (variable: Record<string, unknown>) => mapWith({ variables: [...JSON.parse(DEMO).variables.slice(0, 3), variable], reward: [], done: undefined });
     assert.equal(parseError(v({ name: 'x', address: '0x0800' })),
-      'game.rammap.json: variables[3].address must be a number or "0x..." hex string in 0x0000..0x07FF (size 1), got "0x0800"');
-    assert.match(parseError(v({ name: 'x', address: '0x07FF', size: 2 })), /variables\[3\]\.address must be .* in 0x0000\.\.0x07FE \(size 2\), got "0x07FF"/);
+      'game.rammap.json: variables[3].address must be a number or "0x..." hex string in work RAM 0x0000..0x07FF or PRG-RAM 0x6000..0x7FFF (size 1), got "0x0800"');
+    assert.match(parseError(v({ name: 'x', address: '0x07FF', size: 2 })), /variables\[3\]\.address must be .* in work RAM 0x0000\.\.0x07FE or PRG-RAM 0x6000\.\.0x7FFE \(size 2\), got "0x07FF"/);
+    assert.match(parseError(v({ name: 'x', address: '0x7FFF', size: 2 })), /got "0x7FFF"/);
+    assert.match(parseError(v({ name: 'x', address: '0x5FFF' })), /got "0x5FFF"/);
+    assert.match(parseError(v({ name: 'x', address: '0x8000' })), /got "0x8000"/);
     assert.match(parseError(v({ name: 'x', address: '10' })), /variables\[3\]\.address must be/);
     assert.match(parseError(v({ name: 'x', address: -1 })), /variables\[3\]\.address must be/);
     assert.match(parseError(v({ name: 'x', address: 1.5 })), /variables\[3\]\.address must be/);
@@ -148,6 +151,31 @@ describe('ramMap: errors name the file and field', () => {
     assert.match(parseError(v({ name: 'x', address: 1, signed: 'yes' })), /variables\[3\]\.signed must be true or false, got "yes"/);
     assert.match(parseError(v({ name: 'x', address: 1, meaning: 5 })), /variables\[3\]\.meaning must be a string/);
     assert.match(parseError(v({ name: 'x', address: 1, sise: 2 })), /unknown field variables\[3\]\.sise \(allowed: name, address, size/);
+  });
+
+  test('PRG-RAM variables ($6000-$7FFF) read from the frame\'s prgRam; a frame without it is a clear error, not a made-up value', () => {
+    const map = parseRamMap(JSON.stringify({
+      variables: [{ name: 'lives', address: '0x0010' }, { name: 'frames', address: '0x6010' }, { name: 'score', address: 0x7ffe, size: 2, signed: true }],
+      reward: [{ variable: 'frames', scale: 2 }],
+      done: { variable: 'frames', equals: 9 },
+    }), 'save.rammap.json');
+    assert.equal(map.needsPrgRam, true);
+    assert.equal(parseRamMap(DEMO, 'game.rammap.json').needsPrgRam, false);
+    const ram = new Uint8Array(0x800);
+    ram[0x10] = 3;
+    const prgRam = new Uint8Array(0x2000);
+    prgRam[0x10] = 7;
+    prgRam[0x1ffe] = 0xfe;
+    prgRam[0x1fff] = 0xff;
+    assert.deepEqual(map.read({ ram, prgRam }), { lives: 3, frames: 7, score: -2 });
+    const later = prgRam.slice();
+    later[0x10] = 9;
+    assert.equal(map.reward(0, { ram, prgRam }, { ram, prgRam: later }), 4);
+    assert.equal(map.isDone({ ram, prgRam }), false);
+    assert.equal(map.isDone({ ram, prgRam: later }), true);
+    assert.equal(map.lookup('$6010')?.name, 'frames');
+    assert.deepEqual(map.ramRanges(), [[0x10, 1]], 'the work-RAM ranges an emulator sends; PRG-RAM travels whole');
+    assert.throws(() => map.read(ram), /save: frames is in PRG-RAM \(\$6010\) and this frame carries none/);
   });
 
   test('names: missing, malformed, duplicate', () => {

@@ -187,6 +187,8 @@ export class ObservationEncoder {
   private readonly buffer: Float32Array;
   private readonly frames: Float32Array[] = [];
   private newest = -1;
+  /** The frame id each stack slot holds (same indexing as `frames`). */
+  private readonly slotFrames: number[] = [];
   private episode: number | undefined;
   private lastFrame: number | undefined;
 
@@ -201,6 +203,15 @@ export class ObservationEncoder {
       const perFrame = this.buffer.length / input.frameStack;
       for (let i = 0; i < input.frameStack; i++) this.frames.push(new Float32Array(perFrame));
     }
+  }
+
+  /** The frame id behind each stacked screen of the last encoded input, oldest first (empty for RAM inputs). */
+  stackFrames(): number[] {
+    const input = this.input;
+    if (input.kind !== 'screen' || this.newest < 0) return [];
+    const out: number[] = [];
+    for (let k = 0; k < input.frameStack; k++) out.push(this.slotFrames[(this.newest + 1 + k) % input.frameStack]);
+    return out;
   }
 
   /** Forgets stacked frames; the next observation starts a fresh stack. */
@@ -256,7 +267,11 @@ export class ObservationEncoder {
     else if (!repeat) this.newest = (this.newest + 1) % input.frameStack;
     const frame = this.frames[this.newest];
     downsampleInto(screen, input.downsample, input.grayscale, frame);
-    if (fresh) for (const f of this.frames) if (f !== frame) f.set(frame);
+    this.slotFrames[this.newest] = obs.frame;
+    if (fresh) {
+      for (const f of this.frames) if (f !== frame) f.set(frame);
+      for (let i = 0; i < input.frameStack; i++) this.slotFrames[i] = obs.frame;
+    }
     // Oldest first: the slot after the newest holds the oldest frame.
     for (let k = 0; k < input.frameStack; k++) {
       this.buffer.set(this.frames[(this.newest + 1 + k) % input.frameStack], k * frame.length);
@@ -380,6 +395,8 @@ export interface PolicyStep {
   buttons: number;
   /** The model's raw output for this step (a copy). */
   output: Float32Array;
+  /** The model input (a copy) and, for screens, the frame id of each stacked screen oldest first; only while keepInputs. */
+  input?: { values: Float32Array; stackFrames: number[] };
 }
 
 /** A loaded model plus its sidecar; one instance per agent (it keeps the frame stack and the sampling stream). */
@@ -453,10 +470,16 @@ export class OnnxPolicy {
   }
 
   async step(obs: Observation): Promise<PolicyStep> {
-    const output = await this.evaluate(this.encoder.encode(obs));
+    const features = this.encoder.encode(obs);
+    // A copy only when asked for (the agent's-eye view): the encoder reuses its buffer for the next observation.
+    const input = this.keepInputs ? { values: features.slice(), stackFrames: this.encoder.stackFrames() } : undefined;
+    const output = await this.evaluate(features);
     const action = this.decoder.decode(output, obs.frame);
-    return { action, buttons: this.sidecar.output.masks[action], output };
+    return { action, buttons: this.sidecar.output.masks[action], output, ...(input ? { input } : {}) };
   }
+
+  /** While true, step() returns the model input it built (a copy) with the frame behind each stacked screen. */
+  keepInputs = false;
 
   /** Runs the model on one already-encoded input vector and returns its output as a copy. */
   async evaluate(features: Float32Array): Promise<Float32Array> {

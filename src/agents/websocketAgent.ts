@@ -1,5 +1,5 @@
 // The external-trainer agent: a trainer process connects to the bridge over WebSocket and drives one controller.
-import type { AgentAction, AgentEpisodeEnd, AgentPort, Observation } from '../core/ports';
+import type { AgentAction, AgentEpisodeEnd, AgentPort, GivenInput, Observation } from '../core/ports';
 import type { BridgeLink, BridgeServer } from '../bridge/bridgeServer';
 import { AgentLinkRouter, type RoutedAgent, type RouterLog } from './agentLinkRouter';
 import { BUTTON_NAMES, isButtonMask, namesToMask } from '../core/buttons';
@@ -7,7 +7,7 @@ import type { ClockPingable, ClockSample } from '../core/sync/clockSyncScheduler
 import { CLOSE, MAX_REPEAT, PROTOCOL_VERSION, type AgentStateMsg, type AgentToBridge, type AgentWelcomeMsg, type BridgeToAgent, type PongMsg, type ScreenRequest } from '../bridge/protocol';
 import { inertText, parseAgentToBridge, preview } from '../bridge/protocolCodec';
 import { LogThrottle } from '../core/sync/logThrottle';
-import { downsample, encodeScreenFrame } from '../bridge/screenFrame';
+import { decodeScreenFrame, downsample, encodeScreenFrame } from '../bridge/screenFrame';
 import { NES_HEIGHT, NES_WIDTH } from '../core/nes';
 
 export interface WebSocketAgentOptions {
@@ -101,6 +101,7 @@ export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
   /** Trainer links attached so far: a new one may be another process or machine, with a clock of its own. */
   private links = 0;
   private closed = false;
+  private inputTap: ((input: GivenInput) => void) | undefined;
 
   constructor(private readonly options: WebSocketAgentOptions) {
     if (options.player !== 0 && options.player !== 1) throw new Error(`websocket agent: player must be 0 or 1, got ${JSON.stringify(options.player)}`);
@@ -120,6 +121,10 @@ export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
   /** True while the connected trainer asked for screens in its hello (a trainer connects before start() resolves). */
   get wantsScreen(): boolean {
     return this.link !== undefined && this.linkScreen !== null;
+  }
+
+  setInputTap(tap: ((input: GivenInput) => void) | undefined): void {
+    this.inputTap = tap;
   }
 
   get connected(): boolean {
@@ -384,6 +389,7 @@ export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
     };
     link.sendJson(msg);
     if (frame) link.sendBinary(frame);
+    if (this.inputTap) this.inputTap(givenInput(msg, obs, frame, this.linkScreen));
   }
 
   /** The observation's screen in the trainer's format; undefined (state says screen: false) when it cannot be made. */
@@ -485,6 +491,23 @@ export class WebSocketAgent implements AgentPort, RoutedAgent, ClockPingable {
       this.noisy.log(`${this.name}: unsolicited actions`, 'warn', `${this.name}: trainer sent actions nobody asked for; dropped the one for frame ${dropped.frame}`);
     }
   }
+}
+
+/** What the trainer got: the state message's fields and the pixels of the screen frame as encoded for its screen request. */
+function givenInput(msg: AgentStateMsg, obs: Observation, frame: Uint8Array | undefined, req: ScreenRequest | null): GivenInput {
+  const decoded = frame ? decodeScreenFrame(frame) : undefined;
+  return {
+    frame: msg.frame, episode: msg.episode, step: msg.step, via: 'WebSocket state message' + (frame ? ' + screen frame' : ''),
+    vars: { ...msg.vars }, info: msg.info, reward: msg.reward,
+    ...(decoded && req ? {
+      screen: {
+        width: decoded.width, height: decoded.height, channels: decoded.format === 'gray' ? 1 : 4, stack: [decoded.pixels.slice()], stackFrames: [decoded.frame],
+        encoding: `${decoded.format}, downsample ${req.downsample}, as sent (the trainer stacks frames itself)`,
+      },
+    } : {}),
+    ...(req && obs.screen && !frame ? { note: 'the trainer asked for screens but this one could not be encoded (see the log)' } : {}),
+    ...(req && !obs.screen ? { note: 'the trainer asked for screens but this observation had none' } : {}),
+  };
 }
 
 /** The trainer sees variables in the welcome's order, whatever order the RAM map produced them in. */

@@ -183,6 +183,38 @@ export interface FinalState {
   screen?: Uint8Array;
 }
 
+/** A screen as an agent got it: downsampled, grey or colour, the stacked frames oldest first. */
+export interface GivenScreen {
+  width: number;
+  height: number;
+  /** Bytes per pixel: 1 = grey, 3 = RGB planes merged per pixel, 4 = RGBA. */
+  channels: 1 | 3 | 4;
+  /** Oldest first; each width*height*channels bytes (0..255). */
+  stack: Uint8Array[];
+  /** The frame id each stacked slot was taken from, oldest first (same length as stack). */
+  stackFrames: number[];
+  /** How the bytes relate to what the agent got, e.g. "gray, downsample 4, as sent" or "model input x255, rounded". */
+  encoding: string;
+}
+
+/** What an agent was actually given for one observation (its own encoding of it), reported through setInputTap. */
+export interface GivenInput {
+  frame: number;
+  episode: number;
+  step: number;
+  /** How it went to the agent: "state message + screen frame", "ONNX model input"... */
+  via: string;
+  /** Variables by name as sent (in the order sent), when the agent gets variables. */
+  vars?: Record<string, number>;
+  /** A numeric input vector with a name per entry (an ONNX RAM input: values after scaling). */
+  vector?: { names: string[]; values: number[] };
+  info?: Record<string, unknown>;
+  reward?: number;
+  screen?: GivenScreen;
+  /** Why there is no screen although the agent asked for one (e.g. it could not be encoded). */
+  note?: string;
+}
+
 /** The one interface every agent (external trainer, ONNX policy, random, scripted, FM2 replay) implements. */
 export interface AgentPort {
   readonly name: string;
@@ -194,6 +226,11 @@ export interface AgentPort {
   episodeEnd?(end: AgentEpisodeEnd): void | Promise<void>;
   /** Agents behind a link (a trainer over WebSocket) answer a heartbeat: true when acknowledged within timeoutMs. */
   heartbeat?(timeoutMs: number): Promise<boolean>;
+  /**
+   * Optional: the runtime hands a tap (undefined to remove it) and the agent reports what it actually gave its trainer
+   * or model for each observation, for the agent's-eye view. Only called while a tap is set, so it costs nothing otherwise.
+   */
+  setInputTap?(tap: ((input: GivenInput) => void) | undefined): void;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,5 @@
 // The seam between the runtime and its two run modes: what a frame driver does for the runtime, and what the runtime lends it.
+import type { AgentInputLog } from './agentInputLog';
 import type { EmulatorFrame } from '../ports';
 import type { Observation } from '../ports';
 import type { FrameGate } from '../sync/frameGate';
@@ -81,6 +82,8 @@ export interface DriverHost {
   /** The RAM-map variables of a frame (read once for the held frame). */
   varsOf(f: EmulatorFrame): Record<string, number>;
   observation(cur: EmulatorFrame, player: 0 | 1, withScreen: boolean): Observation;
+  /** Where the observations given and the answers received are kept for the agent's-eye view. */
+  readonly agentInputs: AgentInputLog;
   /** Forgets buffered states and screens at or after `toFrame`. */
   rewindBuffer(toFrame: number): void;
   handleDesync(ev: DesyncEvent, player: number | null, cur: EmulatorFrame): RecoveryPlan;

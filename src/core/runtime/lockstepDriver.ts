@@ -103,6 +103,7 @@ export class LockstepDriver implements FrameDriver {
     const pending = agent.act(obs).then(
       (action) => {
         this.inflight[p] = undefined;
+        this.h.agentInputs.answered(obs, action);
         this.onAction(p, action);
       },
       (err: unknown) => {

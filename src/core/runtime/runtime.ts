@@ -18,6 +18,7 @@ import type { EpisodeEnd } from './rows';
 import { SessionHistory, type TickState } from '../history/sessionHistory';
 import { isTimeTravelPort } from '../history/timeTravelPort';
 import { SnapshotTimeTravel } from '../history/snapshotTimeTravel';
+import { AgentInputLog } from './agentInputLog';
 import type { FrameOutcome, GateStatus, RunAheadStats, RuntimeDeps, RuntimeEvents, RuntimeOptions, RuntimeStateBuffered } from './runtimeTypes';
 
 export type { FrameOutcome, GateStatus, RunAheadStats, RuntimeDeps, RuntimeEvents, RuntimeOptions, RuntimeStateBuffered } from './runtimeTypes';
@@ -43,6 +44,8 @@ export class LockstepRuntime {
   readonly metrics: SyncMetrics;
   /** Layer 2: clock offsets of the emulator link and the trainers, re-measured every clockSyncInterval frames. */
   readonly clocks: ClockSyncScheduler;
+  /** What each agent was given and answered, per frame, over a bounded window (the agent's-eye view). */
+  readonly agentInputs: AgentInputLog;
   private readonly gate: FrameGate;
   private readonly now: () => number;
   private readonly players: number[];
@@ -83,6 +86,9 @@ export class LockstepRuntime {
       peers: clockPeers(deps), intervalFrames: s.clockSyncInterval, timeoutMs: s.heartbeatIntervalMs, now: this.now,
       onRound: (r) => this.onClockRound(r),
     });
+    this.agentInputs = new AgentInputLog(deps.agents, options.agentInputs);
+    this.events.on('frame', ({ row }) => this.agentInputs.ran(row));
+    this.events.on('desync', (ev) => this.agentInputs.desync(ev, this.counters.episode, this.counters.step));
     const host = this.driverHost();
     this.driver = this.isRunAhead ? new RunAheadDriver(host) : new LockstepDriver(host);
     if (options.history && !this.isRunAhead) {
@@ -369,7 +375,12 @@ export class LockstepRuntime {
       fail: (f) => this.fail(f),
       interruptSignal: () => this.interruptSignal(),
       varsOf: (f) => this.varsOf(f),
-      observation: (cur, player, withScreen) => this.makeObservation(cur, player, withScreen),
+      observation: (cur, player, withScreen) => {
+        const obs = this.makeObservation(cur, player, withScreen);
+        this.agentInputs.observed(obs);
+        return obs;
+      },
+      agentInputs: this.agentInputs,
       rewindBuffer: (toFrame) => this.rewindBuffer(toFrame),
       handleDesync: (ev, p, cur) => this.handleDesync(ev, p, cur),
       pushHistory: (cur, buttons) => this.pushHistory(cur, buttons),

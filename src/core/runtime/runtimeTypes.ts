@@ -8,6 +8,7 @@ import type { DesyncEvent } from '../sync/desyncDetector';
 import type { ReferenceTrack } from '../divergence/referenceTrack';
 import type { SessionHistoryOptions } from '../history/sessionHistory';
 import type { EpisodeEnd, FrameRow, RowSink } from './rows';
+import type { AgentInputLogOptions } from './agentInputLog';
 
 export interface RuntimeStateBuffered {
   ram: Uint8Array;
@@ -74,6 +75,8 @@ export interface RuntimeOptions {
    * episode. Lockstep mode only (ignored in run-ahead).
    */
   history?: SessionHistoryOptions;
+  /** How many frames (and screen bytes) of what the agents were given to keep for the agent's-eye view. */
+  agentInputs?: AgentInputLogOptions;
 }
 
 /** Run-ahead counters (mode "runahead"). */

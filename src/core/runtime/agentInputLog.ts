@@ -1,0 +1,200 @@
+// What each agent was given and answered per held frame, for a bounded window of frames: the agent's-eye view's record.
+import type { AgentAction, AgentPort, GivenInput, Observation } from '../ports';
+import type { DesyncEvent } from '../sync/desyncDetector';
+import type { FrameRow } from './rows';
+
+/** One agent's side of one frame. */
+export interface AgentFrameView {
+  player: 0 | 1;
+  /** The observation the runtime built for the agent (every agent gets one, whatever its encoding). */
+  observation: { vars: Record<string, number>; reward: number; terminated: boolean; truncated: boolean; info: Record<string, unknown>; screen: boolean };
+  /** How many times the observation was given (more than 1: it was sent again, a resync). */
+  sends: number;
+  /** The agent's own encoding of the last send (absent when it has no input tap, or the tap was off then). */
+  given?: GivenInput;
+  /** Answers received to this frame's observation, in arrival order (the frame id is the agent's claim). */
+  answers: AgentAction[];
+  /** What the frame ran with, from its row; absent until the frame ran. */
+  applied?: { buttons: number; held: boolean; manual: boolean; latencyMs: number | null; info: Record<string, unknown> | null };
+  desyncs: Array<{ type: string; message: string; recovery: string | null }>;
+}
+
+export interface FrameAgentViews {
+  episode: number;
+  step: number;
+  frame: number;
+  players: AgentFrameView[];
+}
+
+export interface AgentInputLogOptions {
+  /** Frames kept (default 600, stepBackDepth's default). */
+  frames?: number;
+  /** Screen bytes kept at most (default 64 MiB); older frames go first. */
+  screenBytes?: number;
+}
+
+const DEFAULT_FRAMES = 600;
+const DEFAULT_SCREEN_BYTES = 64 * 1024 * 1024;
+
+function keyOf(episode: number, step: number, frame: number): string {
+  return `${episode}:${step}:${frame}`;
+}
+
+/**
+ * Keyed by (episode, step, frame), so a held frame reached again by step back or travel finds what the agents were given
+ * when it was live. A frame observed again after it ran (step back, then run on) starts a fresh record.
+ */
+export class AgentInputLog {
+  private readonly frames = new Map<string, FrameAgentViews>();
+  private readonly max: number;
+  private readonly maxScreenBytes: number;
+  private screenBytes = 0;
+  private watchers = 0;
+  private oldestDropped: { episode: number; step: number; frame: number } | null = null;
+  /** Bumped on every change, so a viewer can tell whether to look again. */
+  version = 0;
+
+  constructor(private readonly agents: ReadonlyArray<AgentPort | undefined>, options: AgentInputLogOptions = {}) {
+    this.max = Math.max(1, options.frames ?? DEFAULT_FRAMES);
+    this.maxScreenBytes = options.screenBytes ?? DEFAULT_SCREEN_BYTES;
+  }
+
+  /** The window size in frames. */
+  get capacity(): number {
+    return this.max;
+  }
+
+  /** The newest frame that left the window, or null while none has. */
+  get lastDropped(): { episode: number; step: number; frame: number } | null {
+    return this.oldestDropped;
+  }
+
+  /** The oldest frame still kept. */
+  get oldest(): { episode: number; step: number; frame: number } | null {
+    const first = this.frames.values().next();
+    return first.done ? null : { episode: first.value.episode, step: first.value.step, frame: first.value.frame };
+  }
+
+  /**
+   * Asks agents with an input tap to report their own encoding while someone watches (an open agent's-eye panel);
+   * disposing the result stops it when the last watcher leaves. Without watchers only the runtime's side is kept.
+   */
+  watch(): () => void {
+    if (this.watchers++ === 0) this.setTaps(true);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.watchers === 0) this.setTaps(false);
+    };
+  }
+
+  get watched(): boolean {
+    return this.watchers > 0;
+  }
+
+  get(episode: number, step: number, frame: number): FrameAgentViews | undefined {
+    return this.frames.get(keyOf(episode, step, frame));
+  }
+
+  /** The runtime gave this observation to the agent of obs.player. */
+  observed(obs: Observation): void {
+    const f = this.frameFor(obs.episode, obs.step, obs.frame);
+    let v = f.players.find((p) => p.player === obs.player);
+    if (v?.applied) {
+      // The frame ran before and is being run again (after a step back): a new attempt, not a resend.
+      this.dropGiven(v);
+      f.players.splice(f.players.indexOf(v), 1);
+      v = undefined;
+    }
+    const observation = { vars: { ...obs.vars }, reward: obs.reward, terminated: obs.terminated, truncated: obs.truncated, info: obs.info, screen: obs.screen !== undefined };
+    if (!v) {
+      v = { player: obs.player, observation, sends: 0, answers: [], desyncs: [] };
+      f.players.push(v);
+      f.players.sort((a, b) => a.player - b.player);
+    }
+    v.observation = observation;
+    v.sends++;
+    this.version++;
+  }
+
+  /** The agent answered the observation of `obs` with `action` (whatever frame id the action claims). */
+  answered(obs: Observation, action: AgentAction): void {
+    const v = this.frames.get(keyOf(obs.episode, obs.step, obs.frame))?.players.find((p) => p.player === obs.player);
+    if (!v) return;
+    v.answers.push({ frame: action.frame, buttons: action.buttons, ...(action.info ? { info: action.info } : {}) });
+    this.version++;
+  }
+
+  /** The frame ran: what each controller got. */
+  ran(row: FrameRow): void {
+    const f = this.frames.get(keyOf(row.episode, row.step, row.frame));
+    if (!f) return;
+    for (const v of f.players) {
+      const p = v.player;
+      const info = row.info[`p${p + 1}`];
+      v.applied = {
+        buttons: row.buttons[p], held: row.held[p], manual: row.manual[p], latencyMs: row.agentLatencyMs[p],
+        info: info && typeof info === 'object' ? info as Record<string, unknown> : null,
+      };
+    }
+    this.version++;
+  }
+
+  /** A desync on the held frame: kept with the agent it concerns (every agent of the frame when it names none). */
+  desync(ev: DesyncEvent, episode: number, step: number): void {
+    const f = this.frames.get(keyOf(episode, step, ev.frame));
+    if (!f) return;
+    for (const v of f.players) {
+      if (ev.player !== null && ev.player !== v.player) continue;
+      v.desyncs.push({ type: ev.type, message: ev.message, recovery: ev.recovery ?? null });
+    }
+    this.version++;
+  }
+
+  private setTaps(on: boolean): void {
+    this.agents.forEach((a, i) => {
+      if (!a?.setInputTap) return;
+      a.setInputTap(on ? (input) => this.given(i as 0 | 1, input) : undefined);
+    });
+  }
+
+  private given(player: 0 | 1, input: GivenInput): void {
+    const v = this.frames.get(keyOf(input.episode, input.step, input.frame))?.players.find((p) => p.player === player);
+    if (!v) return;
+    this.dropGiven(v);
+    v.given = input;
+    this.screenBytes += screenSize(input);
+    this.version++;
+    this.trim();
+  }
+
+  private dropGiven(v: AgentFrameView): void {
+    if (v.given) this.screenBytes -= screenSize(v.given);
+    v.given = undefined;
+  }
+
+  private frameFor(episode: number, step: number, frame: number): FrameAgentViews {
+    const key = keyOf(episode, step, frame);
+    let f = this.frames.get(key);
+    if (!f) {
+      f = { episode, step, frame, players: [] };
+      this.frames.set(key, f);
+      this.trim();
+    }
+    return f;
+  }
+
+  private trim(): void {
+    while (this.frames.size > this.max || (this.screenBytes > this.maxScreenBytes && this.frames.size > 1)) {
+      const [key, f] = this.frames.entries().next().value as [string, FrameAgentViews];
+      this.frames.delete(key);
+      for (const v of f.players) this.dropGiven(v);
+      this.oldestDropped = { episode: f.episode, step: f.step, frame: f.frame };
+    }
+  }
+}
+
+function screenSize(g: GivenInput): number {
+  return g.screen ? g.screen.stack.reduce((n, s) => n + s.byteLength, 0) : 0;
+}

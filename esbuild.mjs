@@ -16,6 +16,7 @@ const webEntries = {
   bufferPanel: 'src/webview/bufferPanel.ts',
   metricsPanel: 'src/webview/metricsPanel.ts',
   timelinePanel: 'src/webview/timelinePanel.ts',
+  agentViewPanel: 'src/webview/agentViewPanel.ts',
 };
 const present = (entries) => Object.fromEntries(Object.entries(entries).filter(([, p]) => existsSync(p)));
 

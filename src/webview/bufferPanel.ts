@@ -74,6 +74,7 @@ class BufferPanel {
           case 'saved':
           case 'timeline':
           case 'timelinePeek':
+          case 'agentView':
           case 'travelled':
             return;
           default: {

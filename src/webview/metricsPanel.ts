@@ -236,6 +236,7 @@ class MetricsPanel {
           case 'bufferDetail':
           case 'timeline':
           case 'timelinePeek':
+          case 'agentView':
           case 'travelled':
             return;
           default: {

@@ -3,10 +3,10 @@
 // Imported by extension and browser code alike, so nothing here may use the DOM, vscode or node.
 
 /** Bumped whenever a message changes shape; exchanged in `ready` (webview) and `hello` (host). */
-export const PANEL_PROTOCOL_VERSION = 3;
+export const PANEL_PROTOCOL_VERSION = 4;
 
-export type PanelKind = 'screen' | 'buffer' | 'metrics' | 'timeline';
-export const PANEL_KINDS: readonly PanelKind[] = ['screen', 'buffer', 'metrics', 'timeline'];
+export type PanelKind = 'screen' | 'buffer' | 'metrics' | 'timeline' | 'agentView';
+export const PANEL_KINDS: readonly PanelKind[] = ['screen', 'buffer', 'metrics', 'timeline', 'agentView'];
 
 /** What the panels know about the session they show. */
 export interface SessionInfo {
@@ -201,6 +201,61 @@ export interface TimelinePeek {
   thumbTick: number | null;
 }
 
+/** A screen as an agent got it (see GivenScreen in the core's ports): 1, 3 or 4 bytes per pixel, stacked frames oldest first. */
+export interface AgentViewScreen {
+  width: number;
+  height: number;
+  channels: 1 | 3 | 4;
+  stack: Uint8Array[];
+  stackFrames: number[];
+  encoding: string;
+}
+
+/** One agent's side of the held frame. */
+export interface AgentViewAgent {
+  player: number;
+  name: string;
+  /** How the observation reached it ("WebSocket state message + screen frame", "ONNX model input"), null without an input tap. */
+  via: string | null;
+  /** Variables by name as sent (the agent's own report), else as the runtime built them; in order. */
+  vars: Array<{ name: string; value: number }>;
+  varsSource: 'as sent' | 'runtime observation';
+  /** A model's numeric input vector with its names, when the agent's input is one. */
+  vector: { names: string[]; values: number[] } | null;
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  /** The observation's info as JSON. */
+  info: string;
+  screen: AgentViewScreen | null;
+  /** Why a screen or the agent's own report is missing, when one is. */
+  note: string | null;
+  /** Times the observation was given (more than 1: resync). */
+  sends: number;
+  /** What the agent answered for this observation (frame id as claimed), in arrival order. */
+  answers: Array<{ frame: number; buttons: number; info: string | null }>;
+  /** What the frame ran with; null while it has not run. */
+  applied: { buttons: number; held: boolean; manual: boolean; latencyMs: number | null; info: string | null } | null;
+  /** Short words for what happened: answered, held, late, manual, resync, mismatch, repeat, waiting. */
+  tags: string[];
+  desyncs: Array<{ type: string; message: string; recovery: string | null }>;
+}
+
+/** The agent's-eye view of the held frame. */
+export interface AgentViewUpdate {
+  held: { episode: number; step: number; frame: number; tick: number } | null;
+  /** False when what the agents got for the held frame is no longer kept (or was never: the frame ran before the window). */
+  kept: boolean;
+  /** Why nothing is shown, or what is missing. */
+  reason: string | null;
+  /** Frames the window keeps, and the oldest one still kept. */
+  window: number;
+  oldestKept: { episode: number; step: number; frame: number } | null;
+  /** The held frame's raw screen (RGBA 256x240), null when the session captured none for it. */
+  raw: { width: number; height: number; pixels: Uint8Array } | null;
+  agents: AgentViewAgent[];
+}
+
 /** How many markers a timeline update carries at most (a flaky agent can make thousands of desyncs). */
 export const MAX_TIMELINE_MARKERS = 2000;
 
@@ -214,6 +269,7 @@ export type HostMessage =
   | { type: 'metrics'; seq: number; update: MetricsUpdate }
   | { type: 'timeline'; seq: number; update: TimelineUpdate }
   | { type: 'timelinePeek'; peek: TimelinePeek }
+  | { type: 'agentView'; seq: number; update: AgentViewUpdate }
   /** The answer to a travel request: where the session stopped, or why it could not. */
   | { type: 'travelled'; tick: number; error: string | null }
   | { type: 'saved'; what: 'png' | 'csv'; path: string | null; error: string | null };

@@ -60,6 +60,7 @@ export function startPanel<S extends object>(kind: PanelKind, api: PanelApi<S>, 
         case 'metrics':
         case 'timeline':
         case 'timelinePeek':
+        case 'agentView':
         case 'travelled':
         case 'saved':
           handlers.message(m);

@@ -95,6 +95,7 @@ class ScreenPanel {
           case 'metrics':
           case 'timeline':
           case 'timelinePeek':
+          case 'agentView':
           case 'travelled':
             return;
           default: {

@@ -85,6 +85,7 @@ class TimelinePanel {
           case 'bufferRows':
           case 'bufferDetail':
           case 'metrics':
+          case 'agentView':
           case 'saved':
             return;
           default: {

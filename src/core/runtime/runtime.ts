@@ -139,6 +139,10 @@ export class LockstepRuntime {
     const w = this.gate.waiting;
     return w ? { frame: w.frame, waitingFor: w.waitingFor, sinceMs: this.now() - w.since, mode: this.gate.mode } : null;
   }
+  /** Each controller's agent name (index 0 = controller 1), undefined where none drives it. */
+  get agentNames(): Array<string | undefined> {
+    return this.deps.agents.map((a) => a?.name);
+  }
   get agentCount(): number {
     return this.players.length;
   }

@@ -10,6 +10,7 @@ export const PANEL_VIEW_TYPES: Record<PanelKind, string> = {
   buffer: 'lockstep.buffer',
   metrics: 'lockstep.metrics',
   timeline: 'lockstep.timeline',
+  agentView: 'lockstep.agentView',
 };
 
 export const PANEL_TITLES: Record<PanelKind, string> = {
@@ -17,6 +18,7 @@ export const PANEL_TITLES: Record<PanelKind, string> = {
   buffer: 'Sync Buffer',
   metrics: 'Sync Metrics',
   timeline: 'Timeline',
+  agentView: "Agent's-Eye View",
 };
 
 /** What a PanelHost needs of a controller (PanelController fits). */

@@ -18,6 +18,7 @@ export const PANEL_SCRIPTS: Record<PanelKind, string> = {
   buffer: 'bufferPanel.js',
   metrics: 'metricsPanel.js',
   timeline: 'timelinePanel.js',
+  agentView: 'agentViewPanel.js',
 };
 
 const NONCE_RE = /^[A-Za-z0-9+/=_-]{16,}$/;

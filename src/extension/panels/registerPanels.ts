@@ -1,4 +1,4 @@
-// Registers the screen, buffer, metrics and timeline panels: open commands, webview serializers (panels survive reloads), auto-open on F5.
+// Registers the screen, buffer, metrics, timeline and agent's-eye panels: open commands, webview serializers (panels survive reloads), auto-open on F5.
 import * as vscode from 'vscode';
 import { PANEL_KINDS, type PanelKind } from '../../webview/panelMessages';
 import { BufferController } from './bufferController';
@@ -10,9 +10,10 @@ import { ScreenController } from './screenController';
 import { SessionDirectory } from './sessionDirectory';
 import { ThumbnailKeeper } from './thumbnailKeeper';
 import { TimelineController } from './timelineController';
+import { AgentViewController } from './agentViewController';
 
 /** Panels that show the game's screens: while one is open, sessions capture a screen every frame. */
-export const SCREEN_SHOWING_PANELS: readonly PanelKind[] = ['screen', 'buffer', 'timeline'];
+export const SCREEN_SHOWING_PANELS: readonly PanelKind[] = ['screen', 'buffer', 'timeline', 'agentView'];
 
 /** What "Open Screen, Buffer and Metrics Panels" and F5 open unless `lockstep.panels.startPanels` says otherwise. */
 export const DEFAULT_START_PANELS: readonly PanelKind[] = ['screen', 'buffer', 'metrics'];
@@ -27,6 +28,7 @@ export const PANEL_COMMANDS: Record<PanelKind | 'all', string> = {
   buffer: 'lockstep.openBuffer',
   metrics: 'lockstep.openMetrics',
   timeline: 'lockstep.openTimeline',
+  agentView: 'lockstep.openAgentView',
   all: 'lockstep.openPanels',
 };
 
@@ -125,6 +127,8 @@ class PanelManager implements vscode.Disposable {
         return new MetricsController(channel, this.source, this.services);
       case 'timeline':
         return new TimelineController(channel, this.source, this.services);
+      case 'agentView':
+        return new AgentViewController(channel, this.source, this.services);
       default: {
         const _x: never = kind;
         throw new Error(`unknown panel ${String(_x)}`);

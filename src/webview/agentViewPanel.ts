@@ -118,7 +118,7 @@ class AgentViewPanel {
       h('tr', {}, h('th', {}, 'applied'), h('td', { 'data-key': 'applied' }, applied
         ? `${formatButtons(applied.buttons)}${applied.manual ? ' (manual)' : applied.held ? ' (held: previous buttons kept)' : ''}`
         : 'not run yet')),
-      h('tr', {}, h('th', {}, 'latency'), h('td', { 'data-key': 'latency' }, applied?.latencyMs != null ? formatMs(applied.latencyMs) : '—')),
+      h('tr', {}, h('th', {}, 'latency'), h('td', { 'data-key': 'latency' }, latency(a))),
       h('tr', {}, h('th', {}, 'sent'), h('td', { 'data-key': 'sends' }, a.sends === 1 ? 'once' : `${a.sends} times (resync)`)),
       h('tr', {}, h('th', {}, 'action info'), h('td', { 'data-key': 'action-info', class: 'ae-json' }, applied?.info ?? a.answers.at(-1)?.info ?? '—')),
     );
@@ -151,6 +151,14 @@ class AgentViewPanel {
       h('div', { class: 'muted' }, `screen as given: ${s.width}×${s.height}, ${s.encoding}`),
       h('div', { class: 'ae-slots' }, ...slots));
   }
+}
+
+/** The row's agentLatencyMs; without one (manual, held, not run yet) how long the agent's answer took, said so. */
+function latency(a: AgentViewAgent): string {
+  if (a.applied?.latencyMs != null) return formatMs(a.applied.latencyMs);
+  const last = a.answers.at(-1);
+  if (!last) return '—';
+  return `answered after ${formatMs(last.afterMs)} (not in the row: ${a.applied ? 'its answer was not used' : 'the frame has not run'})`;
 }
 
 /** Grey (1) or RGB (3) bytes per pixel to RGBA for a canvas; RGBA passes through with alpha forced opaque. */

@@ -233,7 +233,7 @@ export interface AgentViewAgent {
   /** Times the observation was given (more than 1: resync). */
   sends: number;
   /** What the agent answered for this observation (frame id as claimed), in arrival order. */
-  answers: Array<{ frame: number; buttons: number; info: string | null }>;
+  answers: Array<{ frame: number; buttons: number; info: string | null; afterMs: number }>;
   /** What the frame ran with; null while it has not run. */
   applied: { buttons: number; held: boolean; manual: boolean; latencyMs: number | null; info: string | null } | null;
   /** Short words for what happened: answered, held, late, manual, resync, mismatch, repeat, waiting. */

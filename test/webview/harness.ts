@@ -40,7 +40,7 @@ export class PanelServer {
           res.writeHead(204).end();
           return;
         }
-        const m = /^\/panel\/(screen|buffer|metrics|timeline)$/.exec(url.pathname);
+        const m = /^\/panel\/(screen|buffer|metrics|timeline|agentView)$/.exec(url.pathname);
         if (m) {
           const kind = m[1] as PanelKind;
           res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });

@@ -12,8 +12,10 @@ export interface AgentFrameView {
   sends: number;
   /** The agent's own encoding of the last send (absent when it has no input tap, or the tap was off then). */
   given?: GivenInput;
-  /** Answers received to this frame's observation, in arrival order (the frame id is the agent's claim). */
-  answers: AgentAction[];
+  /** Answers received to this frame's observation, in arrival order (the frame id is the agent's claim), with ms since the last send. */
+  answers: Array<AgentAction & { afterMs: number }>;
+  /** When the observation was last given (the log's clock, ms). */
+  givenAt: number;
   /** What the frame ran with, from its row; absent until the frame ran. */
   applied?: { buttons: number; held: boolean; manual: boolean; latencyMs: number | null; info: Record<string, unknown> | null };
   desyncs: Array<{ type: string; message: string; recovery: string | null }>;
@@ -54,7 +56,7 @@ export class AgentInputLog {
   /** Bumped on every change, so a viewer can tell whether to look again. */
   version = 0;
 
-  constructor(private readonly agents: ReadonlyArray<AgentPort | undefined>, options: AgentInputLogOptions = {}) {
+  constructor(private readonly agents: ReadonlyArray<AgentPort | undefined>, options: AgentInputLogOptions = {}, private readonly now: () => number = () => performance.now()) {
     this.max = Math.max(1, options.frames ?? DEFAULT_FRAMES);
     this.maxScreenBytes = options.screenBytes ?? DEFAULT_SCREEN_BYTES;
   }
@@ -109,11 +111,12 @@ export class AgentInputLog {
     }
     const observation = { vars: { ...obs.vars }, reward: obs.reward, terminated: obs.terminated, truncated: obs.truncated, info: obs.info, screen: obs.screen !== undefined };
     if (!v) {
-      v = { player: obs.player, observation, sends: 0, answers: [], desyncs: [] };
+      v = { player: obs.player, observation, sends: 0, answers: [], desyncs: [], givenAt: 0 };
       f.players.push(v);
       f.players.sort((a, b) => a.player - b.player);
     }
     v.observation = observation;
+    v.givenAt = this.now();
     v.sends++;
     this.version++;
   }
@@ -122,7 +125,7 @@ export class AgentInputLog {
   answered(obs: Observation, action: AgentAction): void {
     const v = this.frames.get(keyOf(obs.episode, obs.step, obs.frame))?.players.find((p) => p.player === obs.player);
     if (!v) return;
-    v.answers.push({ frame: action.frame, buttons: action.buttons, ...(action.info ? { info: action.info } : {}) });
+    v.answers.push({ frame: action.frame, buttons: action.buttons, ...(action.info ? { info: action.info } : {}), afterMs: this.now() - v.givenAt });
     this.version++;
   }
 

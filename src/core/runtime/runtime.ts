@@ -86,7 +86,7 @@ export class LockstepRuntime {
       peers: clockPeers(deps), intervalFrames: s.clockSyncInterval, timeoutMs: s.heartbeatIntervalMs, now: this.now,
       onRound: (r) => this.onClockRound(r),
     });
-    this.agentInputs = new AgentInputLog(deps.agents, options.agentInputs);
+    this.agentInputs = new AgentInputLog(deps.agents, options.agentInputs, this.now);
     this.events.on('frame', ({ row }) => this.agentInputs.ran(row));
     this.events.on('desync', (ev) => this.agentInputs.desync(ev, this.counters.episode, this.counters.step));
     const host = this.driverHost();

@@ -107,7 +107,7 @@ function agentView(rt: LockstepRuntime, entry: FrameAgentViews, v: AgentFrameVie
     screen: g?.screen ? { ...g.screen, stack: g.screen.stack.map((s) => ownBytes(s)), stackFrames: [...g.screen.stackFrames] } : null,
     note,
     sends: v.sends,
-    answers: v.answers.map((x) => ({ frame: x.frame, buttons: x.buttons, info: x.info ? JSON.stringify(x.info) : null })),
+    answers: v.answers.map((x) => ({ frame: x.frame, buttons: x.buttons, info: x.info ? JSON.stringify(x.info) : null, afterMs: x.afterMs })),
     applied: a ? { buttons: a.buttons, held: a.held, manual: a.manual, latencyMs: a.latencyMs, info: a.info ? JSON.stringify(a.info) : null } : null,
     tags,
     desyncs: v.desyncs.map((d) => ({ ...d })),

@@ -32,8 +32,8 @@ describe('registerPanels (stand-in vscode)', () => {
     const source = new LiveRuntimeSource();
     const d = registerPanels(context, source, log);
     try {
-      assert.deepEqual([...fake.commands.keys()].sort(), ['lockstep.openBuffer', 'lockstep.openMetrics', 'lockstep.openPanels', 'lockstep.openScreen', 'lockstep.openTimeline']);
-      assert.deepEqual([...fake.serializers.keys()].sort(), ['lockstep.buffer', 'lockstep.metrics', 'lockstep.screen', 'lockstep.timeline']);
+      assert.deepEqual([...fake.commands.keys()].sort(), ['lockstep.openAgentView', 'lockstep.openBuffer', 'lockstep.openMetrics', 'lockstep.openPanels', 'lockstep.openScreen', 'lockstep.openTimeline']);
+      assert.deepEqual([...fake.serializers.keys()].sort(), ['lockstep.agentView', 'lockstep.buffer', 'lockstep.metrics', 'lockstep.screen', 'lockstep.timeline']);
       fake.commands.get('lockstep.openScreen')!();
       fake.commands.get('lockstep.openScreen')!();
       const screens = fake.panels.filter((p) => p.viewType === 'lockstep.screen' && !p.disposed);

@@ -33,7 +33,7 @@ describe('webview protocol: parseWebviewMessage', () => {
       [{}, /needs a string "type", got undefined/],
       [{ type: 'nope' }, /unknown webview message type "nope"/],
       [{ type: 'ready', version: '1', panel: 'screen' }, /ready.version must be an integer, got "1"/],
-      [{ type: 'ready', version: 1, panel: 'tv' }, /ready.panel must be one of screen, buffer, metrics, timeline, got "tv"/],
+      [{ type: 'ready', version: 1, panel: 'tv' }, /ready.panel must be one of screen, buffer, metrics, timeline, agentView, got "tv"/],
       [{ type: 'ack', seq: -2 }, /ack.seq must be a non-negative integer, got -2/],
       [{ type: 'ack', seq: 1.5 }, /ack.seq must be a non-negative integer, got 1.5/],
       [{ type: 'selectRow' }, /selectRow.frame must be a non-negative integer, got undefined/],

@@ -27,7 +27,7 @@ import { UI_RUN_VAR } from '../../test/e2e/vscodeUi';
 const E2E_DIR = join(REPO_ROOT, 'test/e2e');
 const INSTALL_TEST = 'installVsix.test.ts';
 /** Screenshots the README embeds (test-results/ui/<name>.png -> docs/images/<name>.png). */
-export const README_SCREENSHOTS = ['panel-screen', 'panel-buffer', 'desync-breakpoint', 'walkthrough', 'debug-rom-screen', 'panel-metrics', 'panel-timeline'];
+export const README_SCREENSHOTS = ['panel-screen', 'panel-buffer', 'desync-breakpoint', 'walkthrough', 'debug-rom-screen', 'panel-metrics', 'panel-timeline', 'panel-agent-view'];
 /** Time kept back from the test processes for killing and sweeping when the deadline comes. */
 const CLEANUP_MARGIN_MS = 20_000;
 const EXIT = { ok: 0, failed: 1, setup: 2, timeout: 124, interrupted: 130 } as const;

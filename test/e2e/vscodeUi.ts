@@ -9,7 +9,7 @@ import {
   waitUntilReaped, workbenchUrl, writeSettings,
 } from '../../scripts/vscode/codeServerHost.mjs';
 
-export type PanelKind = 'screen' | 'buffer' | 'metrics' | 'timeline';
+export type PanelKind = 'screen' | 'buffer' | 'metrics' | 'timeline' | 'agentView';
 
 export interface VsCodeUiOptions {
   /** Folder the workbench opens. */

@@ -1,0 +1,77 @@
+// AgentInputLog: keyed by (episode, step, frame), bounded by frames and screen bytes, taps only while watched, a frame run again starts afresh.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { AgentInputLog } from '../../../../src/core/runtime/agentInputLog';
+import type { AgentAction, AgentPort, GivenInput, Observation } from '../../../../src/core/ports';
+import type { FrameRow } from '../../../../src/core/runtime/rows';
+
+function obs(frame: number, step = frame, episode = 0): Observation {
+  return { frame, step, episode, player: 0, timestamp: 0, ram: new Uint8Array(0x800), vars: { x: frame }, reward: 0, terminated: false, truncated: false, info: { lag: false } };
+}
+
+function row(frame: number, over: Partial<FrameRow> = {}): FrameRow {
+  return {
+    episode: 0, step: frame, frame, timestamp: 0, buttons: [1, 0], rewards: [0, 0], terminated: false, truncated: false,
+    held: [false, false], manual: [false, false], wasSpeculative: false, agentLatencyMs: [2, null], vars: {}, info: {}, ...over,
+  };
+}
+
+/** An agent that reports a 1000-byte screen for every observation while tapped. */
+class TappedAgent implements AgentPort {
+  readonly name = 'tapped';
+  readonly wantsScreen = true;
+  tap: ((i: GivenInput) => void) | undefined;
+  setInputTap(tap: ((i: GivenInput) => void) | undefined): void {
+    this.tap = tap;
+  }
+  async act(o: Observation): Promise<AgentAction> {
+    this.tap?.({ frame: o.frame, episode: o.episode, step: o.step, via: 'test', screen: { width: 10, height: 100, channels: 1, stack: [new Uint8Array(1000)], stackFrames: [o.frame], encoding: 'gray' } });
+    return { frame: o.frame, buttons: 1 };
+  }
+  async close(): Promise<void> {}
+}
+
+describe('AgentInputLog', () => {
+  test('keeps the last N frames and says which is the oldest', () => {
+    const log = new AgentInputLog([undefined], { frames: 3 });
+    for (let f = 0; f < 5; f++) log.observed(obs(f));
+    assert.equal(log.get(0, 1, 1), undefined);
+    assert.deepEqual(log.oldest, { episode: 0, step: 2, frame: 2 });
+    assert.deepEqual(log.lastDropped, { episode: 0, step: 1, frame: 1 });
+    assert.equal(log.get(0, 4, 4)?.players[0].observation.vars.x, 4);
+  });
+
+  test('a resend counts; a frame observed again after it ran starts a fresh record', () => {
+    const log = new AgentInputLog([undefined]);
+    log.observed(obs(7));
+    log.observed(obs(7));
+    assert.equal(log.get(0, 7, 7)?.players[0].sends, 2);
+    log.answered(obs(7), { frame: 7, buttons: 1 });
+    log.ran(row(7));
+    assert.deepEqual(log.get(0, 7, 7)?.players[0].applied, { buttons: 1, held: false, manual: false, latencyMs: 2, info: null });
+    log.observed(obs(7));
+    const again = log.get(0, 7, 7)!.players[0];
+    assert.equal(again.sends, 1);
+    assert.equal(again.applied, undefined);
+    assert.deepEqual(again.answers, []);
+  });
+
+  test('agents report their own input only while watched, and screens count against the byte budget', async () => {
+    const agent = new TappedAgent();
+    const log = new AgentInputLog([agent], { frames: 100, screenBytes: 2500 });
+    log.observed(obs(0));
+    await agent.act(obs(0));
+    assert.equal(log.get(0, 0, 0)?.players[0].given, undefined, 'not watched: no tap');
+    const stop = log.watch();
+    for (let f = 1; f <= 4; f++) {
+      log.observed(obs(f));
+      await agent.act(obs(f));
+    }
+    assert.equal(log.get(0, 4, 4)?.players[0].given?.screen?.stackFrames[0], 4);
+    // 1000 bytes a frame under a 2500-byte budget: only the two newest frames' records stay.
+    assert.equal(log.get(0, 2, 2), undefined);
+    assert.ok(log.get(0, 3, 3)?.players[0].given);
+    stop();
+    assert.equal(agent.tap, undefined, 'the last watcher gone: the tap is removed');
+  });
+});

@@ -144,9 +144,13 @@ export class AgentInputLog {
     this.version++;
   }
 
-  /** A desync on the held frame: kept with the agent it concerns (every agent of the frame when it names none). */
-  desync(ev: DesyncEvent, episode: number, step: number): void {
-    const f = this.frames.get(keyOf(episode, step, ev.frame));
+  /**
+   * A desync on the held frame: kept with the agent it concerns (every agent of the frame when it names none). Found by
+   * episode and frame id, newest first: an agent behind a link may already have been given the next frame.
+   */
+  desync(ev: DesyncEvent, episode: number): void {
+    let f: FrameAgentViews | undefined;
+    for (const x of this.frames.values()) if (x.episode === episode && x.frame === ev.frame) f = x;
     if (!f) return;
     for (const v of f.players) {
       if (ev.player !== null && ev.player !== v.player) continue;

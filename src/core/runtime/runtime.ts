@@ -88,7 +88,7 @@ export class LockstepRuntime {
     });
     this.agentInputs = new AgentInputLog(deps.agents, options.agentInputs, this.now);
     this.events.on('frame', ({ row }) => this.agentInputs.ran(row));
-    this.events.on('desync', (ev) => this.agentInputs.desync(ev, this.counters.episode, this.counters.step));
+    this.events.on('desync', (ev) => this.agentInputs.desync(ev, this.counters.episode));
     const host = this.driverHost();
     this.driver = this.isRunAhead ? new RunAheadDriver(host) : new LockstepDriver(host);
     if (options.history && !this.isRunAhead) {

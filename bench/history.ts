@@ -41,9 +41,9 @@ const romPath = demoRomPath(root);
 const workerPath = join(root, 'dist', 'embeddedWorker.js');
 const ramMap = parseRamMap(readFileSync(romPath.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
 
-function runtime(history: boolean, seed: number): LockstepRuntime {
+function runtime(history: boolean, seed: number, fceux: FceuxEmulator | undefined = FCEUX ? new FceuxEmulator({}) : undefined): LockstepRuntime {
   return new LockstepRuntime(
-    { emulator: FCEUX ? new FceuxEmulator({}) : new EmbeddedEmulator({ workerPath }), agents: [new RandomAgent({ seed })], ramMap, sync: defaultSyncConfig() },
+    { emulator: fceux ?? new EmbeddedEmulator({ workerPath }), agents: [new RandomAgent({ seed })], ramMap, sync: defaultSyncConfig() },
     { romPath, ...(history ? { history: { keyframeEvery: KEYFRAME_EVERY } } : {}) },
   );
 }
@@ -68,6 +68,17 @@ async function perFrame(history: boolean, seed: number): Promise<{ ms: number; c
   return { ms, cpuUs: (cpu.user + cpu.system) / ROUND_FRAMES };
 }
 
+/** Resident memory of a process in bytes (Linux /proc), or null: how much FCEUX itself holds for the Lua bridge's savestates. */
+function rssBytes(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const mib = (n: number) => (n / 1048576).toFixed(1);
 
@@ -75,8 +86,11 @@ async function main(): Promise<void> {
   console.log(`# history bench (${FCEUX ? 'FCEUX' : 'embedded emulator'}): ${FRAMES} frames, keyframe every ${KEYFRAME_EVERY}; ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   // 1. The long session.
-  const rt = runtime(true, 1);
+  const fceux = FCEUX ? new FceuxEmulator({}) : undefined;
+  const rt = runtime(true, 1, fceux);
   await rt.start();
+  const emulatorPid = fceux?.pid;
+  const rss0 = rssBytes(emulatorPid);
   const t0 = performance.now();
   for (let i = 0; i < FRAMES; i++) {
     await rt.advance();
@@ -87,6 +101,9 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 200)); // the last keyframes finish compressing
   const stats = await h.stats();
   const held = stats.keyframeBytes + stats.ramLogBytes + stats.tableBytes;
+  const rss1 = rssBytes(emulatorPid);
+  // FCEUX's own growth over the session: its savestates and whatever the Lua bridge keeps with them.
+  const fceuxGrowth = rss0 !== null && rss1 !== null ? rss1 - rss0 : null;
 
   // 2. Restores of random frames anywhere in the session (as travel does them: keyframe + replay + guard).
   const rng = new Prng(42);
@@ -127,6 +144,7 @@ async function main(): Promise<void> {
   console.log(`| oldest reachable frame | tick ${stats.oldestTick} | 0 |`);
   console.log(`| restore a random frame (${RESTORES}) | p50 ${pct(times, 50).toFixed(1)} ms, p99 ${pct(times, 99).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms | p99 <= ${RESTORE_TARGET_MS} ms |`);
   console.log(`| history memory | ${mib(held)} MiB: keyframes ${mib(stats.keyframeBytes)} MiB${FCEUX ? ' (estimated: FCEUX does not say how big its savestates are)' : ''} (${stats.keyframes}), RAM log ${mib(stats.ramLogBytes)} MiB, tables ${mib(stats.tableBytes)} MiB | <= 256 MiB |`);
+  if (FCEUX) console.log(`| FCEUX process growth over the session (resident memory) | ${fceuxGrowth === null ? 'unknown (no /proc)' : `${mib(fceuxGrowth)} MiB`} | <= 256 MiB with the above |`);
   console.log(`| ms/frame with history (median of ${ROUNDS} x ${ROUND_FRAMES}) | ${median(withH).toFixed(3)} | |`);
   console.log(`| ms/frame without history | ${median(without).toFixed(3)} | |`);
   console.log(`| with / without, per round (median, min–max) | ${roundRatioCells(withH, without)} | <= 1.05 |`);

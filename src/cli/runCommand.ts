@@ -100,12 +100,16 @@ export async function runCommand(args: string[]): Promise<number> {
     let fault: string | undefined;
     try {
       while (frames < target && !interrupted) {
-        const o = await runtime.advance();
+        // Eager while another frame is sure to follow: the emulator runs the next frame while this one is recorded.
+        // An episode's last frame never sends the next step, so --episodes stops exactly at its end.
+        const o = await runtime.advance({ eager: frames + 1 < target });
         if (!o.advanced) break;
         frames++;
         progress?.update(frames, runtime.current?.frame ?? 0, runtime.detector.total());
         if (cli.episodes !== undefined && ends.length >= cli.episodes) break;
       }
+      // Interrupted (Ctrl+C) with a step already sent: that frame ran, so its row is recorded and counted.
+      if ((await runtime.settle())?.advanced) frames++;
     } catch (e) {
       fault = (e as Error).message;
     }

@@ -275,18 +275,33 @@ export class RunControl {
     while (true) {
       if (this.halting) return;
       if (this.pauseRequested) return this.stopAt('pause', { description: `Paused at frame ${rt.current?.frame}` });
-      const before = rt.current!;
+      let before = rt.current!;
+      // Eager when nothing is checked between frames, more frames are to run and no yield is due: the next frame's step
+      // goes out before this frame's row, metrics and events, and the emulator runs it meanwhile.
+      const eager = !checks.hasFrameChecks && remaining > 1 && performance.now() - lastYield <= YIELD_EVERY_MS;
       let o: FrameOutcome;
       try {
-        o = await rt.advance();
+        o = await rt.advance({ eager });
+        if (this.halting) return;
+        if (o.advanced) {
+          this.frames++;
+          remaining--;
+        }
+        if (rt.inFlight && (this.pendingDesync || checks.hasFrameChecks || this.pauseRequested)) {
+          // A stop or a breakpoint came while the next frame's step was out: that frame runs to its end, and is the
+          // one checked and stopped on.
+          before = rt.current!;
+          const settled = await rt.settle();
+          if (this.halting) return;
+          if (settled?.advanced) {
+            o = settled;
+            this.frames++;
+            remaining--;
+          }
+        }
       } catch (e) {
         if (this.halting) return;
         return this.onFault(e as Error);
-      }
-      if (this.halting) return;
-      if (o.advanced) {
-        this.frames++;
-        remaining--;
       }
       if (this.pendingDesync) {
         const p = this.pendingDesync;
@@ -317,7 +332,8 @@ export class RunControl {
         if (goal.kind === 'frames' && goal.fromConsole) this.out(`ran ${goal.count} frame(s): holding frame ${rt.current!.frame}`, 'console');
         return this.stopAt('step');
       }
-      if (performance.now() - lastYield > YIELD_EVERY_MS) {
+      // Never with a step out (the advance after an overdue yield is not eager): requests that come in meanwhile see a held frame.
+      if (!rt.inFlight && performance.now() - lastYield > YIELD_EVERY_MS) {
         await yieldToEvents();
         lastYield = performance.now();
       }

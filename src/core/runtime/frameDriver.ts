@@ -21,8 +21,14 @@ export interface FrameDriver {
   startEpisode(first: EmulatorFrame): void;
   /** The held frame was replaced (a new frame, step back, a RAM write): agents must be asked about it afresh. */
   heldChanged(): void;
-  /** Runs one frame, or returns advanced=false when the wait was interrupted. `cur` is the frame the runtime holds. */
-  advance(cur: EmulatorFrame): Promise<FrameOutcome>;
+  /**
+   * Runs one frame, or returns advanced=false when the wait was interrupted. `cur` is the frame the runtime holds.
+   * `eager`: the caller advances again at once, so the driver may send the next frame's step before returning (then
+   * `inFlight` is true until the next advance takes it over).
+   */
+  advance(cur: EmulatorFrame, eager?: boolean): Promise<FrameOutcome>;
+  /** A step was sent for the held frame by an eager advance and the next advance has not taken it over yet. */
+  readonly inFlight: boolean;
   /** Buttons given by hand for one controller; `gateOpen` says whether a frame was held at the gate when they came. */
   supply(controller: number, buttons: number, gateOpen: boolean): void;
   /** Recovery asked to tell an agent the held frame again. */

@@ -15,6 +15,20 @@ interface GateResult {
   latency: [number | null, number | null];
 }
 
+/** A held frame whose step is on its way: what its row needs from before the step, and the step itself. */
+interface Launch extends GateResult {
+  cur: EmulatorFrame;
+  manual: [boolean, boolean];
+  /** When every action was in, and when the frame was held (the frame delay is the time between). */
+  ready: number;
+  observationTime: number;
+  info: Record<string, unknown>;
+  checkpoint?: { format: string; state: Uint8Array };
+  stepping: Promise<EmulatorFrame>;
+  prints: ReturnType<typeof fingerprints>;
+  vars: Record<string, number>;
+}
+
 export class LockstepDriver implements FrameDriver {
   private readonly inflight: Array<Promise<void> | undefined> = [undefined, undefined];
   private readonly askedAt: number[] = [0, 0];
@@ -25,8 +39,17 @@ export class LockstepDriver implements FrameDriver {
   /** The frame the gate is open for; null once the held frame changed, so the next advance opens it again. */
   private heldFrame: number | null = null;
   private observationTime = 0;
+  /**
+   * The next frame's step, sent before the last frame's row, metrics and events were done (an eager advance): the
+   * emulator runs it while this process does that bookkeeping. The next advance takes it over instead of opening the gate.
+   */
+  private launched: Launch | undefined;
 
   constructor(private readonly h: DriverHost) {}
+
+  get inFlight(): boolean {
+    return this.launched !== undefined;
+  }
 
   get runAheadStats(): RunAheadStats {
     return { rollbacks: 0, replayedFrames: 0, predictedFrames: 0, inputsPastTermination: 0 };
@@ -60,17 +83,26 @@ export class LockstepDriver implements FrameDriver {
 
   async stopEpisode(): Promise<void> {}
 
-  dispose(): void {}
+  dispose(): void {
+    this.launched = undefined;
+  }
 
-  async advance(cur: EmulatorFrame): Promise<FrameOutcome> {
+  async advance(cur: EmulatorFrame, eager = false): Promise<FrameOutcome> {
     const h = this.h;
     const desyncs: DesyncEvent[] = [];
     const off = h.events.on('desync', (e) => desyncs.push(e));
     try {
-      if (this.heldFrame !== cur.frame) this.openHeld(cur);
-      const gateResult = await this.awaitActions(cur);
-      if (!gateResult) return { advanced: false, frame: cur.frame, desyncs };
-      const outcome = await this.applyFrame(cur, gateResult);
+      let launch = this.launched;
+      this.launched = undefined;
+      if (launch?.cur !== cur) {
+        // A launch is only ever for the frame the runtime holds; anything that replaced the held frame dropped it.
+        launch = undefined;
+        if (this.heldFrame !== cur.frame) this.openHeld(cur);
+        const gateResult = await this.awaitActions(cur);
+        if (!gateResult) return { advanced: false, frame: cur.frame, desyncs };
+        launch = await this.launch(cur, gateResult);
+      }
+      const outcome = await this.applyFrame(launch, eager, desyncs);
       outcome.desyncs = desyncs;
       return outcome;
     } finally {
@@ -217,7 +249,8 @@ export class LockstepDriver implements FrameDriver {
     return v ?? 0;
   }
 
-  private async applyFrame(cur: EmulatorFrame, { buttons, held, latency }: GateResult): Promise<FrameOutcome> {
+  /** Sends the held frame's step with the gate's buttons; what its row needs from before the step is taken meanwhile. */
+  private async launch(cur: EmulatorFrame, { buttons, held, latency }: GateResult): Promise<Launch> {
     const h = this.h;
     const c = h.counters;
     const manual: [boolean, boolean] = [false, false];
@@ -228,6 +261,7 @@ export class LockstepDriver implements FrameDriver {
       }
     }
     const ready = h.now();
+    const observationTime = this.observationTime;
     await h.pushHistory(cur, buttons);
     const every = h.options.snapshotEvery ?? 0;
     const emulator = h.deps.emulator;
@@ -236,12 +270,26 @@ export class LockstepDriver implements FrameDriver {
       : undefined;
     const info = this.rowInfo();
     const stepping = emulator.step(buttons, { screen: h.wantsScreens });
+    // Whoever awaits the step handles its failure; until then a rejection must not count as unhandled.
+    stepping.catch(() => undefined);
     // The emulator runs the frame now (FCEUX and the worker in processes or threads of their own): the held frame's
     // fingerprints (hashing, and converting a screen nothing else needed) are taken meanwhile, off the round trip; the
     // screen's only for a recording, the one reader of it (see fingerprints).
     const prints = fingerprints(cur, h.options.recorder !== undefined);
     const vars = h.varsOf(cur);
-    const next = await stepping;
+    return { cur, buttons, held, latency, manual, ready, observationTime, info, checkpoint, stepping, prints, vars };
+  }
+
+  /**
+   * Waits for a launched step and records its frame. `eager`: the caller advances again at once, so when the next frame
+   * goes on with every action in hand and nothing to stop for, its step is sent before this frame's row, metrics and
+   * events, and the emulator runs it meanwhile.
+   */
+  private async applyFrame(launch: Launch, eager: boolean, desyncs: DesyncEvent[]): Promise<FrameOutcome> {
+    const h = this.h;
+    const c = h.counters;
+    const { cur, buttons, held, latency, manual, ready, info, checkpoint, prints, vars } = launch;
+    const next = await launch.stepping;
     c.lastButtons = buttons;
     const ramMap = h.deps.ramMap;
     const rewards: [number, number] = [ramMap.reward(0, cur, next), ramMap.reward(1, cur, next)];
@@ -274,12 +322,14 @@ export class LockstepDriver implements FrameDriver {
       ...(checkpoint ? { checkpoint } : {}),
     };
     const overrun = maxSteps !== null ? h.detector.checkEpisode(stepIndex, maxSteps, { now: h.now() }) : null;
-    if (!terminated && !truncated && this.remoteAgents()) {
+    if (!terminated && !truncated && (eager || this.remoteAgents())) {
       // The next frame is held and its observation goes out now, before this frame's row is recorded: an agent behind a
       // link (a trainer process) thinks while the row, metrics and events are done here, instead of after them. Agents
-      // in this process are asked when the next frame is advanced, as always (they would only answer sooner).
+      // in this process are asked now only for an eager advance (otherwise when the next frame is advanced).
       h.holdNext(next);
-      this.openHeld(h.current()!);
+      h.checkReference(next);
+      this.openHeld(next);
+      if (eager && !overrun) await this.launchEarly(next, desyncs);
     }
     if (overrun) {
       // Never record a row at or past the synced termination: that is how datasets get 451 rows.
@@ -288,7 +338,7 @@ export class LockstepDriver implements FrameDriver {
       h.options.recorder?.addRow(row);
     }
     const agentLatency = Math.max(latency[0] ?? 0, latency[1] ?? 0);
-    h.metrics.recordFrame({ frame: cur.frame, frameDelayMs: ready - this.observationTime, agentLatencyMs: agentLatency, syncQualityMs: h.buffer.syncQualityMs(cur.frame) });
+    h.metrics.recordFrame({ frame: cur.frame, frameDelayMs: ready - launch.observationTime, agentLatencyMs: agentLatency, syncQualityMs: h.buffer.syncQualityMs(cur.frame) });
     const outcome: FrameOutcome = { advanced: true, frame: next.frame, row, desyncs: [] };
     if (terminated || truncated) {
       const end = h.makeEpisodeEnd(doneFlag ? 'done_flag' : agentTerm ? 'agent_terminated' : 'max_steps', next);
@@ -299,11 +349,25 @@ export class LockstepDriver implements FrameDriver {
       const fresh = await h.nextEpisode(end);
       outcome.frame = fresh.frame;
       h.checkReference(fresh);
-    } else {
-      if (h.current() !== next) h.holdNext(next);
+    } else if (h.current() !== next) {
+      h.holdNext(next);
       h.checkReference(next);
     }
     h.events.emit('frame', { row, current: h.current()! });
     return outcome;
+  }
+
+  /**
+   * Sends the step of `next` (just held, its observation out) when its actions are already in: agents in this process
+   * answer within a microtask or two. Anything that may stop the run (a desync, a fault, an interrupt) leaves it held
+   * at the gate, where the next advance picks it up as usual.
+   */
+  private async launchEarly(next: EmulatorFrame, desyncs: DesyncEvent[]): Promise<void> {
+    const h = this.h;
+    for (let i = 0; i < 3 && !h.gate.complete; i++) await Promise.resolve();
+    if (!h.gate.complete || desyncs.length > 0 || h.fault() || h.closed() || h.current() !== next) return;
+    const gateResult = await this.awaitActions(next);
+    if (!gateResult || h.current() !== next) return;
+    this.launched = await this.launch(next, gateResult);
   }
 }

@@ -452,6 +452,8 @@ export class RunAheadDriver implements FrameDriver {
   private readonly inflight: Array<Promise<void> | undefined> = [undefined, undefined];
   private readonly manualNext: Array<number | undefined> = [undefined, undefined];
   private observationTime = 0;
+  /** Run-ahead never sends a step for the caller's next advance: its engine already runs ahead on its own. */
+  readonly inFlight = false;
 
   constructor(private readonly h: DriverHost) {}
 

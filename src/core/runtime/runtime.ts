@@ -57,6 +57,8 @@ export class LockstepRuntime {
   private curVars?: Record<string, number>;
   private episodeStart?: SnapshotHandle;
   private interrupt?: AbortController;
+  /** Advances under way (one, unless a request is served in the middle of a run's advance). */
+  private advancing = 0;
   private fault?: RuntimeFault;
   private history: HistoryEntry[] = [];
   /** The whole session, when kept (options.history); replaces the ring above. */
@@ -173,6 +175,7 @@ export class LockstepRuntime {
 
   /** Only between frames (stopped): when screens are wanted and the held frame has none, reads it from the emulator. */
   async refreshScreen(): Promise<EmulatorFrame | undefined> {
+    await this.settle();
     const cur = this.cur;
     if (!cur || !this.wantsScreens || hasScreen(cur)) return cur;
     const fresh = await this.deps.emulator.current({ screen: true });
@@ -232,13 +235,38 @@ export class LockstepRuntime {
     }
   }
 
-  /** Runs exactly one frame (or returns early when interrupted). */
-  async advance(): Promise<FrameOutcome> {
+  /**
+   * Runs exactly one frame (or returns early when interrupted). `eager`: the caller will advance again at once (a run
+   * with nothing to check between frames), so the next frame's step may be sent before this one's row, metrics and
+   * events are done, and the emulator runs it meanwhile. After an eager advance the caller must advance again or call
+   * settle() before anything else; the runtime's own operations settle first.
+   */
+  async advance(options: { eager?: boolean } = {}): Promise<FrameOutcome> {
     const cur = this.requireCurrent();
     if (this.fault) throw this.fault;
     // The past of a finished episode is read-only: the record is replayed, no driver (agents, gate) is involved.
     if (this.replayingUntil !== null) return this.replayForward();
-    return this.clocked(await this.driver.advance(cur));
+    this.advancing++;
+    try {
+      return this.clocked(await this.driver.advance(cur, options.eager === true));
+    } finally {
+      this.advancing--;
+    }
+  }
+
+  /** Whether an eager advance sent the held frame's step and no advance has taken it over yet (see settle). */
+  get inFlight(): boolean {
+    return this.driver.inFlight;
+  }
+
+  /**
+   * Finishes the step an eager advance sent, if any: that frame's row is recorded and the frame after it is held.
+   * Returns its outcome, or undefined when nothing was in flight. A run stopping (pause, end of a count) calls this.
+   */
+  async settle(): Promise<FrameOutcome | undefined> {
+    // Inside someone's advance (a request served while a run waits for the emulator) the run's own loop takes it over.
+    if (!this.driver.inFlight || this.closed || this.advancing > 0) return undefined;
+    return this.advance();
   }
 
   /** Runs frames until `until` says stop, an episode limit, or an interrupt; returns the last outcome. */
@@ -251,6 +279,7 @@ export class LockstepRuntime {
 
   /** Steps back n frames from the snapshot ring: RAM, screen, frame id, buffers, episode counters and recorded rows. */
   async stepBack(n = 1): Promise<EmulatorFrame> {
+    await this.settle();
     if (this.session) {
       if (n < 1 || this.tick <= this.session.oldestTick) throw new Error(`nothing to step back to: tick ${this.tick} is the oldest reachable`);
       return this.travelTo(Math.max(this.session.oldestTick, this.tick - n));
@@ -281,6 +310,7 @@ export class LockstepRuntime {
    * in a finished episode the past is read-only: advancing replays the recorded inputs until the present.
    */
   async travelTo(tick: number): Promise<EmulatorFrame> {
+    await this.settle();
     const h = this.session;
     if (!h) throw new Error('travel needs the session history (timeTravel on, lockstep mode)');
     if (!this.cur) throw new Error('runtime not started');
@@ -311,6 +341,7 @@ export class LockstepRuntime {
   }
 
   async writeRam(address: number, bytes: Uint8Array): Promise<EmulatorFrame> {
+    await this.settle();
     if (this.replayingUntil !== null) throw new Error('the held frame is in a finished episode (read-only past): step or continue to the present, or travel into the current episode, before writing RAM');
     await this.driver.beforeEdit();
     await this.deps.emulator.writeRam(address, bytes);
@@ -331,6 +362,7 @@ export class LockstepRuntime {
 
   /** Ends the current episode early (user stop); recorded rows stay. */
   async stopEpisode(): Promise<EpisodeEnd | undefined> {
+    await this.settle();
     if (!this.cur || this.counters.step === 0) return undefined;
     if (this.replayingUntil !== null) throw new Error('the held frame is in a finished episode: it has ended already');
     await this.driver.stopEpisode();

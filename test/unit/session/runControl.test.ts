@@ -114,6 +114,45 @@ describe('RunControl', () => {
     await s.close();
   });
 
+  test('continue with nothing to check runs eagerly; frames N and pause still stop exactly, with no step left out', async () => {
+    const s = await setup();
+    let eagerFrames = 0;
+    s.rt.events.on('frame', () => {
+      if (s.rt.inFlight) eagerFrames++;
+    });
+    let stop = s.nextStop();
+    s.rc.run({ kind: 'frames', count: 300 }, true);
+    assert.equal((await stop).reason, 'step');
+    assert.equal(s.rt.current!.frame, s.first + 300);
+    assert.equal(s.rt.inFlight, false);
+    assert.ok(eagerFrames > 200, `the next step went out early on most frames (${eagerFrames} of 300)`);
+    stop = s.nextStop();
+    s.rc.run({ kind: 'continue' }, false);
+    while (s.rc.framesRun < 500) await new Promise((r) => setTimeout(r, 5));
+    s.rc.pause();
+    const st = await stop;
+    assert.equal(st.reason, 'pause');
+    assert.equal(s.rt.inFlight, false);
+    assert.equal(st.description, `Paused at frame ${s.rt.current!.frame}`);
+    assert.equal(s.rc.framesRun, s.rt.current!.frame - s.first, 'every frame that ran was counted, the settled one too');
+    await s.close();
+  });
+
+  test('a function breakpoint set during an eager run stops exactly where it becomes true', async () => {
+    const s = await setup();
+    const stop = s.nextStop();
+    s.rc.run({ kind: 'continue' }, false);
+    while (s.rc.framesRun < 100) await new Promise((r) => setTimeout(r, 2));
+    const target = s.rt.current!.frame + 300;
+    const [bp] = s.bps.setFunctionBreakpoints([{ name: `frame == ${target}` }], s.scope());
+    const st = await stop;
+    assert.equal(st.reason, 'function breakpoint');
+    assert.deepEqual(st.hitBreakpointIds, [bp.id]);
+    assert.equal(s.rt.current!.frame, target);
+    assert.equal(s.rt.inFlight, false);
+    await s.close();
+  });
+
   test('step out runs to the end of the episode and stops on the next episode\'s first frame', async () => {
     const s = await setup({ maxSteps: 20 });
     const stop = s.nextStop();

@@ -190,6 +190,103 @@ describe('runtime: an agent behind a link is sent the next frame before the row 
   });
 });
 
+describe('runtime: eager advance (the next frame\'s step goes out before this frame\'s bookkeeping)', () => {
+  /** Rows as a dataset sees them, without wall-clock fields. */
+  const rowKey = (r: FrameRow) => JSON.stringify([r.episode, r.step, r.frame, r.buttons, r.rewards, r.terminated, r.truncated, r.vars, r.ramFingerprint]);
+
+  async function run(eager: boolean, frames: number) {
+    const sink = new MemorySink();
+    const { rt, desyncs } = make([new RandomAgent({ seed: 7 })], { maxSteps: 40, sink });
+    await rt.start();
+    let inFlight = 0;
+    for (let i = 0; i < frames; i++) {
+      const o = await rt.advance({ eager: eager && i < frames - 1 });
+      assert.equal(o.advanced, true);
+      if (rt.inFlight) inFlight++;
+      // An episode's last frame never sends the next step: the next episode starts from its start state.
+      if (o.episodeEnd) assert.equal(rt.inFlight, false, `frame ${o.frame}: a step is out after the episode ended`);
+    }
+    assert.equal(await rt.settle(), undefined, 'the last advance was not eager: nothing to settle');
+    const out = { rows: sink.rows.map(rowKey), ends: sink.ends.map((e) => [e.episode, e.reason, e.rows]), final: ramHash(rt.current!.ram), inFlight, desyncs: desyncs.length };
+    await rt.close();
+    return out;
+  }
+
+  test('records exactly the rows, episode ends and final state of a frame-by-frame run', async () => {
+    const plain = await run(false, 130);
+    const eager = await run(true, 130);
+    assert.equal(plain.rows.length, 130);
+    assert.deepEqual(eager.rows, plain.rows);
+    assert.deepEqual(eager.ends, plain.ends);
+    assert.equal(plain.ends.length, 3);
+    assert.equal(eager.final, plain.final);
+    assert.equal(plain.inFlight, 0);
+    // Every advance but the last and the three episode ends left the next step out.
+    assert.equal(eager.inFlight, 130 - 1 - 3);
+    assert.equal(eager.desyncs, 0);
+  });
+
+  test('the step of frame N+1 is sent before frame N\'s row is recorded; the next advance takes it over', async () => {
+    const log: string[] = [];
+    const sink = new MemorySink();
+    const original = sink.addRow.bind(sink);
+    sink.addRow = (row) => {
+      log.push(`row ${row.frame}`);
+      original(row);
+    };
+    const { rt } = make([new RandomAgent({ seed: 1 })], { sink });
+    const f = (await rt.start()).frame;
+    const emulator = (rt as unknown as { deps: { emulator: InProcessEmulator } }).deps.emulator;
+    const step = emulator.step.bind(emulator);
+    emulator.step = (b: ButtonPair, o?: StepOptions) => {
+      log.push(`step ${rt.current!.frame}`);
+      return step(b, o);
+    };
+    await rt.advance({ eager: true });
+    assert.deepEqual(log, [`step ${f}`, `step ${f + 1}`, `row ${f}`]);
+    assert.equal(rt.inFlight, true);
+    assert.equal(rt.current!.frame, f + 1);
+    await rt.advance({ eager: true });
+    assert.deepEqual(log.slice(3), [`step ${f + 2}`, `row ${f + 1}`], 'no second step for frame N+1: the launched one was taken over');
+    const settled = await rt.settle();
+    assert.equal(settled?.frame, f + 3);
+    assert.deepEqual(log.slice(5), [`row ${f + 2}`]);
+    assert.equal(rt.inFlight, false);
+    await rt.close();
+  });
+
+  test('a RAM write after an eager advance lets the step that is out finish first: its row is kept, the write lands on the frame after', async () => {
+    const sink = new MemorySink();
+    const { rt } = make([new RandomAgent({ seed: 2 })], { sink });
+    const f = (await rt.start()).frame;
+    await rt.advance({ eager: true });
+    assert.equal(rt.inFlight, true);
+    const fresh = await rt.writeRam(0x0300, Uint8Array.of(0xab));
+    assert.equal(rt.inFlight, false);
+    assert.equal(fresh.frame, f + 2);
+    assert.equal(rt.current!.ram[0x0300], 0xab);
+    assert.deepEqual(sink.rows.map((r) => r.frame), [f, f + 1]);
+    await rt.close();
+  });
+
+  test('a desync keeps the next frame held at the gate: nothing is sent ahead of a stop', async () => {
+    let n = 0;
+    // Answers frame 5 of the run for a frame far ahead (frame_skip), everything else correctly.
+    const agent = script({ act: (o) => { n++; return n === 5 ? { frame: o.frame + 9, buttons: 0 } : 0; } });
+    const { rt, desyncs } = make([agent]);
+    await rt.start();
+    const inFlight: boolean[] = [];
+    for (let i = 0; i < 4; i++) {
+      await rt.advance({ eager: true });
+      inFlight.push(rt.inFlight);
+    }
+    assert.ok(desyncs.length > 0, 'the wrong frame was seen as a desync');
+    assert.deepEqual(inFlight.slice(0, 3), [true, true, true]);
+    assert.equal(inFlight[3], false, 'the advance that saw the desync sent nothing ahead');
+    await rt.close();
+  });
+});
+
 describe('runtime: screens nobody looks at', () => {
   test('a screen no agent wants is read only for its fingerprint, after the next action went out; the row still has it', async () => {
     const emu = new LazyScreenEmulator();

@@ -126,8 +126,12 @@ function noteCpu(c0: NodeJS.CpuUsage): void {
   lastCpuUsPerFrame = (c.user + c.system) / FRAMES;
 }
 
-/** FCEUX through the runtime: every frame waits for the action, 2 KB of RAM per state, optionally the screen. */
-async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 'file'): Promise<number> {
+/**
+ * FCEUX through the runtime: every frame waits for the action, 2 KB of RAM per state, optionally the screen. Driven as
+ * `lockstep run` and Continue without breakpoints drive it (eager: the next frame's step goes out before this frame's
+ * row, metrics and events), or `perFrame`, frame by frame as with breakpoints to check between frames.
+ */
+async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 'file', perFrame = false): Promise<number> {
   const ramMap = parseRamMap(await readFile(romPath.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
   const rt = new LockstepRuntime(
     { emulator: new FceuxEmulator({ stateTransport }), agents: [new RandomAgent({ seed: 1 })], ramMap, sync: defaultSyncConfig() },
@@ -137,7 +141,7 @@ async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 
     await rt.start();
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    for (let i = 0; i < FRAMES; i++) await rt.advance();
+    for (let i = 0; i < FRAMES; i++) await rt.advance({ eager: !perFrame && i < FRAMES - 1 });
     noteCpu(c0);
     return (FRAMES / (performance.now() - t0)) * 1000;
   } finally {
@@ -163,12 +167,13 @@ async function rawSteps(screen: boolean): Promise<number> {
 async function main(): Promise<void> {
   const rows = [
     { name: 'FCEUX free-running (Lua frameadvance only)', job: () => freeRunning(), runs: [] as number[], cpu: [] as number[] },
-    { name: 'FCEUX lockstep, no screens (2 KB RAM per frame)', job: () => lockstep(false), runs: [] as number[], cpu: [] as number[] },
+    { name: 'FCEUX lockstep, no screens (2 KB RAM per frame; as lockstep run drives it)', job: () => lockstep(false), runs: [] as number[], cpu: [] as number[] },
     { name: 'FCEUX lockstep, screen every frame', job: () => lockstep(true), runs: [] as number[], cpu: [] as number[] },
     { name: 'FceuxEmulator.step alone, no screens', job: () => rawSteps(false), runs: [] as number[], cpu: [] as number[] },
     { name: 'FceuxEmulator.step alone, screen every frame', job: () => rawSteps(true), runs: [] as number[], cpu: [] as number[] },
     { name: 'floor: Lua + plain TCP round trip per frame, 2 KB up (no Lockstep code)', job: () => floor(false), runs: [] as number[], cpu: [] as number[] },
     { name: 'floor: the same with the gd screen every frame', job: () => floor(true), runs: [] as number[], cpu: [] as number[] },
+    { name: 'FCEUX lockstep, no screens, frame by frame (as with breakpoints to check)', job: () => lockstep(false, 'file', true), runs: [] as number[], cpu: [] as number[] },
   ];
   if (COMPARE) {
     rows.push(
@@ -212,6 +217,7 @@ async function main(): Promise<void> {
   console.log(`| floor with screens / free-running | ${ratio(6, 0)} | |`);
   console.log(`| lockstep / floor, without screens | ${ratio(1, 5)} | |`);
   console.log(`| lockstep / floor, with screens | ${ratio(2, 6)} | |`);
+  console.log(`| lockstep frame by frame / floor, without screens (breakpoints checked between frames) | ${ratio(7, 5)} | |`);
   console.log(`| lockstep / FceuxEmulator.step alone, without screens (the runtime's share) | ${ratio(1, 3)} | |`);
   console.log(`| lockstep / FceuxEmulator.step alone, with screens | ${ratio(2, 4)} | |`);
   console.log('');

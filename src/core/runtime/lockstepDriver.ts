@@ -44,6 +44,7 @@ export class LockstepDriver implements FrameDriver {
    * emulator runs it while this process does that bookkeeping. The next advance takes it over instead of opening the gate.
    */
   private launched: Launch | undefined;
+  private remote: boolean | undefined;
 
   constructor(private readonly h: DriverHost) {}
 
@@ -112,8 +113,12 @@ export class LockstepDriver implements FrameDriver {
 
   /** Whether an agent is behind a link (it answers heartbeats): a trainer in another process, maybe another machine. */
   private remoteAgents(): boolean {
-    const agents = this.h.deps.agents;
-    return this.h.players.some((p) => typeof agents[p]?.heartbeat === 'function');
+    // The agents are fixed for the runtime's life: looked up once, not on every frame.
+    if (this.remote === undefined) {
+      const agents = this.h.deps.agents;
+      this.remote = this.h.players.some((p) => typeof agents[p]?.heartbeat === 'function');
+    }
+    return this.remote;
   }
 
   /** Holds `cur` at the gate and sends its observation to every agent not still thinking about an earlier one. */

@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { EmbeddedEmulator } from '../src/emulators/embedded/embeddedEmulator';
+import { EmbeddedEmulator, InProcessEmulator } from '../src/emulators/embedded/embeddedEmulator';
 import { LockstepRuntime } from '../src/core/runtime/runtime';
 import { defaultSyncConfig } from '../src/core/config/config';
 import { parseRamMap } from '../src/core/config/ramMap';
@@ -39,11 +39,12 @@ class ScreenRandomAgent implements AgentPort {
   async close(): Promise<void> {}
 }
 
-/** Frames/s of `lockstep run`'s loop: the runtime on the embedded worker with an in-process agent. */
-async function inProcess(screens: boolean): Promise<number> {
+/** Frames/s of `lockstep run`'s loop: the runtime on the embedded worker (or, `mainThread`, jsnes on this thread: `--embedded-thread main`) with an in-process agent. */
+async function inProcess(screens: boolean, mainThread = false): Promise<number> {
   const ramMap = parseRamMap(await readFile(romPath.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
   const agent: AgentPort = screens ? new ScreenRandomAgent() : new RandomAgent({ seed: 1 });
-  const rt = new LockstepRuntime({ emulator: new EmbeddedEmulator(), agents: [agent], ramMap, sync: defaultSyncConfig() }, { romPath });
+  const emulator = mainThread ? new InProcessEmulator() : new EmbeddedEmulator();
+  const rt = new LockstepRuntime({ emulator, agents: [agent], ramMap, sync: defaultSyncConfig() }, { romPath });
   await rt.start();
   const t0 = performance.now();
   for (let i = 0; i < FRAMES; i++) await rt.advance();
@@ -56,12 +57,14 @@ interface PyRate { steps_per_s: number; frames_per_s: number }
 
 /**
  * Python LockstepEnv.step rate: the script starts its own `lockstep serve` (its startup is not timed) and talks to it
- * over the server's Unix-domain socket, as a made env does; `tcp` uses the 127.0.0.1 port instead, as a trainer joining
- * a running session does.
+ * over the server's Unix-domain socket, with jsnes on the server's main thread, as a made env does; `tcp` uses the
+ * 127.0.0.1 port instead, as a trainer joining a running session does; `worker` runs jsnes on a worker thread, as
+ * `lockstep serve` does by default.
  */
-function python(screen: 'none' | 'gray4', frameskip: number, tcp = false): Promise<PyRate> {
+function python(screen: 'none' | 'gray4', frameskip: number, opts: { tcp?: boolean; worker?: boolean } = {}): Promise<PyRate> {
   return new Promise((resolve, reject) => {
-    const args = [SCRIPT, '--steps', String(FRAMES), '--screen', screen, '--frameskip', String(frameskip), ...(tcp ? ['--tcp'] : [])];
+    const args = [SCRIPT, '--steps', String(FRAMES), '--screen', screen, '--frameskip', String(frameskip),
+      ...(opts.tcp ? ['--tcp'] : []), ...(opts.worker ? ['--embedded-thread', 'worker'] : [])];
     const child = spawn(PYTHON, args, {
       env: { ...process.env, LOCKSTEP_CLI: CLI }, stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -91,6 +94,9 @@ async function main(): Promise<void> {
     { name: 'Python env.step, no screens, k=4 (emulated)', unit: 'frames/s', runs: [] },
     { name: 'Python env.step, gray/4 screens, k=4 (emulated)', unit: 'frames/s', runs: [] },
     { name: 'Python env.step, no screens, k=1, loopback TCP', unit: 'steps/s', runs: [] },
+    { name: 'lockstep run --embedded-thread main: in-process random agent', unit: 'frames/s', runs: [] },
+    { name: 'Python env.step, no screens, k=1, jsnes on a worker thread', unit: 'steps/s', runs: [] },
+    { name: 'Python env.step, no screens, k=4 (emulated), jsnes on a worker thread', unit: 'frames/s', runs: [] },
   ];
   const jobs: Array<() => Promise<void>> = [
     async () => { rows[0].runs.push(await rawPort(() => new EmbeddedEmulator(), romPath, FRAMES)); },
@@ -104,7 +110,10 @@ async function main(): Promise<void> {
       rows[6].runs.push(r.frames_per_s);
     },
     async () => { rows[7].runs.push((await python('gray4', 4)).frames_per_s); },
-    async () => { rows[8].runs.push((await python('none', 1, true)).steps_per_s); },
+    async () => { rows[8].runs.push((await python('none', 1, { tcp: true })).steps_per_s); },
+    async () => { rows[9].runs.push(await inProcess(false, true)); },
+    async () => { rows[10].runs.push((await python('none', 1, { worker: true })).steps_per_s); },
+    async () => { rows[11].runs.push((await python('none', 4, { worker: true })).frames_per_s); },
   ];
   // Interleave rounds so machine noise hits every configuration alike.
   for (let r = 0; r < ROUNDS; r++) for (const job of jobs) await job();
@@ -124,6 +133,10 @@ async function main(): Promise<void> {
   console.log(`| Python k=4 gray/4 emulated frames / in-process run with gray/4 screens | ${ratio(7, 2)} | (information) |`);
   console.log(`| Python k=1 no screens over loopback TCP / in-process run | ${ratio(8, 1)} | (information) |`);
   console.log(`| in-process run / raw worker port | ${ratio(1, 0)} | (information) |`);
+  console.log(`| Python k=1 no screens / in-process run, both with jsnes on the main thread | ${ratio(3, 9)} | (information) |`);
+  console.log(`| Python k=4 emulated frames / in-process run, both with jsnes on the main thread | ${ratio(6, 9)} | (information) |`);
+  console.log(`| Python k=1 no screens, jsnes on a worker thread / in-process run | ${ratio(10, 1)} | (information) |`);
+  console.log(`| Python k=4 emulated frames, jsnes on a worker thread / in-process run | ${ratio(11, 1)} | (information) |`);
 }
 
 main().catch((e: unknown) => {

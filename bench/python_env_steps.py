@@ -17,8 +17,12 @@ def main() -> int:
     p.add_argument("--screen", choices=("none", "gray4"), default="none")
     p.add_argument("--frameskip", type=int, default=1)
     p.add_argument("--tcp", action="store_true", help="the link over loopback TCP instead of the server's Unix-domain socket")
+    p.add_argument("--embedded-thread", choices=("main", "worker"), default=None,
+                   help="where the server runs jsnes (default: the made env's default, main)")
     args = p.parse_args()
     config = {"action_set": "simple"}
+    if args.embedded_thread:
+        config["embedded_thread"] = args.embedded_thread
     if args.tcp:
         config["unix_socket"] = False
     if args.screen == "gray4":

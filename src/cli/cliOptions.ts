@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError, defaultSyncConfig, mergeSyncConfig, parseLockstepYaml, SYNC_SETTINGS, type SyncConfig } from '../core/config/config';
-import { parseAgentSpec, type AgentSpec, type SessionSpec } from '../session/sessionSpec';
+import { EMBEDDED_THREADS, parseAgentSpec, type AgentSpec, type EmbeddedThread, type SessionSpec } from '../session/sessionSpec';
 import type { OptionTable } from './commandLine';
 import { UsageError } from './usageError';
 
@@ -11,6 +11,7 @@ import { UsageError } from './usageError';
 export const SESSION_OPTIONS = {
   rom: { type: 'string' },
   emulator: { type: 'string' },
+  'embedded-thread': { type: 'string' },
   'fceux-path': { type: 'string' },
   attach: { type: 'boolean' },
   agent: { type: 'string' },
@@ -33,6 +34,8 @@ export const SESSION_OPTIONS = {
 
 export const SESSION_OPTIONS_HELP = `  --rom PATH              NES ROM (default: rom in lockstep.yaml, else the bundled demo ROM)
   --emulator KIND         embedded (default) | fceux
+  --embedded-thread T     embedded emulator: worker (default: jsnes on a thread of its own) | main (on the session's
+                          own thread: no thread hand-off per frame; faster when nothing else shares the process)
   --fceux-path PATH       FCEUX binary (default: PATH, then /usr/games/fceux)
   --attach                FCEUX: wait for a user-started FCEUX running lua/lockstep.lua
   --agent SPEC            controller 1: random[:SEED] | scripted:FILE.js | onnx:MODEL.onnx | fm2:MOVIE.fm2 | websocket | none
@@ -55,6 +58,7 @@ export const SESSION_OPTIONS_HELP = `  --rom PATH              NES ROM (default:
 export interface CliValues {
   rom?: string;
   emulator?: string;
+  'embedded-thread'?: string;
   'fceux-path'?: string;
   attach?: boolean;
   agent?: string;
@@ -137,6 +141,11 @@ export async function cliSession(values: CliValues, defaults: { frames?: number;
   const cwd = process.cwd();
   const emulator = values.emulator ?? 'embedded';
   if (emulator !== 'embedded' && emulator !== 'fceux') throw new UsageError(`--emulator must be "embedded" or "fceux", got "${emulator}"`);
+  const embeddedThread = values['embedded-thread'];
+  if (embeddedThread !== undefined && !(EMBEDDED_THREADS as readonly string[]).includes(embeddedThread)) {
+    throw new UsageError(`--embedded-thread must be ${EMBEDDED_THREADS.map((t) => `"${t}"`).join(' or ')}, got "${embeddedThread}"`);
+  }
+  if (embeddedThread !== undefined && emulator !== 'embedded') throw new UsageError('--embedded-thread applies to the embedded emulator only, not to --emulator fceux');
   const configPath = values.config ?? (existsSync(resolve(cwd, 'lockstep.yaml')) ? 'lockstep.yaml' : undefined);
   let workspaceSync: Partial<SyncConfig> = {};
   let yamlRom: string | undefined;
@@ -165,6 +174,7 @@ export async function cliSession(values: CliValues, defaults: { frames?: number;
   const spec: SessionSpec = {
     rom: values.rom ?? yamlRom,
     emulator,
+    ...(embeddedThread !== undefined ? { embeddedThread: embeddedThread as EmbeddedThread } : {}),
     fceuxPath: values['fceux-path'],
     fceuxMode: values.attach ? 'attach' : 'launch',
     agents: [

@@ -11,7 +11,7 @@ import { defaultSyncConfig, mergeSyncConfig, type SyncConfig } from '../core/con
 import { emptyRamMap, parseRamMap, variableRange, type RamMap } from '../core/config/ramMap';
 import { BridgeServer } from '../bridge/bridgeServer';
 import { demoRomPath, findPackageRoot } from '../core/packageRoot';
-import { EmbeddedEmulator } from '../emulators/embedded/embeddedEmulator';
+import { EmbeddedEmulator, InProcessEmulator } from '../emulators/embedded/embeddedEmulator';
 import { FceuxEmulator } from '../emulators/fceux/fceuxEmulator';
 import { RandomAgent } from '../agents/randomAgent';
 import { ScriptedAgent } from '../agents/scriptedAgent';
@@ -105,7 +105,8 @@ export async function buildSession(spec: SessionSpec, options: BuildOptions = {}
     const emulator: EmulatorPort = emulatorKind === 'fceux'
       ? new FceuxEmulator({ fceuxPath: spec.fceuxPath, bridge, mode: spec.fceuxMode ?? 'launch', headless: spec.headless ?? true, log, prgRam })
       // Snapshot recordings need the machine state as bytes, which only the in-process emulator can hand out.
-      : snapshotEvery > 0 ? new PortableStateEmulator({ prgRam }) : new EmbeddedEmulator({ prgRam });
+      : snapshotEvery > 0 ? new PortableStateEmulator({ prgRam })
+      : spec.embeddedThread === 'main' ? new InProcessEmulator({ prgRam }) : new EmbeddedEmulator({ prgRam });
     closers.push(() => emulator.close());
 
     const router = spec.agents.some((a) => a?.type === 'websocket') && bridge ? new AgentLinkRouter(bridge, log) : undefined;

@@ -40,11 +40,20 @@ export interface SessionSpec {
   timeTravel?: boolean;
   /** Embedded emulator: a recording's rows carry the machine state every this many steps (snapshot sidecar); runs jsnes in process. */
   snapshotEvery?: number;
+  /**
+   * Embedded emulator: where jsnes runs. 'worker' (default): a thread of its own, so a frame never blocks the session's
+   * event loop (the VS Code extension host). 'main': on the session's own thread, which spares the two thread hand-offs
+   * every frame costs; for a server with nothing else to do, e.g. the `lockstep serve` a Python env starts for itself.
+   */
+  embeddedThread?: EmbeddedThread;
   /** A recording (folder, manifest) to compare every frame with: the first differing fingerprint is a state_divergence desync. */
   reference?: string;
   /** Folder relative paths are resolved against (workspace folder). */
   cwd?: string;
 }
+
+export const EMBEDDED_THREADS = ['worker', 'main'] as const;
+export type EmbeddedThread = (typeof EMBEDDED_THREADS)[number];
 
 const AGENT_KINDS = ['random', 'scripted', 'onnx', 'fm2', 'recording', 'websocket', 'none'] as const;
 

@@ -30,13 +30,14 @@ function lastJson(stdout: string): Record<string, unknown> {
 }
 
 describe('lockstep run (embedded emulator, demo ROM)', () => {
-  test('3000 frames: exit 0, last line JSON with frames 3000, zero desyncs, a RAM hash; same seed twice gives the same hash', async () => {
-    const [a, b, c] = await Promise.all([
+  test('3000 frames: exit 0, last line JSON with frames 3000, zero desyncs, a RAM hash; same seed twice gives the same hash, with jsnes on either thread', async () => {
+    const [a, b, c, m] = await Promise.all([
       cli(['run', '--frames', '3000', '--json', '--seed', '11']),
       cli(['run', '--frames', '3000', '--json', '--seed', '11']),
       cli(['run', '--frames', '3000', '--json', '--seed', '12']),
+      cli(['run', '--frames', '3000', '--json', '--seed', '11', '--embedded-thread', 'main']),
     ]);
-    for (const r of [a, b, c]) assert.equal(r.code, 0, r.stderr);
+    for (const r of [a, b, c, m]) assert.equal(r.code, 0, r.stderr);
     const ja = lastJson(a.stdout);
     const jb = lastJson(b.stdout);
     const jc = lastJson(c.stdout);
@@ -45,6 +46,9 @@ describe('lockstep run (embedded emulator, demo ROM)', () => {
     assert.match(String(ja.ramHash), /^[0-9a-f]{64}$/);
     assert.equal(ja.ramHash, jb.ramHash, 'same seed, same final RAM');
     assert.notEqual(ja.ramHash, jc.ramHash, 'another seed, another final RAM');
+    const jm = lastJson(m.stdout);
+    assert.equal(jm.ramHash, ja.ramHash, 'jsnes on the main thread runs the same game as on its worker');
+    assert.deepEqual(jm.episodeEnds, ja.episodeEnds);
     const ends = ja.episodeEnds as Array<{ rows: number; reason: string }>;
     assert.deepEqual(ends[0], { ...ends[0], rows: 1800, reason: 'done_flag' }, 'the demo episode is 1800 rows');
   });
@@ -219,6 +223,8 @@ describe('the command line itself: help, version, exit codes, usage errors', () 
       [['run', '--json=yes'], /--json takes no value/],
       [['run', 'extra'], /^lockstep run: unexpected argument "extra"/],
       [['run', '--emulator', 'mame'], /--emulator must be "embedded" or "fceux", got "mame"/],
+      [['serve', '--embedded-thread', 'gpu'], /^lockstep serve: --embedded-thread must be "worker" or "main", got "gpu"/],
+      [['run', '--emulator', 'fceux', '--embedded-thread', 'main'], /--embedded-thread applies to the embedded emulator only/],
       [['run', '--sync', 'frame_timeout_ms=0'], /--sync frame_timeout_ms must be an integer in 1\.\.3600000, got 0/],
       [['run', '--sync', 'frameTimeoutMz=9'], /--sync unknown sync setting "frameTimeoutMz" \(did you mean frameTimeoutMs\?\)/],
       [['run', '--rom', join(dir, 'missing.nes')], /ROM not found: /],

@@ -29,7 +29,7 @@ log = logging.getLogger("lockstep_client")
 CONNECT_KEYS = frozenset(["url", "host", "port", "token"])
 #: keys passed to the `lockstep serve` the env starts
 SERVE_KEYS = frozenset(["rom", "ram_map", "emulator", "record", "max_steps", "lockstep_cli", "serve_args", "startup_timeout",
-                        "unix_socket"])
+                        "unix_socket", "embedded_thread"])
 CONFIG_KEYS = CONNECT_KEYS | SERVE_KEYS | frozenset([
     "player", "screen", "action_set", "observation", "name", "numpy", "connect_timeout", "step_timeout",
     "reconnect_attempts", "reconnect_delay", "render_mode", "session_info", "frameskip",
@@ -48,6 +48,8 @@ class LockstepEnv(_EnvBase):
       max_steps           rows per episode (truncation)
       lockstep_cli        path to the CLI's cli.js or a `lockstep` executable (default: $LOCKSTEP_CLI, then `lockstep` on PATH)
       serve_args          more `lockstep serve` arguments, e.g. ["--sync", "frameTimeoutMs=250"]
+      embedded_thread     "main" (default): the embedded emulator runs on the server's own thread, no thread hand-off
+                          per frame; "worker": on a worker thread, as `lockstep serve` does by default
       unix_socket         True (default where the OS has them): talk to it over a private Unix-domain socket, which costs
                           a fraction of loopback TCP per message; False: over its 127.0.0.1 port like any trainer
     To join a session already running (e.g. a VS Code debug session), give its address instead:
@@ -254,7 +256,8 @@ class LockstepEnv(_EnvBase):
         self.server = LockstepServer(
             rom=cfg.get("rom"), ram_map=cfg.get("ram_map"), emulator=cfg.get("emulator"), record=cfg.get("record"),
             max_steps=cfg.get("max_steps"), lockstep_cli=cfg.get("lockstep_cli"), extra_args=cfg.get("serve_args") or (),
-            startup_timeout=float(cfg.get("startup_timeout", 60.0)), unix_socket=bool(cfg.get("unix_socket", True)))
+            startup_timeout=float(cfg.get("startup_timeout", 60.0)), unix_socket=bool(cfg.get("unix_socket", True)),
+            embedded_thread=cfg.get("embedded_thread"))
         return self.server.url, self.server.token
 
     @staticmethod

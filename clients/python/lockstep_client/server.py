@@ -81,6 +81,10 @@ class LockstepServer(object):
     The child also watches its stdin (--exit-with-stdin): if this Python process dies without running atexit
     (SIGKILL), the pipe closes and the server stops by itself, so no `lockstep serve` is left behind.
 
+    The embedded emulator runs on the server's main thread (embedded_thread="main", the default here): nothing else
+    shares that server, and a worker thread would cost two thread hand-offs a frame. "worker" is `lockstep serve`'s
+    own default.
+
     With unix_socket (the default where supported) the server also listens on a Unix-domain socket in a fresh private
     directory (mode 0700), and `socket_path` names it: a message there costs a fraction of a loopback-TCP one, which is
     most of what a step spends outside the emulator. The TCP port and token work as always.
@@ -89,7 +93,12 @@ class LockstepServer(object):
     def __init__(self, rom: Optional[str] = None, ram_map: Optional[str] = None, emulator: Optional[str] = None,
                  record: Optional[str] = None, max_steps: Optional[int] = None, lockstep_cli: Optional[str] = None,
                  extra_args: Sequence[str] = (), startup_timeout: float = 60.0, cwd: Optional[str] = None,
-                 unix_socket: bool = True) -> None:
+                 unix_socket: bool = True, embedded_thread: Optional[str] = None) -> None:
+        embedded = emulator in (None, "embedded")
+        if embedded_thread not in (None, "main", "worker"):
+            raise ValueError("embedded_thread must be 'main' or 'worker', got %r" % (embedded_thread,))
+        if embedded_thread is not None and not embedded:
+            raise ValueError("embedded_thread applies to the embedded emulator only, not to emulator=%r" % (emulator,))
         self.command = find_cli(lockstep_cli)
         self._socket_dir: Optional[str] = None
         args = ["serve", "--agent", "websocket", "--exit-with-stdin"]
@@ -103,6 +112,9 @@ class LockstepServer(object):
             args += ["--ram-map", os.fspath(ram_map)]
         if emulator is not None:
             args += ["--emulator", str(emulator)]
+        if embedded:
+            # This server exists for one env: jsnes on its main thread spares two thread hand-offs per frame.
+            args += ["--embedded-thread", embedded_thread or "main"]
         if record is not None:
             args += ["--record", os.fspath(record)]
         if max_steps is not None:

@@ -254,6 +254,29 @@ class OwnServer(unittest.TestCase):
                 self.assertFalse(os.path.exists(os.path.dirname(path)), "close() removes the socket's directory")
         self.assertEqual(runs[True], runs[False])
 
+    def test_a_made_env_runs_jsnes_on_its_servers_own_thread_and_a_worker_gives_the_same_steps(self):
+        runs, threads = {}, {}
+        for where in ("main", "worker"):
+            env = LockstepEnv(**({} if where == "main" else {"embedded_thread": "worker"}))
+            self.addCleanup(env.close)
+            obs, _ = env.reset(seed=5)
+            seen = [obs.tolist()]
+            for i in range(150):
+                obs, reward, _, _, info = env.step((i // 5) % 3)
+                seen.append((obs.tolist(), reward, info["frame"]))
+            runs[where] = seen
+            # The emulator's worker is a thread of the server process (Linux lists them in /proc).
+            threads[where] = len(os.listdir("/proc/%d/task" % env.server.process.pid))
+            env.close()
+        self.assertEqual(runs["main"], runs["worker"])
+        self.assertGreater(threads["worker"], threads["main"], "only embedded_thread='worker' starts a worker thread")
+
+    def test_embedded_thread_is_checked_before_any_server_starts(self):
+        with self.assertRaisesRegex(ValueError, "embedded_thread must be 'main' or 'worker', got 'gpu'"):
+            LockstepEnv(embedded_thread="gpu")
+        with self.assertRaisesRegex(ValueError, "embedded_thread applies to the embedded emulator only"):
+            LockstepEnv(emulator="fceux", embedded_thread="main")
+
     def test_wrong_lockstep_cli_names_what_was_tried(self):
         bad = os.path.join(tempfile.gettempdir(), "no-such-lockstep", "cli.js")
         with self.assertRaises(LockstepServerError) as ctx:

@@ -109,9 +109,14 @@ export async function serveCommand(args: string[]): Promise<number> {
     const limit = cli.frames ?? Infinity;
     try {
       while (!stopping && frames < limit && (cli.episodes === undefined || episodes < cli.episodes)) {
-        const o = await runtime.advance();
+        // Eager while another frame follows, as in `lockstep run`: when the next frame's action is already in (the
+        // frames of a trainer's declared repeat, answered here), its step goes out before this frame's row is recorded,
+        // and the emulator runs it meanwhile. An episode's last frame never sends the next step.
+        const o = await runtime.advance({ eager: frames + 1 < limit });
         if (o.advanced) frames++;
       }
+      // Stopped with a step already sent: that frame ran, so its row is recorded and counted.
+      if ((await runtime.settle())?.advanced) frames++;
     } catch (e) {
       fault = (e as Error).message;
       log('error', fault);

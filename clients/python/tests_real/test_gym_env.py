@@ -202,6 +202,39 @@ class Frameskip(unittest.TestCase):
                 self.assertEqual(total, reward)
             self.assertTrue(truncated)
 
+    def test_an_episode_ending_inside_a_repeat_on_either_emulator_thread(self):
+        # 10 rows at k=4: the last action runs 2 frames; the server pipelines a repeat's frames (its steps go out before
+        # the rows are recorded), on a worker thread and on its own thread alike.
+        rows, k = 10, 4
+        for where in ("main", "worker"):
+            with tempfile.TemporaryDirectory() as rec:
+                with LockstepEnv(max_steps=rows, action_set=CATCHER_ACTIONS, frameskip=k, record=rec, embedded_thread=where) as env:
+                    obs, _ = env.reset()
+                    skipped = []
+                    for episode_step in range(rows):
+                        a = (RIGHT, LEFT, NOOP)[episode_step % 3]
+                        obs, reward, terminated, truncated, info = env.step(a)
+                        skipped.append((a, obs, reward, info["frames"]))
+                        if terminated or truncated:
+                            break
+                    self.assertEqual((terminated, truncated), (False, True))
+                with open(os.path.join(rec, "episode-0000.jsonl")) as f:
+                    recorded = [json.loads(line) for line in f]
+            self.assertEqual([fr for *_, fr in skipped], [4, 4, 2], where)
+            self.assertEqual(len(recorded), rows, where)
+            self.assertEqual([bool(r["info"].get("p1", {}).get("repeated")) for r in recorded], [i % k != 0 for i in range(rows)])
+            self.assertEqual([r["frame"] for r in recorded], list(range(recorded[0]["frame"], recorded[0]["frame"] + rows)))
+            with LockstepEnv(max_steps=rows, action_set=CATCHER_ACTIONS, embedded_thread=where) as env:
+                env.reset()
+                for a, after, reward, frames in skipped:
+                    total = 0.0
+                    for _ in range(frames):
+                        obs, r, terminated, truncated, _ = env.step(a)
+                        total += r
+                    np.testing.assert_array_equal(obs, after)
+                    self.assertEqual(total, reward)
+                self.assertTrue(truncated)
+
     def test_a_declared_skip_is_no_desync_and_an_undeclared_one_still_is(self):
         from lockstep_client import LockstepServer, LockstepSyncClient
         server = LockstepServer(lockstep_cli=CLI)

@@ -1,28 +1,15 @@
 // UI test in real VS Code: the Agent's-Eye View beside the ONNX demo policy's session; it shows the policy's model input for the held frame, and follows step back (screenshot for the README).
-import { describe, before, after } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { VsCodeUi } from './vscodeUi';
 import { DEMO_CONFIG_NAMES } from '../../src/extension/demoWorkspace';
-import { extensionUnderTest, log, makeDemoWorkspace, screenshotPath, uiDeadline, UiSuite } from './uiTestEnv';
+import { screenshotPath, uiDeadline } from './uiTestEnv';
+import { demoWorkspaceSuite } from './demoWorkspaceSuite';
 
 const deadline = uiDeadline();
 
 describe("the Agent's-Eye View in real VS Code (development extension)", { timeout: Math.max(1000, deadline - Date.now()) }, () => {
-  const suite = new UiSuite<VsCodeUi>();
+  const { suite } = demoWorkspaceSuite(deadline);
   const { need, test: uiTest } = suite;
-  let folder = '';
-
-  before(async () => {
-    folder = await makeDemoWorkspace();
-    suite.ui = await VsCodeUi.start({ folder, extensionDevelopmentPath: extensionUnderTest(), deadline, log });
-  });
-
-  after(async () => {
-    await suite.ui?.close();
-    if (folder) rmSync(dirname(folder), { recursive: true, force: true });
-  });
 
   uiTest('shows what the ONNX policy was given for the held frame (its model input by name), what it asked for and what ran, and follows step back', async () => {
     const u = need();

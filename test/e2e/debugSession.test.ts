@@ -1,29 +1,17 @@
 // UI test in real VS Code with Lockstep as a development extension: F5 on the demo ROM, Step Frame by its keybinding, Step N Frames, and the three panels showing the session (screenshots).
-import { describe, before, after } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { VsCodeUi, keybindingFor } from './vscodeUi';
-import { extensionUnderTest, log, makeDemoWorkspace, screenshotPath, uiDeadline, UiSuite } from './uiTestEnv';
+import { screenshotPath, uiDeadline } from './uiTestEnv';
+import { demoWorkspaceSuite } from './demoWorkspaceSuite';
 
 const deadline = uiDeadline();
 const STEP_FRAME_KEY = keybindingFor('lockstep.stepFrame');
 const PANEL_TITLES = ['NES Screen', 'Sync Buffer', 'Sync Metrics'];
 
 describe('F5 on the demo ROM in real VS Code (development extension)', { timeout: Math.max(1000, deadline - Date.now()) }, () => {
-  const suite = new UiSuite<VsCodeUi>();
+  const { suite } = demoWorkspaceSuite(deadline);
   const { need, test: uiTest } = suite;
-  let folder = '';
-
-  before(async () => {
-    folder = await makeDemoWorkspace();
-    suite.ui = await VsCodeUi.start({ folder, extensionDevelopmentPath: extensionUnderTest(), deadline, log });
-  });
-
-  after(async () => {
-    await suite.ui?.close();
-    if (folder) rmSync(dirname(folder), { recursive: true, force: true });
-  });
 
   uiTest('F5 starts the first launch configuration, stopped on entry, and the panels open by themselves', async () => {
     const u = need();

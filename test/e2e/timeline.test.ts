@@ -1,28 +1,16 @@
 // UI test in real VS Code: the Timeline panel beside a paused demo session; hovering peeks at a frame, clicking it stops the debugger there (screenshot for the README).
-import { describe, before, after } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { VsCodeUi } from './vscodeUi';
-import { REPO_ROOT, extensionUnderTest, log, makeDemoWorkspace, screenshotPath, uiDeadline, UiSuite } from './uiTestEnv';
+import { join } from 'node:path';
+import { REPO_ROOT, screenshotPath, uiDeadline } from './uiTestEnv';
+import { demoWorkspaceSuite } from './demoWorkspaceSuite';
 
 const deadline = uiDeadline();
 
 describe('the Timeline panel in real VS Code (development extension)', { timeout: Math.max(1000, deadline - Date.now()) }, () => {
-  const suite = new UiSuite<VsCodeUi>();
+  const { suite, folder } = demoWorkspaceSuite(deadline);
   const { need, test: uiTest } = suite;
-  let folder = '';
-
-  before(async () => {
-    folder = await makeDemoWorkspace();
-    suite.ui = await VsCodeUi.start({ folder, extensionDevelopmentPath: extensionUnderTest(), deadline, log });
-  });
-
-  after(async () => {
-    await suite.ui?.close();
-    if (folder) rmSync(dirname(folder), { recursive: true, force: true });
-  });
 
   uiTest('hovering the strip shows a frame\'s screen and row; clicking it stops the debug session on that frame', async () => {
     const u = need();
@@ -81,8 +69,8 @@ describe('the Timeline panel in real VS Code (development extension)', { timeout
       await u.waitFor('the first session to end', async () => ((await u.page.locator('.debug-toolbar').isVisible()) ? undefined : true));
     }
     // Two episodes of 60 rows, recorded by the CLI into the workspace (where the demo ROM is found by its name).
-    const rec = join(folder, 'recordings', 'run-1');
-    execFileSync(process.execPath, [join(REPO_ROOT, 'dist', 'cli.js'), 'run', '--rom', join(folder, 'demo.nes'), '--agent', 'random:9', '--max-steps', '60', '--episodes', '2', '--record', rec], { stdio: 'pipe' });
+    const rec = join(folder(), 'recordings', 'run-1');
+    execFileSync(process.execPath, [join(REPO_ROOT, 'dist', 'cli.js'), 'run', '--rom', join(folder(), 'demo.nes'), '--agent', 'random:9', '--max-steps', '60', '--episodes', '2', '--record', rec], { stdio: 'pipe' });
     await u.runCommand('Lockstep: Open Recording in Timeline');
     await u.answerFolderDialog('Open Recording', rec);
     await u.waitFor('the Timeline tab', async () => ((await u.tabs()).includes('Timeline') ? true : undefined), 60_000);

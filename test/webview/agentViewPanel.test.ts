@@ -1,10 +1,9 @@
 // Agent's-eye panel in real Chromium over a real runtime driven by a real ONNX policy on screens: stack order, exact pixels, variables, manual frames, step back, frames out of the window.
-import { test, describe, before, after } from 'node:test';
+import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { LiveRuntimeSource } from '../../src/extension/panels/runtimeSource';
 import { AgentViewController } from '../../src/extension/panels/agentViewController';
 import { LockstepRuntime } from '../../src/core/runtime/runtime';
@@ -14,7 +13,7 @@ import { OnnxAgent } from '../../src/agents/onnxAgent';
 import { downsampleInto, sidecarPathFor } from '../../src/agents/onnxPolicy';
 import { BUTTON } from '../../src/core/buttons';
 import { encodeModel } from '../../scripts/onnxWriter';
-import { PanelPage, PanelServer, launchBrowser } from './harness';
+import { panelSuite, type PanelPage } from './harness';
 import { RAM_MAP, ROM, makeServices } from './liveSession';
 
 const STACK = 4;
@@ -65,15 +64,8 @@ async function slotGray(p: PanelPage, slot: number): Promise<Uint8Array> {
 }
 
 describe("agent's-eye panel (Chromium, real runtime, real ONNX policy)", () => {
-  let browser: Browser;
-  let server: PanelServer;
-  before(async () => {
-    browser = await launchBrowser();
-    server = await PanelServer.start();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
+  const panels = panelSuite();
+  after(() => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -94,7 +86,7 @@ describe("agent's-eye panel (Chromium, real runtime, real ONNX policy)", () => {
       rams.set(current.frame, current.ram.slice());
     });
     let ctl: AgentViewController | undefined;
-    const p = await PanelPage.open(browser, server, 'agentView', { width: 1100, height: 760, beforeLoad: (page) => { ctl = new AgentViewController(page, source, makeServices()); } });
+    const p = await panels.open('agentView', { width: 1100, height: 760, beforeLoad: (page) => { ctl = new AgentViewController(page, source, makeServices()); } });
     const held = () => p.page.locator('#ae-held');
     const cell = (k: string) => p.page.locator(`.ae-agent[data-player="0"] td[data-key="${k}"]`).innerText();
     const waitHeld = (frame: number) => p.waitFor(`the view of frame ${frame}`, async () => (await held().getAttribute('data-frame')) === String(frame)

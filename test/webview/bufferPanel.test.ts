@@ -1,10 +1,9 @@
 // Buffer panel in real Chromium, driven by the real BufferController on a live runtime: rows, desync marks and filter, row detail.
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { LiveRuntimeSource } from '../../src/extension/panels/runtimeSource';
 import { BufferController } from '../../src/extension/panels/bufferController';
-import { PanelPage, PanelServer, launchBrowser } from './harness';
+import { panelSuite, type PanelPage } from './harness';
 import { RAM_MAP, liveRuntime, makeServices } from './liveSession';
 
 async function tableFrames(p: PanelPage): Promise<number[]> {
@@ -12,16 +11,7 @@ async function tableFrames(p: PanelPage): Promise<number[]> {
 }
 
 describe('buffer panel (Chromium)', () => {
-  let browser: Browser;
-  let server: PanelServer;
-  before(async () => {
-    browser = await launchBrowser();
-    server = await PanelServer.start();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const panels = panelSuite();
 
   test('the table follows the sync buffer (newest first), marks desync rows, filters to them, and shows a row in full', async () => {
     // The agent answers its 11th observation with a frame id 2 ahead: a real minor_skip (gap 2) that the runtime marks in the buffer.
@@ -29,7 +19,7 @@ describe('buffer panel (Chromium)', () => {
     const source = new LiveRuntimeSource();
     source.attach({ runtime: rt, ramMap: RAM_MAP, session: 'buf-1' });
     let ctl!: BufferController;
-    const p = await PanelPage.open(browser, server, 'buffer', { width: 1100, height: 700, beforeLoad: (page) => { ctl = new BufferController(page, source, makeServices()); } });
+    const p = await panels.open('buffer', { width: 1100, height: 700, beforeLoad: (page) => { ctl = new BufferController(page, source, makeServices()); } });
     try {
       for (let i = 0; i < 14; i++) await rt.advance();
       const states = rt.buffer.states();
@@ -89,7 +79,7 @@ describe('buffer panel (Chromium)', () => {
     const source = new LiveRuntimeSource();
     const attached = source.attach({ runtime: rt, ramMap: RAM_MAP });
     let ctl!: BufferController;
-    const p = await PanelPage.open(browser, server, 'buffer', { beforeLoad: (page) => { ctl = new BufferController(page, source, makeServices()); } });
+    const p = await panels.open('buffer', { beforeLoad: (page) => { ctl = new BufferController(page, source, makeServices()); } });
     try {
       for (let i = 0; i < 12; i++) await rt.advance();
       const oldest = rt.buffer.states()[0].frame;

@@ -1,4 +1,5 @@
 // Test harness for the panel webviews in real Chromium: built bundles behind the real HTML/CSP, a stubbed VS Code API, a page as PanelChannel.
+import { before, after } from 'node:test';
 import { createServer, type Server } from 'node:http';
 import { readFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -261,4 +262,27 @@ export async function decodePngInPage(page: Page, png: Uint8Array): Promise<{ wi
     return { width: bmp.width, height: bmp.height, b64: btoa(s) };
   }, Buffer.from(png).toString('base64'));
   return { width: r.width, height: r.height, rgba: new Uint8Array(Buffer.from(r.b64, 'base64')) };
+}
+
+/**
+ * Call inside a describe: one Chromium and one panel server for the suite's tests, started before them and closed after.
+ * `open` opens a panel page on them.
+ */
+export function panelSuite(): { open: (kind: PanelKind, options?: OpenOptions) => Promise<PanelPage> } {
+  let browser: Browser | undefined;
+  let server: PanelServer | undefined;
+  before(async () => {
+    browser = await launchBrowser();
+    server = await PanelServer.start();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    open: (kind, options) => {
+      if (!browser || !server) throw new Error('panelSuite: the browser and the panel server start before the tests');
+      return PanelPage.open(browser, server, kind, options);
+    },
+  };
 }

@@ -1,12 +1,11 @@
 // Metrics panel in real Chromium, driven by the real MetricsController on a live runtime: summary, charts, desync markers, CSV export.
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { LiveRuntimeSource } from '../../src/extension/panels/runtimeSource';
 import { MetricsController } from '../../src/extension/panels/metricsController';
 import { METRICS_CSV_HEADER } from '../../src/extension/panels/metricsCsv';
 import { PANEL_PROTOCOL_VERSION } from '../../src/webview/panelMessages';
-import { PanelPage, PanelServer, launchBrowser } from './harness';
+import { panelSuite, type PanelPage } from './harness';
 import { RAM_MAP, liveRuntime, makeServices } from './liveSession';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -27,16 +26,7 @@ async function inkedPixels(p: PanelPage, id: string): Promise<number> {
 }
 
 describe('metrics panel (Chromium)', () => {
-  let browser: Browser;
-  let server: PanelServer;
-  before(async () => {
-    browser = await launchBrowser();
-    server = await PanelServer.start();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const panels = panelSuite();
 
   test('summary and charts follow the runtime; desyncs become markers; the histogram covers the metrics window', async () => {
     // Two real minor_skip desyncs (the agent's 30th and 90th answers carry the wrong frame id).
@@ -44,7 +34,7 @@ describe('metrics panel (Chromium)', () => {
     const source = new LiveRuntimeSource();
     source.attach({ runtime: rt, ramMap: RAM_MAP, session: 'metrics-1' });
     let ctl!: MetricsController;
-    const p = await PanelPage.open(browser, server, 'metrics', {
+    const p = await panels.open('metrics', {
       width: 1200, height: 900,
       beforeLoad: (page) => { ctl = new MetricsController(page, source, makeServices(), undefined, 40); },
     });
@@ -91,7 +81,7 @@ describe('metrics panel (Chromium)', () => {
     source.attach({ runtime: rt, ramMap: RAM_MAP });
     const services = makeServices('/tmp/lockstep-metrics.csv');
     let ctl!: MetricsController;
-    const p = await PanelPage.open(browser, server, 'metrics', { beforeLoad: (page) => { ctl = new MetricsController(page, source, services, undefined, 40); } });
+    const p = await panels.open('metrics', { beforeLoad: (page) => { ctl = new MetricsController(page, source, services, undefined, 40); } });
     try {
       for (let i = 0; i < 50; i++) await rt.advance();
       await p.waitFor('export enabled', async () => !(await p.page.locator('#export-csv').evaluate((e) => e.hasAttribute('disabled'))));
@@ -112,7 +102,7 @@ describe('metrics panel (Chromium)', () => {
   });
 
   test('a reloaded webview gets the whole series again (reset) and keeps its window choice', async () => {
-    const p = await PanelPage.open(browser, server, 'metrics', { state: { windowSec: 300 } });
+    const p = await panels.open('metrics', { state: { windowSec: 300 } });
     try {
       await p.waitFor('ready', () => p.messages('ready')[0]);
       const session = { id: 's', rom: 'x.nes', startedAt: 0, live: true, screens: true, screensOff: false, bufferCapacity: 10, ramVars: [] };
@@ -142,7 +132,7 @@ describe('metrics panel (Chromium)', () => {
     const session = { id: 's', rom: 'a-rather-long-rom-name-for-the-bar.nes', startedAt: 0, live: true, screens: true, screensOff: false, bufferCapacity: 10, ramVars: [] };
     const summary = { framesProcessed: 123456, fps: 248.5, running: true, desyncRate: 0, desyncs: {}, frameDelay: { avg: 1, p50: 1, p99: 2, max: 3 }, agentLatency: { avg: 0.5, p50: 0.5, p99: 1, max: 1 }, syncQuality: { avg: 0, p99: 0, samples: 0 }, windowFrames: 1000, clocks: [] };
     for (const [width, height] of [[1200, 700], [640, 500], [420, 400], [300, 300]] as const) {
-      const p = await PanelPage.open(browser, server, 'metrics', { width, height });
+      const p = await panels.open('metrics', { width, height });
       try {
         await p.waitFor('ready', () => p.messages('ready')[0]);
         p.post({ type: 'hello', version: PANEL_PROTOCOL_VERSION, panel: 'metrics', session });

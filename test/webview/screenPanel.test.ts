@@ -1,12 +1,11 @@
 // Screen panel in real Chromium: exact pixels and integer scaling, overlay, pixel picker, PNG export, a live runtime with step back, flow control.
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { PANEL_PROTOCOL_VERSION, type SessionInfo } from '../../src/webview/panelMessages';
 import { BUTTON } from '../../src/core/buttons';
 import { LiveRuntimeSource } from '../../src/extension/panels/runtimeSource';
 import { ScreenController } from '../../src/extension/panels/screenController';
-import { PanelPage, PanelServer, decodePngInPage, launchBrowser } from './harness';
+import { decodePngInPage, panelSuite, type PanelPage } from './harness';
 import { RAM_MAP, liveRuntime, makeServices } from './liveSession';
 
 const W = 256;
@@ -60,19 +59,10 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 describe('screen panel (Chromium)', () => {
-  let browser: Browser;
-  let server: PanelServer;
-  before(async () => {
-    browser = await launchBrowser();
-    server = await PanelServer.start();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const panels = panelSuite();
 
   test('a known frame is drawn pixel-exact and scaled by whole pixels with image-rendering: pixelated', async () => {
-    const p = await PanelPage.open(browser, server, 'screen', { state: { scale: 2, overlay: false, picked: null } });
+    const p = await panels.open('screen', { state: { scale: 2, overlay: false, picked: null } });
     try {
       const px = await sendPattern(p, 1);
       assert.ok(sameBytes(await canvasPixels(p), px), 'canvas backing pixels equal the frame sent');
@@ -106,7 +96,7 @@ describe('screen panel (Chromium)', () => {
   });
 
   test('the frame info under the screen shows frame id, episode/step, buttons applied, sync quality and desyncs, and hides no pixel', async () => {
-    const p = await PanelPage.open(browser, server, 'screen');
+    const p = await panels.open('screen');
     try {
       await sendPattern(p, 1, 4321);
       const canvasBox = await p.page.locator('#screen').boundingBox();
@@ -133,7 +123,7 @@ describe('screen panel (Chromium)', () => {
   });
 
   test('a session without screens says why: forbidden by the launch configuration, or capture still switching on', async () => {
-    const p = await PanelPage.open(browser, server, 'screen');
+    const p = await panels.open('screen');
     try {
       await p.waitFor('ready', () => p.messages('ready')[0]);
       p.post({ type: 'hello', version: PANEL_PROTOCOL_VERSION, panel: 'screen', session: { ...SESSION, screens: false, screensOff: true } });
@@ -149,7 +139,7 @@ describe('screen panel (Chromium)', () => {
   });
 
   test('clicking a pixel shows its coordinates and RGB', async () => {
-    const p = await PanelPage.open(browser, server, 'screen', { state: { scale: 2, overlay: false, picked: null } });
+    const p = await panels.open('screen', { state: { scale: 2, overlay: false, picked: null } });
     try {
       const px = await sendPattern(p, 1);
       const box = (await p.page.locator('#screen').boundingBox())!;
@@ -166,7 +156,7 @@ describe('screen panel (Chromium)', () => {
   });
 
   test('Save PNG sends the extension a PNG of exactly the frame shown, and shows where it was saved', async () => {
-    const p = await PanelPage.open(browser, server, 'screen');
+    const p = await panels.open('screen');
     try {
       const px = await sendPattern(p, 1, 99);
       await p.page.locator('#save-png').click();
@@ -190,7 +180,7 @@ describe('screen panel (Chromium)', () => {
     const source = new LiveRuntimeSource();
     source.attach({ runtime: rt, ramMap: RAM_MAP, session: 'live-1' });
     let ctl!: ScreenController;
-    const p = await PanelPage.open(browser, server, 'screen', {
+    const p = await panels.open('screen', {
       state: { scale: 'fit', overlay: true, picked: null },
       beforeLoad: (page) => { ctl = new ScreenController(page, source, makeServices()); },
     });
@@ -222,7 +212,7 @@ describe('screen panel (Chromium)', () => {
     const source = new LiveRuntimeSource();
     source.attach({ runtime: rt, ramMap: RAM_MAP });
     let ctl!: ScreenController;
-    const p = await PanelPage.open(browser, server, 'screen', {
+    const p = await panels.open('screen', {
       beforeLoad: (page) => { ctl = new ScreenController(page, source, makeServices(), { highWatermark: 3, lowWatermark: 1, stallTimeoutMs: 2000 }); },
     });
     try {
@@ -255,7 +245,7 @@ describe('screen panel (Chromium)', () => {
   });
 
   test('light theme renders (screenshot)', async () => {
-    const p = await PanelPage.open(browser, server, 'screen', { theme: 'light', width: 700, height: 560 });
+    const p = await panels.open('screen', { theme: 'light', width: 700, height: 560 });
     try {
       await sendPattern(p, 1);
       const bg = await p.page.evaluate(() => getComputedStyle(document.body).backgroundColor);

@@ -1,7 +1,6 @@
 // Timeline panel in real Chromium over a real runtime with the session history: the strip, hover peek (thumbnail + row), click to travel through run control.
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { LiveRuntimeSource } from '../../src/extension/panels/runtimeSource';
 import { TimelineController } from '../../src/extension/panels/timelineController';
 import { THUMB_HEIGHT, THUMB_STEP, THUMB_WIDTH } from '../../src/extension/panels/thumbnailStore';
@@ -9,7 +8,7 @@ import { ThumbnailKeeper } from '../../src/extension/panels/thumbnailKeeper';
 import { RunControl, type StopInfo, type StopChecks } from '../../src/session/runControl';
 import { NES_WIDTH } from '../../src/core/nes';
 import type { LockstepRuntime } from '../../src/core/runtime/runtime';
-import { PanelPage, PanelServer, launchBrowser } from './harness';
+import { panelSuite, type PanelPage } from './harness';
 import { RAM_MAP, liveRuntime, makeServices } from './liveSession';
 
 const EPISODE = 40;
@@ -76,23 +75,14 @@ async function tickPoint(p: PanelPage, tick: number): Promise<{ x: number; y: nu
 }
 
 describe('timeline panel (Chromium, real runtime)', () => {
-  let browser: Browser;
-  let server: PanelServer;
-  before(async () => {
-    browser = await launchBrowser();
-    server = await PanelServer.start();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const panels = panelSuite();
 
   test('the strip shows every episode, the desyncs where they happened and the stop; hovering a tick shows its screen thumbnail and row', async () => {
     const { rt, source, thumbnails, screens } = await stoppedSession();
     const h = rt.sessionHistory!;
     const services = { ...makeServices(), thumbnails };
     let ctl: TimelineController | undefined;
-    const p = await PanelPage.open(browser, server, 'timeline', { width: 1000, height: 420, beforeLoad: (page) => { ctl = new TimelineController(page, source, services); } });
+    const p = await panels.open('timeline', { width: 1000, height: 420, beforeLoad: (page) => { ctl = new TimelineController(page, source, services); } });
     try {
       await p.waitFor('the strip with the whole history', async () => (await p.page.locator('#tl-strip').getAttribute('data-head')) === String(h.headTick) || undefined);
       const episodes = await p.page.locator('.tl-episode').evaluateAll((els) => els.map((e) => [Number((e as HTMLElement).dataset.episode), Number((e as HTMLElement).dataset.first), Number((e as HTMLElement).dataset.last)]));
@@ -149,7 +139,7 @@ describe('timeline panel (Chromium, real runtime)', () => {
       rc.stopAt('goto', { description: `Travelled to frame ${to.to} (episode ${to.episode}, step ${to.step})` });
     };
     let ctl: TimelineController | undefined;
-    const p = await PanelPage.open(browser, server, 'timeline', { width: 1000, height: 420, beforeLoad: (page) => { ctl = new TimelineController(page, source, services); } });
+    const p = await panels.open('timeline', { width: 1000, height: 420, beforeLoad: (page) => { ctl = new TimelineController(page, source, services); } });
     try {
       await p.waitFor('the strip', async () => (await p.page.locator('#tl-strip').getAttribute('data-head')) === String(h.headTick) || undefined);
       const target = EPISODE + 12;
@@ -191,7 +181,7 @@ describe('timeline panel (Chromium, real runtime)', () => {
     const source = new LiveRuntimeSource();
     source.attach({ runtime: rt, ramMap: RAM_MAP, session: 'nohist' });
     let ctl: TimelineController | undefined;
-    const p = await PanelPage.open(browser, server, 'timeline', { beforeLoad: (page) => { ctl = new TimelineController(page, source, makeServices()); } });
+    const p = await panels.open('timeline', { beforeLoad: (page) => { ctl = new TimelineController(page, source, makeServices()); } });
     try {
       const text = await p.waitFor('the explanation', async () => {
         const t = await p.page.locator('#tl-empty').innerText();

@@ -40,27 +40,11 @@ class AgentViewPanel {
       h('div', { class: 'statusline' }, this.status),
     );
     startPanel('agentView', this.api, this.bar, {
+      kinds: ['agentView'],
       session: (s) => this.onSession(s),
       message: (m) => {
-        switch (m.type) {
-          case 'agentView':
-            this.render(m.update);
-            this.api.post({ type: 'ack', seq: m.seq });
-            return;
-          case 'screen':
-          case 'bufferRows':
-          case 'bufferDetail':
-          case 'metrics':
-          case 'timeline':
-          case 'timelinePeek':
-          case 'travelled':
-          case 'saved':
-            return;
-          default: {
-            const _x: never = m;
-            return _x;
-          }
-        }
+        this.render(m.update);
+        this.api.post({ type: 'ack', seq: m.seq });
       },
     });
   }

@@ -56,6 +56,7 @@ class BufferPanel {
       h('div', { class: 'buffer-layout' }, h('div', { class: 'table-scroll' }, table, this.empty), this.detail),
     );
     startPanel('buffer', this.api, this.bar, {
+      kinds: ['bufferRows', 'bufferDetail'],
       session: (s) => this.onSession(s),
       message: (m) => {
         switch (m.type) {
@@ -68,14 +69,6 @@ class BufferPanel {
             return;
           case 'bufferDetail':
             this.renderDetail(m.detail);
-            return;
-          case 'screen':
-          case 'metrics':
-          case 'saved':
-          case 'timeline':
-          case 'timelinePeek':
-          case 'agentView':
-          case 'travelled':
             return;
           default: {
             const _x: never = m;

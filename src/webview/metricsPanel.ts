@@ -221,6 +221,7 @@ class MetricsPanel {
     this.renderSummary();
 
     startPanel('metrics', this.api, this.bar, {
+      kinds: ['metrics', 'saved'],
       session: (s) => this.onSession(s),
       message: (m) => {
         switch (m.type) {
@@ -230,14 +231,6 @@ class MetricsPanel {
             return;
           case 'saved':
             this.status.textContent = m.error ? `Export failed: ${m.error}` : m.path ? `Saved ${m.path}` : 'Export cancelled';
-            return;
-          case 'screen':
-          case 'bufferRows':
-          case 'bufferDetail':
-          case 'timeline':
-          case 'timelinePeek':
-          case 'agentView':
-          case 'travelled':
             return;
           default: {
             const _x: never = m;

@@ -3,11 +3,15 @@ import { h } from './dom';
 import { PANEL_PROTOCOL_VERSION, type HostMessage, type PanelKind, type SessionInfo } from './panelMessages';
 import type { PanelApi } from './vscodeApi';
 
-export interface ShellHandlers {
+/** The host messages a panel may show: everything but the shell's own (hello, session). */
+export type PanelHostMessage = Exclude<HostMessage, { type: 'hello' } | { type: 'session' }>;
+
+export interface ShellHandlers<K extends PanelHostMessage['type']> {
   /** The session shown changed (hello, new session, session ended); null when there is none. */
   session(session: SessionInfo | null): void;
-  /** Every other host message. */
-  message(m: Exclude<HostMessage, { type: 'hello' } | { type: 'session' }>): void;
+  /** The kinds of host message this panel shows; the others (another panel's) are not handed to it. */
+  kinds: readonly K[];
+  message(m: Extract<PanelHostMessage, { type: K }>): void;
 }
 
 /** Session bar: ROM name and a badge saying whether the session is live. */
@@ -38,7 +42,8 @@ export class SessionBar {
 }
 
 /** Listens for host messages, then announces the webview with `ready` (the host answers with `hello`). */
-export function startPanel<S extends object>(kind: PanelKind, api: PanelApi<S>, bar: SessionBar, handlers: ShellHandlers): void {
+export function startPanel<S extends object, K extends PanelHostMessage['type']>(kind: PanelKind, api: PanelApi<S>, bar: SessionBar, handlers: ShellHandlers<K>): void {
+  const own = new Set<string>(handlers.kinds);
   window.addEventListener('message', (event: MessageEvent) => {
     const m = event.data as HostMessage;
     if (typeof m !== 'object' || m === null || typeof (m as { type?: unknown }).type !== 'string') return;
@@ -63,7 +68,7 @@ export function startPanel<S extends object>(kind: PanelKind, api: PanelApi<S>, 
         case 'agentView':
         case 'travelled':
         case 'saved':
-          handlers.message(m);
+          if (own.has(m.type)) handlers.message(m as Extract<PanelHostMessage, { type: K }>);
           return;
         default: {
           const _x: never = m;

@@ -81,6 +81,7 @@ class ScreenPanel {
     this.layout();
 
     startPanel('screen', this.api, this.bar, {
+      kinds: ['screen', 'saved'],
       session: (s) => this.onSession(s),
       message: (m) => {
         switch (m.type) {
@@ -89,14 +90,6 @@ class ScreenPanel {
             return;
           case 'saved':
             this.status.textContent = m.error ? `Save failed: ${m.error}` : m.path ? `Saved ${m.path}` : 'Save cancelled';
-            return;
-          case 'bufferRows':
-          case 'bufferDetail':
-          case 'metrics':
-          case 'timeline':
-          case 'timelinePeek':
-          case 'agentView':
-          case 'travelled':
             return;
           default: {
             const _x: never = m;

@@ -67,6 +67,7 @@ class TimelinePanel {
     this.strip.addEventListener('keydown', (e) => this.key(e));
 
     startPanel('timeline', this.api, this.bar, {
+      kinds: ['timeline', 'timelinePeek', 'travelled'],
       session: (s) => this.onSession(s),
       message: (m) => {
         switch (m.type) {
@@ -80,13 +81,6 @@ class TimelinePanel {
           case 'travelled':
             this.travelStatus.textContent = m.error ? `Could not travel: ${m.error}` : `Stopped on tick ${m.tick}`;
             this.travelStatus.className = m.error ? 'warning' : '';
-            return;
-          case 'screen':
-          case 'bufferRows':
-          case 'bufferDetail':
-          case 'metrics':
-          case 'agentView':
-          case 'saved':
             return;
           default: {
             const _x: never = m;

@@ -538,9 +538,10 @@ local session = {
   -- welcome.screenFile opened for writing: screens of stepped frames go there instead of over the socket
   screen_file = nil,
   screen_file_path = nil,
-  -- slot number -> { state = savestate object, screen = gd picture taken with it }
+  -- slot number -> { state = savestate object, screen = gd picture taken with it, or false when saved without one }
   slots = {},
-  -- gd picture of the current frame once taken (or restored by a load); cleared when a frame runs
+  -- gd picture of the current frame once taken (or restored by a load); false after a load of a slot saved without
+  -- one (FCEUX still shows another frame: see current_screen); cleared when a frame runs
   screen_now = nil,
   last_heard = 0,
   heartbeat_seq = 0,
@@ -564,11 +565,13 @@ end
 local function u16(n) return char(n % 256, floor(n / 256) % 256) end
 local function u32(n) return char(n % 256, floor(n / 256) % 256, floor(n / 65536) % 256, floor(n / 16777216) % 256) end
 
--- The picture of the current frame. savestate.load does not restore FCEUX's picture, so each snapshot keeps the
--- picture it was taken with, and a load makes that the current one until the next frame runs.
+-- The picture of the current frame, or nil when it is not known. savestate.load does not restore FCEUX's picture
+-- (gui.gdscreenshot still shows the frame before the load), so a snapshot keeps the picture it was taken with unless
+-- saved without one (history keyframes), and a load makes that the current one until the next frame runs. A load of
+-- a slot without one leaves the picture unknown until then: states go without a screen rather than with a wrong one.
 local function current_screen()
-  if not session.screen_now then session.screen_now = gui.gdscreenshot() end
-  return session.screen_now
+  if session.screen_now == nil then session.screen_now = gui.gdscreenshot() end
+  return session.screen_now or nil
 end
 
 -- The requested RAM ranges, concatenated (one string without a table when there is one range, the usual case).
@@ -632,6 +635,8 @@ end
 -- what makes rewriting the one file safe. Otherwise a JSON state with base64 RAM, and the screen as a binary "LSSC"
 -- frame (format 2 = gd bytes).
 local function send_state(screen, stepped)
+  -- The picture is unknown (a slot saved without one was loaded): the state goes without, never with another frame's.
+  if screen and not current_screen() then screen = false end
   local fc = emu.framecount()
   local ram = read_ram()
   local lag = emu.lagged() == true
@@ -807,6 +812,34 @@ local function quick_action(text)
   return nil
 end
 
+-- A savestate "replay" request checked: { buttons = 2 bytes a frame, frames = n, writes = { [at] = { {address, data} } },
+-- screen = the last state carries the screen }; or nil and why.
+local function replay_job(msg)
+  if type(msg.buttons) ~= "string" then return nil, "replay needs buttons: base64 of 2 bytes a frame" end
+  local buttons = base64_decode(msg.buttons)
+  if #buttons % 2 ~= 0 then return nil, "replay buttons must hold 2 bytes a frame, got " .. #buttons end
+  local frames = #buttons / 2
+  local writes = {}
+  if msg.writes ~= nil and type(msg.writes) ~= "table" then return nil, "replay writes must be a list of {at, address, data}" end
+  for i, w in ipairs(msg.writes or {}) do
+    if type(w) ~= "table" or not is_uint(w.at, frames) or not is_uint(w.address, 0xFFFF) or type(w.data) ~= "string" then
+      return nil, "replay write #" .. i .. " needs at 0.." .. frames .. ", address 0..65535 and base64 data"
+    end
+    local data = base64_decode(w.data)
+    if #data == 0 or w.address + #data > 0x10000 then return nil, "replay write #" .. i .. " of " .. #data .. " bytes at " .. w.address .. " does not fit" end
+    writes[w.at] = writes[w.at] or {}
+    table.insert(writes[w.at], { w.address, data })
+  end
+  return { buttons = buttons, frames = frames, writes = writes, screen = msg.screen == true }
+end
+
+-- A replay's RAM writes at state `at`, in the order they were recorded.
+local function replay_writes(job, at)
+  for _, w in ipairs(job.writes[at] or {}) do
+    for i = 1, #w[2] do memory.writebyte(w[1] + i - 1, byte(w[2], i)) end
+  end
+end
+
 -- Handles one message while waiting for the action of the current frame. Returns buttons p1, p2, screen when the
 -- action for this frame arrived.
 local function handle(msg)
@@ -838,8 +871,27 @@ local function handle(msg)
     elseif op == "save" then
       local st = session.slots[slot] and session.slots[slot].state or savestate.create()
       savestate.save(st)
-      session.slots[slot] = { state = st, screen = current_screen() }
+      -- The picture (246 KB) only when asked: a history keyframe every 24 frames would otherwise hold ~10 MB a minute.
+      local picture = false
+      if msg.screen ~= false then picture = current_screen() or false end
+      session.slots[slot] = { state = st, screen = picture }
       send_or_reconnect(json_encode({ type = "savestate_ack", op = op, slot = slot, frame = emu.framecount() }))
+    elseif op == "replay" then
+      local job, why = replay_job(msg)
+      if not job then
+        send_error("bad_savestate", why)
+      elseif not session.slots[slot] then
+        send_error("no_savestate", "no savestate in slot " .. slot)
+      else
+        local saved = session.slots[slot]
+        savestate.load(saved.state)
+        session.screen_now = saved.screen
+        send_or_reconnect(json_encode({ type = "savestate_ack", op = op, slot = slot, frame = emu.framecount() }))
+        replay_writes(job, 0)
+        state_or_reconnect(job.frames == 0 and job.screen)
+        -- The frames run in the main loop: frameadvance cannot run inside the protected call this handler runs in.
+        if job.frames > 0 then return "replay", job end
+      end
     elseif op == "load" then
       local saved = session.slots[slot]
       if not saved then
@@ -955,6 +1007,27 @@ local function guarded(f, arg)
   return stop(EXIT.internal, "internal error: " .. tostring(a))
 end
 
+-- Runs a replay's frames after its slot was loaded (see handle): each frame as a step runs it, then that state's RAM
+-- writes, then its state, without waiting for actions; the last state carries the screen when asked. The bridge checks
+-- every state's RAM against the recording (the determinism guard).
+local function run_replay(job)
+  local buttons, n = job.buttons, job.frames
+  for i = 1, n do
+    local p1, p2 = byte(buttons, 2 * i - 1, 2 * i)
+    local before = emu.framecount()
+    for _ = 1, 4 do
+      joypad.set(1, PAD[p1])
+      joypad.set(2, PAD[p2])
+      emu.frameadvance()
+      session.screen_now = nil
+      if emu.framecount() ~= before then break end
+    end
+    if guarded(function() replay_writes(job, i) end) == "stopped" then return "stopped" end
+    if guarded(stepped_state, i == n and job.screen) == "stopped" then return "stopped" end
+  end
+  session.last_heard = socket.gettime()
+end
+
 ---------------------------------------------------------------------------------------------------- main loop
 
 emu.speedmode("maximum")
@@ -965,6 +1038,14 @@ if guarded(connect, true) == "stopped" then return end
 
 while true do
   local p1, p2, screen = guarded(wait_action)
+  -- A savestate replay runs its frames here, outside the protected call, then waits again.
+  while p1 == "replay" do
+    if run_replay(p2) == "stopped" then
+      p1 = "stopped"
+    else
+      p1, p2, screen = guarded(wait_action)
+    end
+  end
   if p1 == "stopped" then break end
   local before = emu.framecount()
   -- joypad.set lasts one frame; repeat it if frameadvance returned without emulating (the first one after a script

@@ -48,8 +48,19 @@ export interface EmulatorWelcomeMsg {
 export interface EmulatorStateMsg { type: 'state'; frame: number; timestamp: number; ram: string; lag: boolean; screen: boolean }
 /** Buttons to hold during `frame` on controllers 1 and 2. */
 export interface EmulatorActionMsg { type: 'action'; frame: number; buttons: [number, number]; screen?: boolean }
-export interface SavestateMsg { type: 'savestate'; op: 'save' | 'load' | 'drop'; slot: number }
-export interface SavestateAckMsg { type: 'savestate_ack'; op: 'save' | 'load' | 'drop'; slot: number; frame: number }
+export type SavestateOp = 'save' | 'load' | 'drop' | 'replay';
+export interface SavestateMsg {
+  type: 'savestate'; op: SavestateOp; slot: number;
+  /** save: keep the picture with the state (default true; a load of a slot without one sends states without a screen
+   * until a frame runs). replay: the last state carries the screen. */
+  screen?: boolean;
+  /** replay: base64 of 2 bytes a frame (controller 1, controller 2), the frames to run from the loaded slot. */
+  buttons?: string;
+  /** replay: RAM writes made at the state with index `at` (0 = the loaded one) before that state is sent. */
+  writes?: SavestateReplayWrite[];
+}
+export interface SavestateReplayWrite { at: number; address: number; data: string }
+export interface SavestateAckMsg { type: 'savestate_ack'; op: SavestateOp; slot: number; frame: number }
 export interface WriteRamMsg { type: 'write_ram'; address: number; data: string }
 export interface WriteRamAckMsg { type: 'write_ram_ack'; address: number; length: number }
 export interface ResetMsg { type: 'reset' }

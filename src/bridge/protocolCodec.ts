@@ -5,7 +5,7 @@ import {
   MAX_MESSAGE_BYTES, MAX_REPEAT,
   type AgentToBridge, type BridgeToAgent, type BridgeToEmulator, type EmulatorToBridge,
   type ErrorMsg, type HeartbeatAckMsg, type HeartbeatMsg, type PingMsg, type PongMsg, type QuitMsg,
-  type ResyncRequestMsg, type ScreenRequest, type EpisodeEndMsg,
+  type ResyncRequestMsg, type SavestateReplayWrite, type ScreenRequest, type EpisodeEndMsg,
 } from './protocol';
 
 export type Parsed<T> = { ok: true; msg: T } | { ok: false; error: string };
@@ -15,7 +15,7 @@ export const MAX_ERROR_CHARS = 200;
 
 /** Highest CPU address (the NES address space is 16 bits). */
 const MAX_CPU_ADDRESS = 0xffff;
-const SAVESTATE_OPS = ['save', 'load', 'drop'] as const;
+const SAVESTATE_OPS = ['save', 'load', 'drop', 'replay'] as const;
 const EPISODE_END_REASONS = ['done_flag', 'max_steps', 'agent_terminated', 'stopped'] as const;
 const SCREEN_FORMATS = ['rgba', 'gray'] as const;
 const DOWNSAMPLE_FACTORS = [1, 2, 4, 8] as const;
@@ -212,6 +212,22 @@ class Fields {
     return this.fail(field, 'a button mask 0..255 or a list of button names', v);
   }
 
+  /** A replay's RAM writes: {at, address, data} with `at` a state of the replay (0..frames) and base64 data inside $0000-$FFFF. */
+  replayWrites(field: string, frames: number): SavestateReplayWrite[] {
+    const v = this.obj[field];
+    if (!Array.isArray(v)) this.fail(field, 'an array of {at, address, data}', v);
+    return v.map((w, i) => {
+      if (!isPlainObject(w)) this.fail(`${field}[${i}]`, 'an object {at, address, data}', w);
+      const g = new Fields(w, `${this.where}.${field}[${i}]`);
+      const at = g.int('at', 0, frames);
+      const address = g.int('address', 0, MAX_CPU_ADDRESS);
+      const data = g.base64('data');
+      const length = base64ByteLength(data);
+      if (length === 0 || address + length > MAX_CPU_ADDRESS + 1) this.fail(`${field}[${i}].data`, `1..${MAX_CPU_ADDRESS + 1 - address} bytes`, data);
+      return { at, address, data };
+    });
+  }
+
   /** Emulator buttons: exactly two masks, controller 1 then controller 2. */
   buttonPair(field: string): [number, number] {
     const v = this.obj[field];
@@ -295,7 +311,16 @@ const BRIDGE_TO_EMULATOR: Validators<BridgeToEmulator> = {
     if (f.has('screen')) m.screen = f.bool('screen');
     return m;
   },
-  savestate: (f) => ({ type: 'savestate', op: f.oneOf('op', SAVESTATE_OPS), slot: f.count('slot') }),
+  savestate(f) {
+    const m: BridgeToEmulatorOf<'savestate'> = { type: 'savestate', op: f.oneOf('op', SAVESTATE_OPS), slot: f.count('slot') };
+    if (f.has('screen')) m.screen = f.bool('screen');
+    if (m.op !== 'replay') return m;
+    m.buttons = f.base64('buttons');
+    if (base64ByteLength(m.buttons) % 2 !== 0) throw new InvalidMessage(`savestate.buttons must hold 2 bytes a frame, got ${base64ByteLength(m.buttons)}`);
+    const frames = base64ByteLength(m.buttons) / 2;
+    if (f.has('writes')) m.writes = f.replayWrites('writes', frames);
+    return m;
+  },
   write_ram(f) {
     const address = f.int('address', 0, MAX_CPU_ADDRESS);
     const data = f.base64('data');

@@ -65,6 +65,21 @@ export interface StepOptions {
   screen?: boolean;
 }
 
+export interface SnapshotOptions {
+  /**
+   * Keep the picture with the snapshot (default true). Without it a load holds a frame whose picture is not known
+   * until a frame runs: FCEUX's savestates do not restore its picture, and keeping one costs 246 KB a snapshot.
+   */
+  screen?: boolean;
+}
+
+/** A RAM write made at the state with this index of a replay (0 = the snapshot's own state). */
+export interface ReplayWrite {
+  at: number;
+  address: number;
+  bytes: Uint8Array;
+}
+
 /** Opaque handle to a saved machine state; only valid for the port that made it. */
 export interface SnapshotHandle {
   readonly id: number;
@@ -119,9 +134,18 @@ export interface EmulatorPort {
   writeRam(address: number, bytes: Uint8Array): Promise<void>;
   /** Registers and PRG-RAM of the held frame, on demand; absent on ports that cannot read them. */
   inspect?(): Promise<MachineDetail>;
-  saveSnapshot(): Promise<SnapshotHandle>;
-  /** Restores a snapshot: RAM, screen, frame id all return to it. Returns the restored frame's state. */
+  saveSnapshot(options?: SnapshotOptions): Promise<SnapshotHandle>;
+  /**
+   * Restores a snapshot: RAM, screen, frame id all return to it. Returns the restored frame's state (without a screen
+   * when the snapshot was saved without its picture, even if one is asked for: never another frame's picture).
+   */
   loadSnapshot(handle: SnapshotHandle, options?: StepOptions): Promise<EmulatorFrame>;
+  /**
+   * Optional: loads a snapshot and runs `buttons` (2 bytes a frame) from it with `writes`, in one request, answering
+   * every state it went through (the snapshot's first, n + 1 in all); only the last may carry a screen (options.screen).
+   * Ports without it are replayed one load and one step at a time.
+   */
+  replaySnapshot?(handle: SnapshotHandle, buttons: Uint8Array, writes: readonly ReplayWrite[], options?: StepOptions): Promise<EmulatorFrame[]>;
   /** Forgets a snapshot so its memory can be reclaimed. */
   dropSnapshot(handle: SnapshotHandle): void;
   /** Power-cycle the console (new episode from a clean machine). */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUTTON, type ButtonPair } from '../../src/core/buttons';
 import { demoRomPath } from '../../src/core/packageRoot';
-import type { EmulatorFrame } from '../../src/core/ports';
+import { hasScreen, type EmulatorFrame } from '../../src/core/ports';
 import { FceuxEmulator, type FceuxEmulatorOptions } from '../../src/emulators/fceux/fceuxEmulator';
 import { processAlive } from './processAlive';
 
@@ -204,6 +204,69 @@ describe('FceuxEmulator (real FCEUX, headless)', () => {
         const f = await emu.step([BUTTON.RIGHT, 0], { screen: true });
         assert.deepEqual(f.screen, original[i], `replayed picture of frame ${f.frame}`);
       }
+    });
+  });
+
+  test('a snapshot saved without its picture loads without a screen, never with the picture FCEUX shows from before the load', async () => {
+    await withFceux(async (emu) => {
+      const inputs = scriptedInputs(80, 11);
+      for (let i = 0; i < 20; i++) await emu.step(inputs[i]);
+      const snap = await emu.saveSnapshot({ screen: false });
+      const later: Uint8Array[] = [];
+      for (let i = 20; i < 80; i++) later.push((await emu.step(inputs[i], { screen: true })).screen!.slice());
+      const loaded = await emu.loadSnapshot(snap, { screen: true });
+      assert.equal(loaded.frame, 20);
+      assert.equal(hasScreen(loaded), false, 'no picture was kept: none is sent (FCEUX still shows frame 80)');
+      assert.equal(hasScreen(await emu.current({ screen: true })), false, 'nor when asked again before a frame runs');
+      // The next frame run draws its own picture, the one seen live.
+      assert.deepEqual((await emu.step(inputs[20], { screen: true })).screen, later[0]);
+      // A snapshot saved with its picture (the default) still brings it back.
+      const withPicture = await emu.saveSnapshot();
+      for (let i = 21; i < 40; i++) await emu.step(inputs[i]);
+      assert.deepEqual((await emu.loadSnapshot(withPicture, { screen: true })).screen, later[0]);
+      // Saving again while the picture is unknown keeps none (it cannot be taken from FCEUX until a frame runs).
+      await emu.loadSnapshot(snap);
+      const resaved = await emu.saveSnapshot();
+      await emu.step(inputs[20]);
+      assert.equal(hasScreen(await emu.loadSnapshot(resaved, { screen: true })), false);
+    });
+  });
+
+  test('replaySnapshot runs recorded frames inside lockstep.lua: each state as stepping gave it, RAM writes where recorded, the last picture', async () => {
+    await withFceux(async (emu) => {
+      const inputs = scriptedInputs(60, 5);
+      for (let i = 0; i < 10; i++) await emu.step(inputs[i]);
+      const snap = await emu.saveSnapshot({ screen: false });
+      const write = { at: 7, address: P1_X, bytes: Uint8Array.of(100) };
+      const live: EmulatorFrame[] = [await emu.current()];
+      for (let i = 0; i < 40; i++) {
+        let f = await emu.step(inputs[10 + i], { screen: i === 39 });
+        if (i + 1 === write.at) {
+          await emu.writeRam(write.address, write.bytes);
+          f = await emu.current();
+        }
+        live.push(f);
+      }
+      const buttons = new Uint8Array(inputs.slice(10, 50).flat());
+      const states = await emu.replaySnapshot(snap, buttons, [write], { screen: true });
+      assert.equal(states.length, 41);
+      states.forEach((s, i) => {
+        assert.equal(s.frame, 10 + i);
+        assert.deepEqual(s.ram, live[i].ram, `RAM of state ${i} (frame ${s.frame})`);
+        assert.equal(hasScreen(s), i === 40, `only the last state carries a screen (state ${i})`);
+      });
+      assert.equal(states[write.at].ram[P1_X], 100, 'the write landed on its state');
+      assert.deepEqual(states[40].screen, live[40].screen, 'the last picture, drawn by the replayed frame');
+      // The emulator holds the last state: the run goes on from there.
+      assert.equal((await emu.step([0, 0])).frame, 51);
+      // No frames: the snapshot's own state, without a picture (none was kept).
+      const [only] = await emu.replaySnapshot(snap, new Uint8Array(0), [], { screen: true });
+      assert.equal(only.frame, 10);
+      assert.deepEqual(only.ram, live[0].ram);
+      assert.equal(hasScreen(only), false);
+      emu.dropSnapshot(snap);
+      await assert.rejects(emu.replaySnapshot(snap, buttons, []), /^Error: FCEUX cannot replay from snapshot \d+: no savestate in slot \d+$/);
+      assert.equal((await emu.current()).frame, 10, 'a refused replay leaves the run where it was');
     });
   });
 

@@ -273,8 +273,10 @@ export class SessionHistory {
   /**
    * Brings the emulator to `tick`: the nearest keyframe at or before it in its episode, then its recorded buttons and
    * RAM writes. Every state on the way is checked against the recorded RAM; a difference throws NondeterminismError.
+   * `pictureKnown` is false when no frame ran and the keyframe was kept without its picture: the emulator then shows
+   * another frame's picture, and a screen of this tick needs a restore with `screen: true` (from an earlier keyframe).
    */
-  async restore(tick: number, options: { screen?: boolean } = {}): Promise<{ frame: EmulatorFrame; state: TickState }> {
+  async restore(tick: number, options: { screen?: boolean } = {}): Promise<{ frame: EmulatorFrame; state: TickState; pictureKnown: boolean }> {
     this.requireTick(tick);
     if (tick < this.oldest) throw new Error(`tick ${tick} is no longer reachable: the oldest kept is ${this.oldest}`);
     const k = this.keyframeFor(tick, !!options.screen);
@@ -285,7 +287,7 @@ export class SessionHistory {
     const { frame, rams } = await this.port.replay(k, buttons, writes, options);
     if (rams.length !== (n + 1) * RAM_SIZE) throw new Error(`replay answered ${rams.length / RAM_SIZE} state(s), ${n + 1} expected`);
     this.guard(k, rams);
-    return { frame, state: this.stateAt(tick) };
+    return { frame, state: this.stateAt(tick), pictureKnown: n > 0 || this.withScreen.has(k) };
   }
 
   async stats(): Promise<HistoryStats> {

@@ -1,8 +1,11 @@
-// Session-history keyframes for an emulator without its own (FCEUX): its snapshots as keyframes, replays frame by frame.
+// Session-history keyframes for an emulator without its own (FCEUX): its snapshots as keyframes, replays from them.
 //
 // FCEUX keeps snapshots as in-memory savestates in the Lua bridge (savestate.create/save/load), so a keyframe costs
-// one round trip; a replay costs one load and one round trip per frame (no screens but the last). FCEUX does not say
-// how big its savestates are: the bytes reported are an estimate (`bytesPerKeyframe`), used only for the budget.
+// one round trip; a keyframe keeps its picture only when the history asks (episode starts): 246 KB a picture against
+// a few KB a savestate. A replay is one request when the emulator can replay itself (FceuxEmulator.replaySnapshot:
+// the Lua bridge runs the recorded frames and sends every state back), else one load and one step per frame. FCEUX
+// does not say how big its savestates are: the bytes reported are an estimate (`bytesPerKeyframe`), used only for the
+// budget.
 import { hasScreen, type EmulatorFrame, type EmulatorPort, type SnapshotHandle } from '../ports';
 import { WORK_RAM_SIZE as RAM_SIZE } from '../nes';
 import type { ReplayResult, ReplayWrite, TimeTravelPort } from './timeTravelPort';
@@ -18,10 +21,10 @@ export class SnapshotTimeTravel implements TimeTravelPort {
     private readonly bytesPerKeyframe = FCEUX_SAVESTATE_BYTES_ESTIMATE,
   ) {}
 
-  saveKeyframe(id: number): void {
+  saveKeyframe(id: number, withScreen: boolean): void {
     this.dropKeyframe(id);
     // The emulator serialises its requests: this save happens before any later step, even though nobody awaits it.
-    const saving = this.emulator.saveSnapshot();
+    const saving = this.emulator.saveSnapshot({ screen: withScreen });
     saving.catch(() => undefined);
     this.handles.set(id, saving);
   }
@@ -41,15 +44,25 @@ export class SnapshotTimeTravel implements TimeTravelPort {
     });
     const n = buttons.length >> 1;
     const rams = new Uint8Array((n + 1) * RAM_SIZE);
-    let f: EmulatorFrame = await this.emulator.loadSnapshot(handle);
-    for (let i = 0; ; i++) {
-      const here = writes.filter((w) => w.at === i);
-      for (const w of here) await this.emulator.writeRam(w.address, w.bytes);
-      if (here.length) f = await this.emulator.current();
-      rams.set(f.ram.subarray(0, RAM_SIZE), i * RAM_SIZE);
-      if (i === n) break;
-      f = await this.emulator.step([buttons[2 * i], buttons[2 * i + 1]], { screen: !!options.screen && i === n - 1 && !writes.some((w) => w.at === n) });
+    let f: EmulatorFrame;
+    if (this.emulator.replaySnapshot) {
+      const states = await this.emulator.replaySnapshot(handle, buttons, writes, { screen: !!options.screen });
+      if (states.length !== n + 1) throw new Error(`the emulator replayed ${states.length} state(s), ${n + 1} expected`);
+      states.forEach((s, i) => rams.set(s.ram.subarray(0, RAM_SIZE), i * RAM_SIZE));
+      f = states[n];
+    } else {
+      f = await this.emulator.loadSnapshot(handle);
+      for (let i = 0; ; i++) {
+        const here = writes.filter((w) => w.at === i);
+        for (const w of here) await this.emulator.writeRam(w.address, w.bytes);
+        if (here.length) f = await this.emulator.current();
+        rams.set(f.ram.subarray(0, RAM_SIZE), i * RAM_SIZE);
+        if (i === n) break;
+        f = await this.emulator.step([buttons[2 * i], buttons[2 * i + 1]], { screen: !!options.screen && i === n - 1 && !writes.some((w) => w.at === n) });
+      }
     }
+    // A keyframe's own state has a picture only when it was kept with one (the history asks for a screen there only
+    // then); the emulator answers without a screen rather than with another frame's picture.
     if (options.screen && !hasScreen(f)) f = await this.emulator.current({ screen: true });
     return { frame: f, rams };
   }

@@ -1,12 +1,7 @@
 // What the session history needs from an emulator: keyframes kept on its side and a replay from one in a single call.
-import type { EmulatorFrame, EmulatorPort } from '../ports';
+import type { EmulatorFrame, EmulatorPort, ReplayWrite } from '../ports';
 
-/** A RAM write replayed at the state with this index of a replay (0 = the keyframe's own state). */
-export interface ReplayWrite {
-  at: number;
-  address: number;
-  bytes: Uint8Array;
-}
+export type { ReplayWrite } from '../ports';
 
 export interface ReplayResult {
   /** The state reached (the last one). */

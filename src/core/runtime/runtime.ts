@@ -73,6 +73,11 @@ export class LockstepRuntime {
   private referenceReported: { episode: number; step: number } | null = null;
   /** A screen panel (or anything else showing screens) is open: capture follows it unless captureScreens says otherwise. */
   private screensShown = false;
+  /**
+   * The held state came from a history keyframe kept without its picture, no frame run since: the emulator would
+   * show another frame's picture, so a screen for it comes from a restore that runs a frame (refreshScreen).
+   */
+  private heldPictureUnknown = false;
 
   constructor(private readonly deps: RuntimeDeps, private readonly options: RuntimeOptions) {
     this.now = deps.now ?? wallNow;
@@ -178,13 +183,16 @@ export class LockstepRuntime {
     await this.settle();
     const cur = this.cur;
     if (!cur || !this.wantsScreens || hasScreen(cur)) return cur;
-    const fresh = await this.deps.emulator.current({ screen: true });
+    const fresh = this.heldPictureUnknown && this.session
+      ? (await this.session.restore(this.tick, { screen: true })).frame
+      : await this.deps.emulator.current({ screen: true });
     // Run-ahead may hold the emulator on a frame after the shown one; that frame's screen is not this one's.
     if (fresh.frame !== cur.frame || this.cur !== cur) return this.cur;
     // The held frame's record changed in place (its screen was read): run-ahead keeps its head in step.
     this.driver.afterEdit(fresh);
     // Same frame, same RAM (curVars still hold): only the screen is new, so the state buffer keeps its one row.
     this.cur = fresh;
+    this.heldPictureUnknown = false;
     if (hasScreen(fresh)) this.buffer.addScreen({ frame: fresh.frame, timestamp: fresh.timestamp, get screen() { return fresh.screen!; } });
     return fresh;
   }
@@ -318,7 +326,7 @@ export class LockstepRuntime {
       throw new Error(`tick ${tick} is outside the reachable history (${h.oldestTick}..${h.headTick})`);
     }
     const present = h.episodes.at(-1)!;
-    const { frame, state } = await h.restore(tick, { screen: this.wantsScreens });
+    const { frame, state, pictureKnown } = await h.restore(tick, { screen: this.wantsScreens });
     this.holdTickState(state);
     this.tick = tick;
     if (tick >= present.firstTick) {
@@ -331,6 +339,7 @@ export class LockstepRuntime {
       this.buffer.clear();
     }
     this.setCurrent(frame);
+    this.heldPictureUnknown = !pictureKnown;
     return frame;
   }
 
@@ -348,7 +357,10 @@ export class LockstepRuntime {
     this.options.recorder?.noteExternalEdit?.(this.counters.episode, this.cur?.frame ?? 0, `${bytes.length} byte(s) written at $${address.toString(16).padStart(4, '0')}`);
     const fresh = await this.deps.emulator.current({ screen: this.wantsScreens });
     this.driver.afterEdit(fresh);
+    // A RAM write runs no frame: a picture unknown before still is (and the history replays the write with the rest).
+    const pictureUnknown = this.heldPictureUnknown;
     this.setCurrent(fresh);
+    this.heldPictureUnknown = pictureUnknown;
     this.session?.wrote(address, bytes, fresh.ram);
     return fresh;
   }
@@ -527,6 +539,7 @@ export class LockstepRuntime {
 
   private setCurrent(f: EmulatorFrame): void {
     this.cur = f;
+    this.heldPictureUnknown = false;
     this.driver.heldChanged();
     const vars = this.deps.ramMap.read(f);
     this.curVars = vars;

@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import type { ButtonPair } from '../../core/buttons';
 import { BridgeServer, type BridgeLink } from '../../bridge/bridgeServer';
 import type { ClockPingable, ClockSample } from '../../core/sync/clockSyncScheduler';
-import { CLOSE, PROTOCOL_VERSION, type EmulatorToBridge, type EmulatorWelcomeMsg, type PongMsg } from '../../bridge/protocol';
+import { CLOSE, PROTOCOL_VERSION, type EmulatorToBridge, type EmulatorWelcomeMsg, type PongMsg, type SavestateMsg } from '../../bridge/protocol';
 import { decodeBase64Ram, encodeBase64, parseEmulatorToBridge } from '../../bridge/protocolCodec';
 import { binaryFrameKind, decodeScreenFrame, decodeStateFrame, gdToRgba, type ScreenFrame } from '../../bridge/screenFrame';
-import type { EmulatorEvent, EmulatorFrame, EmulatorPort, MachineDetail, RomInfo, SnapshotHandle, StepOptions } from '../../core/ports';
+import type { EmulatorEvent, EmulatorFrame, EmulatorPort, MachineDetail, ReplayWrite, RomInfo, SnapshotHandle, SnapshotOptions, StepOptions } from '../../core/ports';
 import { NES_HEIGHT, NES_WIDTH, PRG_RAM_SIZE, PRG_RAM_START, WORK_RAM_SIZE } from '../../core/nes';
 import { describeRomLayout, readRom } from '../rom';
 import { FceuxProcess, type FceuxExit } from './fceuxProcess';
@@ -21,6 +21,8 @@ const DEFAULT_STEP_TIMEOUT_MS = 10_000;
 const DEFAULT_LAUNCH_TIMEOUT_MS = 20_000;
 const DEFAULT_ATTACH_TIMEOUT_MS = 10 * 60_000;
 const QUIT_GRACE_MS = 2000;
+/** Time a replay may take per frame on top of a step's timeout (FCEUX runs ~1,600 frames a second flat out). */
+const REPLAY_MS_PER_FRAME = 5;
 
 export class FceuxEmulator implements EmulatorPort, ClockPingable {
   readonly kind = 'fceux' as const;
@@ -262,12 +264,15 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
     });
   }
 
-  saveSnapshot(): Promise<SnapshotHandle> {
+  /** `screen: false` (history keyframes): lockstep.lua keeps no picture with it, 246 KB saved a snapshot. */
+  saveSnapshot(options: SnapshotOptions = {}): Promise<SnapshotHandle> {
     return this.serial(async () => {
       await this.ready();
       const slot = this.nextSlot++;
+      const msg: SavestateMsg = { type: 'savestate', op: 'save', slot };
+      if (options.screen === false) msg.screen = false;
       const ev = await this.request(
-        () => this.link?.sendJson({ type: 'savestate', op: 'save', slot }),
+        () => this.link?.sendJson(msg),
         (e) => (e.kind === 'ack' ? (isAck(e.msg, 'save', slot) ? 'done' : 'wait') : resendAfterReconnect(e)),
         this.stepTimeoutMs,
         () => `FCEUX did not acknowledge savestate ${slot} within ${this.stepTimeoutMs} ms`,
@@ -297,6 +302,56 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
         () => `FCEUX did not load snapshot ${handle.id} within ${this.stepTimeoutMs} ms`,
       );
       return frameOf(ev);
+    });
+  }
+
+  /**
+   * Loads a snapshot and runs recorded frames from it inside lockstep.lua, in one request: the script sends every
+   * state it goes through (the snapshot's after its writes at 0, then one per frame), as many messages, with no round
+   * trip per frame. Only the last state carries the screen, when asked and known.
+   */
+  replaySnapshot(handle: SnapshotHandle, buttons: Uint8Array, writes: readonly ReplayWrite[], options: StepOptions = {}): Promise<EmulatorFrame[]> {
+    return this.serial(async () => {
+      const n = buttons.length >> 1;
+      if (buttons.length % 2 !== 0) throw new Error(`replaySnapshot: buttons must hold 2 bytes a frame, got ${buttons.length}`);
+      for (const w of writes) {
+        if (!Number.isInteger(w.at) || w.at < 0 || w.at > n) throw new Error(`replaySnapshot: a write at state ${w.at} is outside the replay's 0..${n}`);
+        if (!Number.isInteger(w.address) || w.address < 0 || w.bytes.length < 1 || w.address + w.bytes.length > 0x10000) {
+          throw new Error(`replaySnapshot: ${w.bytes.length} bytes at address ${w.address} do not fit in $0000-$FFFF`);
+        }
+      }
+      await this.ready();
+      const msg: SavestateMsg = { type: 'savestate', op: 'replay', slot: handle.id, buttons: encodeBase64(buttons), screen: options.screen === true };
+      if (writes.length) msg.writes = writes.map((w) => ({ at: w.at, address: w.address, data: encodeBase64(w.bytes) }));
+      const states: EmulatorFrame[] = [];
+      let acked = false;
+      // Emulating is the script's part: a frame takes well under a millisecond, so a long replay gets that much longer.
+      const timeoutMs = this.stepTimeoutMs + n * REPLAY_MS_PER_FRAME;
+      await this.request(
+        () => this.link?.sendJson(msg),
+        (e) => {
+          if (e.kind === 'error' && (e.msg.code === 'no_savestate' || e.msg.code === 'bad_savestate')) {
+            throw new Error(`FCEUX cannot replay from snapshot ${handle.id}: ${e.msg.message}`);
+          }
+          if (e.kind === 'ack') {
+            if (isAck(e.msg, 'replay', handle.id)) acked = true;
+            return 'wait';
+          }
+          if (e.kind !== 'state') return 'wait';
+          // A reconnect lost the request (or the rest of its states): replay again from the start.
+          if (e.fresh) {
+            acked = false;
+            states.length = 0;
+            return 'resend';
+          }
+          if (!acked) return 'wait';
+          states.push(e.frame);
+          return states.length === n + 1 ? 'done' : 'wait';
+        },
+        timeoutMs,
+        () => `FCEUX did not replay ${n} frame(s) from snapshot ${handle.id} within ${timeoutMs} ms`,
+      );
+      return states;
     });
   }
 

@@ -11,7 +11,7 @@ import { parseRamMap } from '../../../../src/core/config/ramMap';
 import { RandomAgent } from '../../../../src/agents/randomAgent';
 import { NondeterminismError } from '../../../../src/core/history/nondeterminismError';
 import type { ReplayResult, ReplayWrite } from '../../../../src/core/history/timeTravelPort';
-import type { StepOptions } from '../../../../src/core/ports';
+import { hasScreen, type StepOptions } from '../../../../src/core/ports';
 import type { SessionHistoryOptions } from '../../../../src/core/history/sessionHistory';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
@@ -97,6 +97,40 @@ describe('session history', () => {
       const live = await rt.advance();
       assert.ok(live.row, 'at the present a frame is run and recorded again');
       assert.equal(h.headTick, head + 1);
+    } finally {
+      await rt.close();
+    }
+  });
+
+  test('travel shows the picture seen live at that frame, keyframes included; a screen asked for after a travel too', async () => {
+    // Screens shown from the start: every frame carries its picture (keyframes every 16 ticks keep none).
+    const rt = new LockstepRuntime(
+      { emulator: new InProcessEmulator(), agents: [new RandomAgent({ seed: 3 }), undefined], ramMap: RAM_MAP, sync: defaultSyncConfig() },
+      { romPath: ROM, maxSteps: 100, history: { keyframeEvery: 16 } },
+    );
+    rt.setScreensShown(true);
+    try {
+      await rt.start();
+      const ticks = new Set([0, 16, 48, 99, 100, 101, 116, 148, 150, 250]);
+      const live = new Map<number, Uint8Array>([[0, rt.current!.screen!.slice()]]);
+      for (let i = 0; i < 300; i++) {
+        await rt.advance();
+        if (ticks.has(rt.currentTick)) live.set(rt.currentTick, rt.current!.screen!.slice());
+      }
+      for (const [tick, screen] of live) {
+        await rt.travelTo(tick);
+        assert.deepEqual(rt.current!.screen, screen, `screen of tick ${tick}`);
+      }
+      // Tick 148 holds a keyframe without its picture: restored without screens, nothing runs a frame.
+      const h = rt.sessionHistory!;
+      assert.equal((await h.restore(148)).pictureKnown, false);
+      rt.setScreensShown(false);
+      await rt.travelTo(148);
+      assert.equal(hasScreen(rt.current!), false);
+      rt.setScreensShown(true);
+      const shown = await rt.refreshScreen();
+      assert.deepEqual(shown!.screen, live.get(148), 'the picture of tick 148, not the one the emulator showed before');
+      assert.deepEqual(shown!.ram, h.ramAt(148));
     } finally {
       await rt.close();
     }

@@ -2,19 +2,26 @@
 //
 // FCEUX keeps snapshots as in-memory savestates in the Lua bridge (savestate.create/save/load), so a keyframe costs
 // one round trip; a keyframe keeps its picture only when the history asks (episode starts): 246 KB a picture against
-// a few KB a savestate. A replay is one request when the emulator can replay itself (FceuxEmulator.replaySnapshot:
+// the 80 KB of a savestate. A replay is one request when the emulator can replay itself (FceuxEmulator.replaySnapshot:
 // the Lua bridge runs the recorded frames and sends every state back), else one load and one step per frame. FCEUX
-// does not say how big its savestates are: the bytes reported are an estimate (`bytesPerKeyframe`), used only for the
-// budget.
+// does not say how big its savestates are: the bytes reported are an estimate (`bytesPerKeyframe`, plus the pictures),
+// which the budget counts like any keyframe bytes.
 import { hasScreen, type EmulatorFrame, type EmulatorPort, type SnapshotHandle } from '../ports';
 import { WORK_RAM_SIZE as RAM_SIZE } from '../nes';
 import type { ReplayResult, ReplayWrite, TimeTravelPort } from './timeTravelPort';
 
-/** A guess at one FCEUX in-memory savestate of an NROM game (RAM, PPU, mapper, compressed by FCEUX). */
-export const FCEUX_SAVESTATE_BYTES_ESTIMATE = 16 * 1024;
+/**
+ * One FCEUX in-memory savestate: Lua's savestate.save writes it uncompressed, with FCEUX's 64 KB back buffer inside
+ * (RAM, PPU and mapper state are the rest). Measured: the FCEUX process grows 79 KB per keyframe on the demo ROM.
+ */
+export const FCEUX_SAVESTATE_BYTES_ESTIMATE = 80 * 1024;
+/** What a keyframe kept with its picture adds: the gd picture lockstep.lua keeps beside the savestate. */
+export const FCEUX_PICTURE_BYTES = 11 + 256 * 240 * 4;
 
 export class SnapshotTimeTravel implements TimeTravelPort {
   private readonly handles = new Map<number, Promise<SnapshotHandle>>();
+  /** Keyframes kept with their picture (episode starts). */
+  private readonly withPicture = new Set<number>();
 
   constructor(
     private readonly emulator: EmulatorPort,
@@ -27,12 +34,14 @@ export class SnapshotTimeTravel implements TimeTravelPort {
     const saving = this.emulator.saveSnapshot({ screen: withScreen });
     saving.catch(() => undefined);
     this.handles.set(id, saving);
+    if (withScreen) this.withPicture.add(id);
   }
 
   dropKeyframe(id: number): void {
     const saving = this.handles.get(id);
     if (!saving) return;
     this.handles.delete(id);
+    this.withPicture.delete(id);
     saving.then((h) => this.emulator.dropSnapshot(h), () => undefined);
   }
 
@@ -68,6 +77,6 @@ export class SnapshotTimeTravel implements TimeTravelPort {
   }
 
   async keyframeStats(): Promise<{ bytes: number; count: number }> {
-    return { bytes: this.handles.size * this.bytesPerKeyframe, count: this.handles.size };
+    return { bytes: this.handles.size * this.bytesPerKeyframe + this.withPicture.size * FCEUX_PICTURE_BYTES, count: this.handles.size };
   }
 }

@@ -73,7 +73,8 @@ export class MachineSession {
         return this.frameReply(m, req.screen);
       }
       case 'keyframe':
-        this.keyframes.save(req.keyframe, this.running().snapshot(!req.withScreen), req.withScreen);
+        // Encoded before this returns: the machine's own arrays can be read in place.
+        this.keyframes.save(req.keyframe, this.running().snapshot(!req.withScreen, true), req.withScreen);
         return { type: 'done' };
       case 'dropKeyframe':
         this.keyframes.drop(req.keyframe);
@@ -98,7 +99,7 @@ export class MachineSession {
   /** Keyframe, then the recorded frames with their RAM writes, all in this thread: one round trip per restore. */
   private async replay(req: Extract<MachineRequestBody, { type: 'replay' }>): Promise<MachineReplyBody> {
     const m = this.running();
-    const { snapshot } = await this.keyframes.load(req.keyframe);
+    const { snapshot } = await this.keyframes.load(req.keyframe, true);
     m.restore(snapshot);
     const n = req.buttons.length >> 1;
     const rams = new Uint8Array((n + 1) * RAM_SIZE);

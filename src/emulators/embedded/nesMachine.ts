@@ -144,9 +144,9 @@ export class NesMachine {
     return out;
   }
 
-  /** `withoutPicture`: see captureMachine (history keyframes taken between screens). */
-  snapshot(withoutPicture = false): MachineSnapshot {
-    return captureMachine(this.nes, { owner: this.owner, frameCount: this.frames, lag: this.lagged }, withoutPicture);
+  /** `withoutPicture`, `live`: see captureMachine (history keyframes taken between screens, encoded at once). */
+  snapshot(withoutPicture = false, live = false): MachineSnapshot {
+    return captureMachine(this.nes, { owner: this.owner, frameCount: this.frames, lag: this.lagged }, withoutPicture, live);
   }
 
   restore(s: MachineSnapshot): void {

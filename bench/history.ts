@@ -14,10 +14,9 @@ import { parseRamMap } from '../src/core/config/ramMap';
 import { RandomAgent } from '../src/agents/randomAgent';
 import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
 import { Prng } from '../src/core/prng';
-import { DEFAULT_KEYFRAME_EVERY } from '../src/core/history/sessionHistory';
 import { median, roundRatioCells } from './roundStats';
 
-function flag(name: string, fallback: number): number {
+function flag<T extends number | undefined>(name: string, fallback: T): number | T {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return fallback;
   const v = Number(process.argv[i + 1]);
@@ -32,7 +31,8 @@ const RESTORE_TARGET_MS = FCEUX ? 100 : 50;
 const RESTORES = flag('restores', 300);
 const ROUNDS = flag('rounds', 5);
 const ROUND_FRAMES = flag('round-frames', 3000);
-const KEYFRAME_EVERY = flag('keyframe-every', DEFAULT_KEYFRAME_EVERY);
+/** Unset: the interval the emulator suggests (the session history's default). */
+const KEYFRAME_EVERY = flag('keyframe-every', undefined);
 const WARMUP = 600;
 
 const root = findPackageRoot(__dirname);
@@ -44,7 +44,7 @@ const ramMap = parseRamMap(readFileSync(romPath.replace(/\.nes$/, '.rammap.json'
 function runtime(history: boolean, seed: number, fceux: FceuxEmulator | undefined = FCEUX ? new FceuxEmulator({}) : undefined): LockstepRuntime {
   return new LockstepRuntime(
     { emulator: fceux ?? new EmbeddedEmulator({ workerPath }), agents: [new RandomAgent({ seed })], ramMap, sync: defaultSyncConfig() },
-    { romPath, ...(history ? { history: { keyframeEvery: KEYFRAME_EVERY } } : {}) },
+    { romPath, ...(history ? { history: KEYFRAME_EVERY === undefined ? {} : { keyframeEvery: KEYFRAME_EVERY } } : {}) },
   );
 }
 
@@ -83,7 +83,7 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 const mib = (n: number) => (n / 1048576).toFixed(1);
 
 async function main(): Promise<void> {
-  console.log(`# history bench (${FCEUX ? 'FCEUX' : 'embedded emulator'}): ${FRAMES} frames, keyframe every ${KEYFRAME_EVERY}; ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`# history bench (${FCEUX ? 'FCEUX' : 'embedded emulator'}): ${FRAMES} frames, keyframe every ${KEYFRAME_EVERY ?? 'as the emulator suggests'}; ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   // 1. The long session.
   const fceux = FCEUX ? new FceuxEmulator({}) : undefined;
@@ -141,6 +141,7 @@ async function main(): Promise<void> {
   console.log('| measure | value | target |');
   console.log('|---|---|---|');
   console.log(`| session | ${h.headTick + 1} frames in ${h.episodes.length} episodes, run in ${runS.toFixed(0)} s (${((h.headTick + 1) / runS).toFixed(0)} frames/s) | ${FCEUX ? '72,000' : '216,000'} |`);
+  console.log(`| keyframe every | ${h.keyframeEvery} ticks | |`);
   console.log(`| oldest reachable frame | tick ${stats.oldestTick} | 0 |`);
   console.log(`| restore a random frame (${RESTORES}) | p50 ${pct(times, 50).toFixed(1)} ms, p99 ${pct(times, 99).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms | p99 <= ${RESTORE_TARGET_MS} ms |`);
   console.log(`| history memory | ${mib(held)} MiB: keyframes ${mib(stats.keyframeBytes)} MiB${FCEUX ? ' (estimated: FCEUX does not say how big its savestates are)' : ''} (${stats.keyframes}), RAM log ${mib(stats.ramLogBytes)} MiB, tables ${mib(stats.tableBytes)} MiB | <= 256 MiB |`);

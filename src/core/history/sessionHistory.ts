@@ -41,7 +41,7 @@ export interface HistoryMarker {
 }
 
 export interface SessionHistoryOptions {
-  /** Ticks between keyframes (default DEFAULT_KEYFRAME_EVERY). */
+  /** Ticks between keyframes (default: what the emulator suggests, else DEFAULT_KEYFRAME_EVERY). */
   keyframeEvery?: number;
   /** Bytes the history may hold, keyframes and RAM log together (default 256 MiB). */
   budgetBytes?: number;
@@ -60,10 +60,10 @@ export interface HistoryStats {
 }
 
 /**
- * 24, not 12: a keyframe (machine snapshot, flattened, XORed and deflated in the worker) costs 0.7-0.9 of a frame of
- * emulation on the worker's thread (measured interleaved), so every 12 ticks it added 6-7 % to every frame, over the 5 %
- * the history may cost; every 24 it is 3-4 %. A restore replays at most 23 frames plus one keyframe decode, about 25
- * frame times (30-40 ms on the 2-core machine), within the 50 ms it may take; on FCEUX 24 round trips, within 100 ms.
+ * For an emulator that suggests no interval of its own (FCEUX). There a keyframe costs one round trip (about a frame)
+ * and 80 KB in the FCEUX process: every 24 ticks it adds about 4 % to a frame and a 20-minute session's keyframes fit
+ * the budget; a restore replays at most 23 frames inside the Lua bridge in one request, well within its 100 ms. The
+ * embedded emulator suggests its own (EMBEDDED_KEYFRAME_EVERY).
  */
 export const DEFAULT_KEYFRAME_EVERY = 24;
 const DEFAULT_BUDGET = 256 * 1024 * 1024;
@@ -96,7 +96,7 @@ export class SessionHistory {
   private readonly log: (level: 'info' | 'warn', message: string) => void;
 
   constructor(private readonly port: TimeTravelPort, options: SessionHistoryOptions = {}) {
-    this.keyframeEvery = Math.max(1, options.keyframeEvery ?? DEFAULT_KEYFRAME_EVERY);
+    this.keyframeEvery = Math.max(1, options.keyframeEvery ?? port.keyframeEvery ?? DEFAULT_KEYFRAME_EVERY);
     this.budgetBytes = options.budgetBytes ?? DEFAULT_BUDGET;
     this.log = options.log ?? (() => undefined);
   }

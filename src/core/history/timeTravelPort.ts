@@ -12,6 +12,11 @@ export interface ReplayResult {
 
 export interface TimeTravelPort {
   /**
+   * Ticks between keyframes this emulator suggests, from what a keyframe costs it against a replayed frame; the
+   * history's own default (DEFAULT_KEYFRAME_EVERY) when absent, and the session's setting above both.
+   */
+  readonly keyframeEvery?: number;
+  /**
    * Keeps the machine's current state as keyframe `id`, compressed on the emulator's side. Fire and forget: the
    * emulator handles requests in order, so a later replay from it waits for it; a failure shows at that replay.
    * `withScreen` keeps the picture too (a keyframe restored without running a frame shows it).

@@ -55,6 +55,15 @@ const CTORS: Record<string, TypedArrayCtor> = {
 const PLAIN_MIN = 16;
 const SECTIONS = ['nes', 'cpu', 'ppu', 'nameTables', 'palTable', 'papu', 'channels', 'mmap', 'controllers'] as const;
 
+/**
+ * Ticks between keyframes the embedded emulator suggests to the session history. Replayed frames are nearly all of a
+ * restore's time (which must stay within 50 ms): every 20 ticks a restore replays at most 19 frames after one keyframe
+ * decode, against 23 at the history's default of 24. A keyframe costs about half a frame of emulation on the worker's
+ * thread (profiled amid frames: 3.3 % of the worker's time every 16 ticks, so about 2.7 % every 20), within the 5 %
+ * the history may add to a frame together with its bookkeeping on the main thread; every 16 measured over it.
+ */
+export const EMBEDDED_KEYFRAME_EVERY = 20;
+
 /** Deflate settings: level 1, and a smaller hash table than the default (what is left of a block is a few KB). */
 const DEFLATE = { level: 1, memLevel: 7, windowBits: 13, strategy: zlibConstants.Z_DEFAULT_STRATEGY };
 /** Bytes of a block page, the unit zero runs are left out in (a multiple of 8, for the word-wise checks). */

@@ -13,12 +13,14 @@ import type {
 } from '../../core/ports';
 import { assertMapperSupported, readRom } from '../rom';
 import type { MachineReplyBody, MachineRequestBody } from './workerProtocol';
+import { EMBEDDED_KEYFRAME_EVERY } from './keyframeStore';
 
 /** Epoch-based wall clock with sub-millisecond resolution. */
 export const wallClockMs = (): number => performance.timeOrigin + performance.now();
 
 export abstract class MachineClient implements EmulatorPort, TimeTravelPort {
   readonly kind = 'embedded' as const;
+  readonly keyframeEvery = EMBEDDED_KEYFRAME_EVERY;
   private readonly events = new TypedEmitter<{ event: EmulatorEvent }>();
   /** Handles this port issued and has not dropped; a handle not in here is refused before reaching the machine. */
   private readonly handles = new Map<number, SnapshotHandle>();

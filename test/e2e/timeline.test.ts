@@ -74,8 +74,9 @@ describe('the Timeline panel in real VS Code (development extension)', { timeout
     await u.runCommand('Lockstep: Open Recording in Timeline');
     await u.answerFolderDialog('Open Recording', rec);
     await u.waitFor('the Timeline tab', async () => ((await u.tabs()).includes('Timeline') ? true : undefined), 60_000);
-    // The replay ran through every recorded row: 120 ticks, the last held. Its stop opens the frame sheet over the
-    // timeline (whose webview then reloads), so look again each time.
+    // The replay stops once it ran every recorded row; the stop opens the frame sheet over the timeline, whose webview
+    // then reloads: wait for the stop before using the strip, and look for the webview again each time.
+    await u.waitForStoppedFrame(-1, 60_000);
     const tl = await u.waitFor('the whole recording on the strip', async () => {
       await u.activateTab('Timeline');
       const f = await u.panelFrame('timeline');

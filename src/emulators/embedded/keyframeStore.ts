@@ -57,12 +57,13 @@ const SECTIONS = ['nes', 'cpu', 'ppu', 'nameTables', 'palTable', 'papu', 'channe
 
 /**
  * Ticks between keyframes the embedded emulator suggests to the session history. Replayed frames are nearly all of a
- * restore's time (which must stay within 50 ms): every 20 ticks a restore replays at most 19 frames after one keyframe
- * decode, against 23 at the history's default of 24. A keyframe costs about half a frame of emulation on the worker's
- * thread (profiled amid frames: 3.3 % of the worker's time every 16 ticks, so about 2.7 % every 20), within the 5 %
- * the history may add to a frame together with its bookkeeping on the main thread; every 16 measured over it.
+ * restore's time (which must stay within 50 ms): every 24 ticks a restore replays at most 23 frames after one keyframe
+ * decode. A keyframe costs about half a frame of emulation on the worker's thread (profiled amid frames: 3.3 % of the
+ * worker's time every 16 ticks), within the 5 % the history may add to a frame together with its bookkeeping on the
+ * main thread. On a quiet machine (2026-12-06, one-hour bench) every 24 gave restore p99 40 ms and every 20 gave 55 ms
+ * with more per-frame cost, both within the rounds' noise: 24, with fewer keyframes, is kept.
  */
-export const EMBEDDED_KEYFRAME_EVERY = 20;
+export const EMBEDDED_KEYFRAME_EVERY = 24;
 
 /** Deflate settings: level 1, and a smaller hash table than the default (what is left of a block is a few KB). */
 const DEFLATE = { level: 1, memLevel: 7, windowBits: 13, strategy: zlibConstants.Z_DEFAULT_STRATEGY };

@@ -1007,21 +1007,26 @@ local function guarded(f, arg)
   return stop(EXIT.internal, "internal error: " .. tostring(a))
 end
 
+-- Runs one frame with the controllers' buttons. joypad.set lasts one frame; it is repeated if frameadvance returned
+-- without emulating (the first one after a script is loaded by hand does not emulate).
+local function run_frame(p1, p2)
+  local before = emu.framecount()
+  for _ = 1, 4 do
+    joypad.set(1, PAD[p1])
+    joypad.set(2, PAD[p2])
+    emu.frameadvance()
+    session.screen_now = nil
+    if emu.framecount() ~= before then break end
+  end
+end
+
 -- Runs a replay's frames after its slot was loaded (see handle): each frame as a step runs it, then that state's RAM
 -- writes, then its state, without waiting for actions; the last state carries the screen when asked. The bridge checks
 -- every state's RAM against the recording (the determinism guard).
 local function run_replay(job)
   local buttons, n = job.buttons, job.frames
   for i = 1, n do
-    local p1, p2 = byte(buttons, 2 * i - 1, 2 * i)
-    local before = emu.framecount()
-    for _ = 1, 4 do
-      joypad.set(1, PAD[p1])
-      joypad.set(2, PAD[p2])
-      emu.frameadvance()
-      session.screen_now = nil
-      if emu.framecount() ~= before then break end
-    end
+    run_frame(byte(buttons, 2 * i - 1, 2 * i))
     if guarded(function() replay_writes(job, i) end) == "stopped" then return "stopped" end
     if guarded(stepped_state, i == n and job.screen) == "stopped" then return "stopped" end
   end
@@ -1047,16 +1052,7 @@ while true do
     end
   end
   if p1 == "stopped" then break end
-  local before = emu.framecount()
-  -- joypad.set lasts one frame; repeat it if frameadvance returned without emulating (the first one after a script
-  -- is loaded by hand does not emulate).
-  for _ = 1, 4 do
-    joypad.set(1, PAD[p1])
-    joypad.set(2, PAD[p2])
-    emu.frameadvance()
-    session.screen_now = nil
-    if emu.framecount() ~= before then break end
-  end
+  run_frame(p1, p2)
   -- Time spent emulating (or paused by a user in attach mode) is not silence from the bridge.
   session.last_heard = socket.gettime()
   if guarded(stepped_state, screen) == "stopped" then break end

@@ -833,11 +833,25 @@ local function replay_job(msg)
   return { buttons = buttons, frames = frames, writes = writes, screen = msg.screen == true }
 end
 
+-- Writes `data` to memory from `addr` on (the caller checked that it fits below $10000).
+local function write_bytes(addr, data)
+  for i = 1, #data do memory.writebyte(addr + i - 1, byte(data, i)) end
+end
+
 -- A replay's RAM writes at state `at`, in the order they were recorded.
 local function replay_writes(job, at)
-  for _, w in ipairs(job.writes[at] or {}) do
-    for i = 1, #w[2] do memory.writebyte(w[1] + i - 1, byte(w[2], i)) end
-  end
+  for _, w in ipairs(job.writes[at] or {}) do write_bytes(w[1], w[2]) end
+end
+
+-- Acknowledges a savestate request for `slot`.
+local function ack_savestate(op, slot)
+  send_or_reconnect(json_encode({ type = "savestate_ack", op = op, slot = slot, frame = emu.framecount() }))
+end
+
+-- Loads a slot: its state, and its picture as the current one (false when kept without one: not known).
+local function load_slot(saved)
+  savestate.load(saved.state)
+  session.screen_now = saved.screen
 end
 
 -- Handles one message while waiting for the action of the current frame. Returns buttons p1, p2, screen when the
@@ -875,7 +889,7 @@ local function handle(msg)
       local picture = false
       if msg.screen ~= false then picture = current_screen() or false end
       session.slots[slot] = { state = st, screen = picture }
-      send_or_reconnect(json_encode({ type = "savestate_ack", op = op, slot = slot, frame = emu.framecount() }))
+      ack_savestate(op, slot)
     elseif op == "replay" then
       local job, why = replay_job(msg)
       if not job then
@@ -884,9 +898,8 @@ local function handle(msg)
         send_error("no_savestate", "no savestate in slot " .. slot)
       else
         local saved = session.slots[slot]
-        savestate.load(saved.state)
-        session.screen_now = saved.screen
-        send_or_reconnect(json_encode({ type = "savestate_ack", op = op, slot = slot, frame = emu.framecount() }))
+        load_slot(saved)
+        ack_savestate(op, slot)
         replay_writes(job, 0)
         state_or_reconnect(job.frames == 0 and job.screen)
         -- The frames run in the main loop: frameadvance cannot run inside the protected call this handler runs in.
@@ -897,14 +910,13 @@ local function handle(msg)
       if not saved then
         send_error("no_savestate", "no savestate in slot " .. slot)
       else
-        savestate.load(saved.state)
-        session.screen_now = saved.screen
-        send_or_reconnect(json_encode({ type = "savestate_ack", op = op, slot = slot, frame = emu.framecount() }))
+        load_slot(saved)
+        ack_savestate(op, slot)
         state_or_reconnect(session.screen)
       end
     elseif op == "drop" then
       session.slots[slot] = nil
-      send_or_reconnect(json_encode({ type = "savestate_ack", op = op, slot = slot, frame = emu.framecount() }))
+      ack_savestate(op, slot)
     else
       send_error("bad_savestate", "savestate op must be save, load or drop, got " .. json_encode(op))
     end
@@ -917,7 +929,7 @@ local function handle(msg)
       if addr + #data > 0x10000 then
         send_error("bad_write_ram", "write_ram of " .. #data .. " bytes at " .. addr .. " runs past $FFFF")
       else
-        for i = 1, #data do memory.writebyte(addr + i - 1, byte(data, i)) end
+        write_bytes(addr, data)
         send_or_reconnect(json_encode({ type = "write_ram_ack", address = addr, length = #data }))
       end
     end

@@ -96,7 +96,7 @@ export class LockstepDriver implements FrameDriver {
       let launch = this.launched;
       this.launched = undefined;
       if (launch?.cur !== cur) {
-        // A launch is only ever for the frame the runtime holds; anything that replaced the held frame dropped it.
+        // A launch is for the frame the runtime holds: the runtime settles it before anything replaces that frame.
         launch = undefined;
         if (this.heldFrame !== cur.frame) this.openHeld(cur);
         const gateResult = await this.awaitActions(cur);

@@ -24,6 +24,13 @@ const QUIT_GRACE_MS = 2000;
 /** Time a replay may take per frame on top of a step's timeout (FCEUX runs ~1,600 frames a second flat out). */
 const REPLAY_MS_PER_FRAME = 5;
 
+/** A RAM write the script can make: at least one byte, all of it within $0000-$FFFF. */
+function checkWriteFits(what: string, address: number, bytes: Uint8Array): void {
+  if (!Number.isInteger(address) || address < 0 || bytes.length < 1 || address + bytes.length > 0x10000) {
+    throw new Error(`${what}: ${bytes.length} bytes at address ${address} do not fit in $0000-$FFFF`);
+  }
+}
+
 export class FceuxEmulator implements EmulatorPort, ClockPingable {
   readonly kind = 'fceux' as const;
   private readonly mode: FceuxMode;
@@ -225,9 +232,7 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
 
   writeRam(address: number, bytes: Uint8Array): Promise<void> {
     return this.serial(async () => {
-      if (!Number.isInteger(address) || address < 0 || bytes.length < 1 || address + bytes.length > 0x10000) {
-        throw new Error(`writeRam: ${bytes.length} bytes at address ${address} do not fit in $0000-$FFFF`);
-      }
+      checkWriteFits('writeRam', address, bytes);
       await this.ready();
       await this.request(
         () => this.link?.sendJson({ type: 'write_ram', address, data: encodeBase64(bytes) }),
@@ -316,9 +321,7 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
       if (buttons.length % 2 !== 0) throw new Error(`replaySnapshot: buttons must hold 2 bytes a frame, got ${buttons.length}`);
       for (const w of writes) {
         if (!Number.isInteger(w.at) || w.at < 0 || w.at > n) throw new Error(`replaySnapshot: a write at state ${w.at} is outside the replay's 0..${n}`);
-        if (!Number.isInteger(w.address) || w.address < 0 || w.bytes.length < 1 || w.address + w.bytes.length > 0x10000) {
-          throw new Error(`replaySnapshot: ${w.bytes.length} bytes at address ${w.address} do not fit in $0000-$FFFF`);
-        }
+        checkWriteFits('replaySnapshot', w.address, w.bytes);
       }
       await this.ready();
       const msg: SavestateMsg = { type: 'savestate', op: 'replay', slot: handle.id, buttons: encodeBase64(buttons), screen: options.screen === true };

@@ -256,6 +256,16 @@ class Frameskip(unittest.TestCase):
         link.close()
 
 
+def play(env, seed, steps, hold):
+    """Resets with `seed` and steps through actions 0, 1, 2, each held `hold` steps: the observations, rewards and frames seen."""
+    obs, _ = env.reset(seed=seed)
+    seen = [obs.tolist()]
+    for i in range(steps):
+        obs, reward, _, _, info = env.step((i // hold) % 3)
+        seen.append((obs.tolist(), reward, info["frame"]))
+    return seen
+
+
 class OwnServer(unittest.TestCase):
     def test_a_made_env_talks_over_a_private_unix_socket_and_tcp_gives_the_same_steps(self):
         runs = {}
@@ -271,12 +281,7 @@ class OwnServer(unittest.TestCase):
             else:
                 self.assertIsNone(env.server.socket_path)
                 self.assertEqual(sock.getpeername()[0], "127.0.0.1")
-            obs, _ = env.reset(seed=3)
-            seen = [obs.tolist()]
-            for i in range(120):
-                obs, reward, _, _, info = env.step((i // 7) % 3)
-                seen.append((obs.tolist(), reward, info["frame"]))
-            runs[unix] = seen
+            runs[unix] = play(env, seed=3, steps=120, hold=7)
             env.close()
             if unix:
                 self.assertFalse(os.path.exists(os.path.dirname(path)), "close() removes the socket's directory")
@@ -287,12 +292,7 @@ class OwnServer(unittest.TestCase):
         for where in ("main", "worker"):
             env = LockstepEnv(**({} if where == "main" else {"embedded_thread": "worker"}))
             self.addCleanup(env.close)
-            obs, _ = env.reset(seed=5)
-            seen = [obs.tolist()]
-            for i in range(150):
-                obs, reward, _, _, info = env.step((i // 5) % 3)
-                seen.append((obs.tolist(), reward, info["frame"]))
-            runs[where] = seen
+            runs[where] = play(env, seed=5, steps=150, hold=5)
             # The emulator's worker is a thread of the server process (Linux lists them in /proc).
             threads[where] = len(os.listdir("/proc/%d/task" % env.server.process.pid))
             env.close()

@@ -6,7 +6,10 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { FceuxEmulator, type FceuxStateTransport } from '../src/emulators/fceux/fceuxEmulator';
-import { locateFceux } from '../src/emulators/fceux/fceuxLocator';
+import { locateFceux, lockstepLuaPath } from '../src/emulators/fceux/fceuxLocator';
+import { FceuxProcess } from '../src/emulators/fceux/fceuxProcess';
+import { BridgeServer } from '../src/bridge/bridgeServer';
+import { PROTOCOL_VERSION, type EmulatorWelcomeMsg } from '../src/bridge/protocol';
 import { LockstepRuntime } from '../src/core/runtime/runtime';
 import { defaultSyncConfig } from '../src/core/config/config';
 import { parseRamMap } from '../src/core/config/ramMap';
@@ -117,6 +120,50 @@ async function floor(screens: boolean): Promise<number> {
 }
 
 /**
+ * The floor of Lockstep's own wire: lockstep.lua and the bridge's WebSocket server, exactly as a session uses them, but
+ * the server answers each binary state with the next frame's action at once, with no FceuxEmulator and no runtime. What
+ * lockstep costs over this is Lockstep's code; what this costs over the plain-TCP floor is the WebSocket framing
+ * (LuaSocket reading frame headers in Lua, ws parsing and writing frames in Node) and the script's own per-frame work.
+ */
+async function wireFloor(): Promise<number> {
+  const bridge = new BridgeServer();
+  const port = await bridge.listen();
+  let proc: FceuxProcess | undefined;
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      let n = 0;
+      let t0 = 0;
+      let c0 = process.cpuUsage();
+      bridge.setHandler('emulator', (link) => {
+        link.onMessage((data) => {
+          if (typeof data === 'string') return;
+          const frame = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(8, true);
+          if (n === 0) {
+            t0 = performance.now();
+            c0 = process.cpuUsage();
+          }
+          if (n === FRAMES) {
+            noteCpu(c0);
+            resolve((FRAMES / (performance.now() - t0)) * 1000);
+            link.sendJson({ type: 'quit', code: 0, reason: 'bench done' });
+            return;
+          }
+          n++;
+          link.sendJson({ type: 'action', frame, buttons: [n & 0xff, 0], screen: false });
+        });
+        const welcome: EmulatorWelcomeMsg = { type: 'welcome', protocol: PROTOCOL_VERSION, session: 'bench', ram: [[0, 2048]], screen: false, binaryState: true };
+        link.sendJson(welcome);
+      });
+      proc = new FceuxProcess({ fceuxPath: locateFceux(undefined), romPath, luaPath: lockstepLuaPath(), host: '127.0.0.1', port, token: bridge.token, headless: true });
+      void proc.exited.then((exit) => reject(new Error(`wire floor: FCEUX ended before ${FRAMES} frames (${exit.description})`)));
+    });
+  } finally {
+    await proc?.stop();
+    await bridge.close();
+  }
+}
+
+/**
  * This process's CPU time (user + system, all threads) per frame in the last timed loop, in microseconds: what Node's
  * side of the link costs, far less swayed by other processes on a shared machine than frames per second.
  */
@@ -174,6 +221,7 @@ async function main(): Promise<void> {
     { name: 'floor: Lua + plain TCP round trip per frame, 2 KB up (no Lockstep code)', job: () => floor(false), runs: [] as number[], cpu: [] as number[] },
     { name: 'floor: the same with the gd screen every frame', job: () => floor(true), runs: [] as number[], cpu: [] as number[] },
     { name: 'FCEUX lockstep, no screens, frame by frame (as with breakpoints to check)', job: () => lockstep(false, 'file', true), runs: [] as number[], cpu: [] as number[] },
+    { name: "wire floor: lockstep.lua + the bridge's WebSocket server answering each state at once (no runtime)", job: () => wireFloor(), runs: [] as number[], cpu: [] as number[] },
   ];
   if (COMPARE) {
     rows.push(
@@ -218,6 +266,8 @@ async function main(): Promise<void> {
   console.log(`| lockstep / floor, without screens | ${ratio(1, 5)} | |`);
   console.log(`| lockstep / floor, with screens | ${ratio(2, 6)} | |`);
   console.log(`| lockstep frame by frame / floor, without screens (breakpoints checked between frames) | ${ratio(7, 5)} | |`);
+  console.log(`| wire floor / floor (the WebSocket wire and lockstep.lua's own work, against plain TCP) | ${ratio(8, 5)} | |`);
+  console.log(`| lockstep / wire floor, without screens (Lockstep's code over its own wire) | ${ratio(1, 8)} | |`);
   console.log(`| lockstep / FceuxEmulator.step alone, without screens (the runtime's share) | ${ratio(1, 3)} | |`);
   console.log(`| lockstep / FceuxEmulator.step alone, with screens | ${ratio(2, 4)} | |`);
   console.log('');

@@ -2,10 +2,11 @@
 import { join } from 'node:path';
 import type { Observation } from '../src/core/ports';
 import { LATENCY_WINDOW, OnnxAgent } from '../src/agents/onnxAgent';
+import { findPackageRoot } from '../src/core/packageRoot';
 
 const WARMUP = 200;
 
-export async function benchOnnx(modelPath = join(__dirname, '..', 'models', 'demo-policy.onnx')): Promise<{ p50Ms: number; p99Ms: number; n: number }> {
+export async function benchOnnx(modelPath = join(findPackageRoot(__dirname), 'models', 'demo-policy.onnx')): Promise<{ p50Ms: number; p99Ms: number; n: number }> {
   const agent = await OnnxAgent.load(modelPath, { player: 0 });
   try {
     const ram = new Uint8Array(0x800);

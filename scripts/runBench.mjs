@@ -2,7 +2,7 @@
 //
 // tsx compiles with esbuild's keepNames, which wraps every function and closure in a __name() call that defines its
 // name property each time the closure is made: on paths that make closures per frame (promise callbacks, request
-// judges) that cost tens of microseconds a frame that dist/cli.js and the extension never pay, and the benches
+// judges) that cost about 30 µs of CPU a frame on the FCEUX lockstep path, which dist/cli.js and the extension never pay; the benches
 // compare Lockstep's frames with floors that make none.
 //
 // Usage: node scripts/runBench.mjs NAME [args...]   (after `npm run build`, which makes the worker and ONNX files)

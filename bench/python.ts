@@ -2,8 +2,10 @@
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { EmbeddedEmulator, InProcessEmulator } from '../src/emulators/embedded/embeddedEmulator';
 import { LockstepRuntime } from '../src/core/runtime/runtime';
 import { defaultSyncConfig } from '../src/core/config/config';
@@ -23,6 +25,7 @@ const romPath = demoRomPath(root);
 const PYTHON = join(root, '.cache', 'venv', 'bin', 'python');
 const CLI = join(root, 'dist', 'cli.js');
 const SCRIPT = join(root, 'bench', 'python_env_steps.py');
+const FLOOR_SCRIPT = join(root, 'bench', 'python_floor.py');
 
 /** The random agent, asking for screens and making the gray/4 image a trainer would get from each (the fair twin of Python with screens). */
 class ScreenRandomAgent implements AgentPort {
@@ -57,6 +60,55 @@ async function inProcess(screens: boolean, mainThread = false): Promise<number> 
 
 interface PyRate { steps_per_s: number; frames_per_s: number }
 
+/** Runs a Python script to its last stdout line, a JSON object. */
+function pythonJson(args: string[]): Promise<PyRate> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, args, { env: { ...process.env, LOCKSTEP_CLI: CLI }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`${args[0]} exited ${code}: ${err.slice(-2000)}`));
+      else resolve(JSON.parse(line) as PyRate);
+    });
+  });
+}
+
+/**
+ * The floor of any Python link here: jsnes on this thread runs one frame per byte a bare Python socket client sends and
+ * answers with the frame's RAM-map variables as one JSON line (bench/python_floor.py). No WebSocket, no runtime, no env:
+ * what is left is the two processes' round trip per frame, the frame itself and the least a trainer reads.
+ */
+async function pythonFloor(): Promise<number> {
+  const ramMap = parseRamMap(await readFile(romPath.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
+  const emu = new InProcessEmulator();
+  await emu.start(romPath);
+  const dir = mkdtempSync(join(tmpdir(), 'lockstep-pyfloor-'));
+  const path = join(dir, 'floor.sock');
+  const server = createServer((sock) => {
+    let chain: Promise<void> = Promise.resolve();
+    sock.on('data', (d: Buffer) => {
+      for (const b of d) {
+        chain = chain.then(async () => {
+          const f = await emu.step([b & 0xc3, 0]);
+          sock.write(`${JSON.stringify(ramMap.read(f))}\n`);
+        });
+      }
+    });
+    sock.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(path, r));
+  try {
+    return (await pythonJson([FLOOR_SCRIPT, '--socket', path, '--steps', String(FRAMES)])).steps_per_s;
+  } finally {
+    server.close();
+    await emu.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * Python LockstepEnv.step rate: the script starts its own `lockstep serve` (its startup is not timed) and talks to it
  * over the server's Unix-domain socket, with jsnes on the server's main thread, as a made env does; `tcp` uses the
@@ -64,22 +116,8 @@ interface PyRate { steps_per_s: number; frames_per_s: number }
  * `lockstep serve` does by default.
  */
 function python(screen: 'none' | 'gray4', frameskip: number, opts: { tcp?: boolean; worker?: boolean } = {}): Promise<PyRate> {
-  return new Promise((resolve, reject) => {
-    const args = [SCRIPT, '--steps', String(FRAMES), '--screen', screen, '--frameskip', String(frameskip),
-      ...(opts.tcp ? ['--tcp'] : []), ...(opts.worker ? ['--embedded-thread', 'worker'] : [])];
-    const child = spawn(PYTHON, args, {
-      env: { ...process.env, LOCKSTEP_CLI: CLI }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => {
-      const line = out.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || !line.startsWith('{')) reject(new Error(`python bench exited ${code}: ${err.slice(-2000)}`));
-      else resolve(JSON.parse(line) as PyRate);
-    });
-  });
+  return pythonJson([SCRIPT, '--steps', String(FRAMES), '--screen', screen, '--frameskip', String(frameskip),
+    ...(opts.tcp ? ['--tcp'] : []), ...(opts.worker ? ['--embedded-thread', 'worker'] : [])]);
 }
 
 async function main(): Promise<void> {
@@ -99,6 +137,7 @@ async function main(): Promise<void> {
     { name: 'lockstep run --embedded-thread main: in-process random agent', unit: 'frames/s', runs: [] },
     { name: 'Python env.step, no screens, k=1, jsnes on a worker thread', unit: 'steps/s', runs: [] },
     { name: 'Python env.step, no screens, k=4 (emulated), jsnes on a worker thread', unit: 'frames/s', runs: [] },
+    { name: 'floor: jsnes on the main thread answering a bare Python socket (a JSON line of variables; no WebSocket, no runtime)', unit: 'steps/s', runs: [] },
   ];
   const jobs: Array<() => Promise<void>> = [
     async () => { rows[0].runs.push(await rawPort(() => new EmbeddedEmulator(), romPath, FRAMES)); },
@@ -116,6 +155,7 @@ async function main(): Promise<void> {
     async () => { rows[9].runs.push(await inProcess(false, true)); },
     async () => { rows[10].runs.push((await python('none', 1, { worker: true })).steps_per_s); },
     async () => { rows[11].runs.push((await python('none', 4, { worker: true })).frames_per_s); },
+    async () => { rows[12].runs.push(await pythonFloor()); },
   ];
   // Interleave rounds so machine noise hits every configuration alike.
   for (let r = 0; r < ROUNDS; r++) for (const job of jobs) await job();
@@ -139,6 +179,8 @@ async function main(): Promise<void> {
   console.log(`| Python k=4 emulated frames / in-process run, both with jsnes on the main thread | ${ratio(6, 9)} | (information) |`);
   console.log(`| Python k=1 no screens, jsnes on a worker thread / in-process run | ${ratio(10, 1)} | (information) |`);
   console.log(`| Python k=4 emulated frames, jsnes on a worker thread / in-process run | ${ratio(11, 1)} | (information) |`);
+  console.log(`| Python floor / in-process run, both with jsnes on the main thread (the most any Python link could reach) | ${ratio(12, 9)} | (information) |`);
+  console.log(`| Python k=1 no screens / Python floor (what LockstepEnv.step costs over a bare socket) | ${ratio(3, 12)} | (information) |`);
 }
 
 main().catch((e: unknown) => {

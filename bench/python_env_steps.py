@@ -31,13 +31,15 @@ def main() -> int:
         config["frameskip"] = args.frameskip
     with LockstepEnv(config) as env:
         env.reset(seed=1)
-        action = env.action_space.sample
+        # Drawn before the clock starts: the row times env.step, not gymnasium's sampler (about 4 µs a draw here).
+        env.action_space.seed(1)
+        actions = [env.action_space.sample() for _ in range(args.warmup + args.steps)]
         frames = 0
         for i in range(args.warmup + args.steps):
             if i == args.warmup:
                 t0 = time.perf_counter()
                 frames = 0
-            _, _, terminated, truncated, info = env.step(action())
+            _, _, terminated, truncated, info = env.step(actions[i])
             frames += info.get("frames", 1)
             if terminated or truncated:
                 env.reset()

@@ -1,13 +1,14 @@
 // Benchmark: real FCEUX free-running (a Lua script that only advances frames) vs FCEUX in lockstep through Lockstep, without and with screens.
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { FceuxEmulator, type FceuxStateTransport } from '../src/emulators/fceux/fceuxEmulator';
 import { locateFceux, lockstepLuaPath } from '../src/emulators/fceux/fceuxLocator';
 import { FceuxProcess } from '../src/emulators/fceux/fceuxProcess';
+import { makeFceuxHome } from '../src/emulators/fceux/fceuxHome';
 import { BridgeServer } from '../src/bridge/bridgeServer';
 import { PROTOCOL_VERSION, type EmulatorWelcomeMsg } from '../src/bridge/protocol';
 import { LockstepRuntime } from '../src/core/runtime/runtime';
@@ -48,13 +49,13 @@ function freeRunning(): Promise<number> {
   ]);
 }
 
-/** Spawns headless FCEUX on `script` (written to a fresh FCEUX_HOME) and resolves the FPS line it prints. */
+/** Spawns headless FCEUX on `script` (written to a fresh FCEUX_HOME configured as Lockstep's runs are) and resolves the FPS line it prints. */
 function runLua(name: string, lines: string[]): Promise<number> {
-  const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-fceux-'));
+  const home = makeFceuxHome('lockstep-bench-fceux-');
   const script = join(home, `${name}.lua`);
   writeFileSync(script, lines.join('\n'));
   return new Promise((resolve, reject) => {
-    const p = spawn(locateFceux(undefined), ['--videoDriver', '1', '--no-config', '1', '--sound', '0', '--loadlua', script, romPath], {
+    const p = spawn(locateFceux(undefined), ['--videoDriver', '1', '--sound', '0', '--loadlua', script, romPath], {
       env: { ...process.env, FCEUX_HOME: home, QT_QPA_PLATFORM: 'offscreen', SDL_AUDIODRIVER: 'dummy' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

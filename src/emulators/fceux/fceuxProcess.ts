@@ -1,10 +1,10 @@
 // One FCEUX process running lockstep.lua: headless environment, fresh FCEUX_HOME, output lines, and a kill that always ends it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describeFceuxExit } from './luaExitCodes';
+import { makeFceuxHome } from './fceuxHome';
 
 export interface FceuxLaunchOptions {
   fceuxPath: string;
@@ -51,8 +51,9 @@ export class FceuxProcess {
   private readonly exitHook: () => void;
 
   constructor(private readonly options: FceuxLaunchOptions) {
-    // A fresh home per run: fceux.cfg would otherwise remember scripts, paths and settings between runs.
-    this.home = mkdtempSync(join(tmpdir(), 'lockstep-fceux-'));
+    // A fresh home per run: fceux.cfg would otherwise remember scripts, paths and settings between runs. Its fceux.cfg
+    // holds Lockstep's settings (no on-screen messages in the picture), so FCEUX runs without --no-config.
+    this.home = makeFceuxHome();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       FCEUX_HOME: this.home,
@@ -63,7 +64,7 @@ export class FceuxProcess {
     };
     if (options.exitOnFatal ?? true) env.LOCKSTEP_LAUNCHED = '1';
     else delete env.LOCKSTEP_LAUNCHED;
-    const args = ['--no-config', '1', '--sound', '0'];
+    const args = ['--sound', '0'];
     if (options.headless) {
       env.QT_QPA_PLATFORM = 'offscreen';
       env.SDL_AUDIODRIVER = 'dummy';

@@ -918,7 +918,7 @@ local function handle(msg)
       session.slots[slot] = nil
       ack_savestate(op, slot)
     else
-      send_error("bad_savestate", "savestate op must be save, load or drop, got " .. json_encode(op))
+      send_error("bad_savestate", "savestate op must be save, load, drop or replay, got " .. json_encode(op))
     end
   elseif t == "write_ram" then
     local addr = msg.address

@@ -209,6 +209,10 @@ describe('lockstep.lua faults (real FCEUX, headless)', () => {
         ws.send(JSON.stringify({ type: 'action', frame: (first.frame as number) + 5, buttons: [0, 0] }));
         const err = await next('error');
         assert.equal(err.code, 'wrong_frame');
+        ws.send(JSON.stringify({ type: 'savestate', op: 'rewind', slot: 1 }));
+        const badOp = await next('error');
+        assert.equal(badOp.code, 'bad_savestate');
+        assert.match(String(badOp.message), /op must be save, load, drop or replay, got "rewind"/, 'an unknown op names every op there is');
         ws.send(JSON.stringify({ type: 'action', frame: first.frame, buttons: [BUTTON.RIGHT, 0] }));
         const second = await next('state');
         assert.equal(second.frame, (first.frame as number) + 1, 'the action for the held frame still runs it');

@@ -334,7 +334,8 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
         () => this.link?.sendJson(msg),
         (e) => {
           if (e.kind === 'error' && (e.msg.code === 'no_savestate' || e.msg.code === 'bad_savestate')) {
-            // A lockstep.lua older than the replay op refuses it as an unknown op: say so rather than blame the slot.
+            // A lockstep.lua older than the replay op refuses it as an unknown op, in these words (newer ones name replay
+            // too): say so rather than blame the slot.
             if (/op must be save, load or drop/.test(e.msg.message)) throw new Error(`this lockstep.lua cannot replay savestates (${e.msg.message}): use the one shipped with Lockstep`);
             throw new Error(`FCEUX cannot replay from snapshot ${handle.id}: ${e.msg.message}`);
           }

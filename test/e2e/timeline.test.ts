@@ -74,27 +74,35 @@ describe('the Timeline panel in real VS Code (development extension)', { timeout
     await u.runCommand('Lockstep: Open Recording in Timeline');
     await u.answerFolderDialog('Open Recording', rec);
     await u.waitFor('the Timeline tab', async () => ((await u.tabs()).includes('Timeline') ? true : undefined), 60_000);
-    // The replay stops once it ran every recorded row; the stop opens the frame sheet over the timeline, whose webview
-    // then reloads: wait for the stop before using the strip, and look for the webview again each time.
+    // The replay stops once it ran every recorded row; the stop opens the frame sheet over the timeline (at times a moment
+    // after the stop shows), and the timeline's webview reloads when it is brought back. So everything up to the peek is
+    // done on one fresh webview frame, and done again from the start when that frame goes away under it.
     await u.waitForStoppedFrame(-1, 60_000);
-    const tl = await u.waitFor('the whole recording on the strip', async () => {
-      await u.activateTab('Timeline');
-      const f = await u.panelFrame('timeline');
-      return (await f.locator('#tl-strip').getAttribute('data-head', { timeout: 2000 }).catch(() => null)) === '119' ? f : undefined;
-    }, 60_000);
-    const strip = tl.locator('#tl-strip');
-    const episodes = await tl.locator('.tl-episode').evaluateAll((els) => els.map((e) => `${(e as HTMLElement).dataset.first}-${(e as HTMLElement).dataset.last}`));
-    assert.deepEqual(episodes, ['0-59', '60-119']);
-    const box = await strip.boundingBox();
-    assert.ok(box);
     const tick = 75;
-    const x = box.x + ((tick + 0.5) / 120) * box.width;
-    await u.page.mouse.move(x, box.y + box.height / 2);
-    await u.waitFor(`the peek of tick ${tick}`, async () => ((await tl.locator('#tl-peek').getAttribute('data-tick')) === String(tick) ? true : undefined));
-    assert.equal(await tl.locator('#peek-row td[data-key="episode · step"]').innerText(), '1 · 15');
-    const frame = Number(await tl.locator('#peek-row td[data-key="frame"]').innerText());
+    const peek = async () => {
+      await u.activateTab('Timeline');
+      const tl = await u.panelFrame('timeline');
+      const strip = tl.locator('#tl-strip');
+      if ((await strip.getAttribute('data-head', { timeout: 2000 })) !== '119') return undefined;
+      const episodes = await tl.locator('.tl-episode').evaluateAll((els) => els.map((e) => `${(e as HTMLElement).dataset.first}-${(e as HTMLElement).dataset.last}`));
+      const box = await strip.boundingBox({ timeout: 2000 });
+      if (!box) return undefined;
+      const x = box.x + ((tick + 0.5) / 120) * box.width;
+      const y = box.y + box.height / 2;
+      await u.page.mouse.move(x, y);
+      await tl.locator(`#tl-peek[data-tick="${tick}"]`).waitFor({ state: 'attached', timeout: 3000 });
+      const episodeStep = await tl.locator('#peek-row td[data-key="episode · step"]').innerText({ timeout: 2000 });
+      const frame = Number(await tl.locator('#peek-row td[data-key="frame"]').innerText({ timeout: 2000 }));
+      return { episodes, x, y, episodeStep, frame };
+    };
+    const seen = await u.waitFor(`the whole recording on the strip, and the peek of tick ${tick}`, peek, 60_000);
+    assert.deepEqual(seen.episodes, ['0-59', '60-119']);
+    assert.equal(seen.episodeStep, '1 · 15');
+    const frame = seen.frame;
     const before = await u.waitFor('the status bar frame', () => u.statusFrame());
-    await u.page.mouse.click(x, box.y + box.height / 2);
+    // Peeked again just before the click, so it lands on the strip even if the webview went away meanwhile.
+    const at = await u.waitFor(`the peek of tick ${tick} again`, peek, 30_000);
+    await u.page.mouse.click(at.x, at.y);
     assert.equal(await u.waitForStoppedFrame(before), frame);
     const { rows } = await u.callStack();
     assert.ok(rows.some((r) => r.includes(`frame ${frame} (episode 1, step 15)`)), `call stack rows: ${JSON.stringify(rows)}`);

@@ -1,14 +1,12 @@
 // Benchmark: real FCEUX free-running (a Lua script that only advances frames) vs FCEUX in lockstep through Lockstep, without and with screens.
-import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { FceuxEmulator, type FceuxStateTransport } from '../src/emulators/fceux/fceuxEmulator';
 import { locateFceux, lockstepLuaPath } from '../src/emulators/fceux/fceuxLocator';
 import { FceuxProcess } from '../src/emulators/fceux/fceuxProcess';
-import { makeFceuxHome } from '../src/emulators/fceux/fceuxHome';
 import { BridgeServer } from '../src/bridge/bridgeServer';
 import { PROTOCOL_VERSION, type EmulatorWelcomeMsg } from '../src/bridge/protocol';
 import { LockstepRuntime } from '../src/core/runtime/runtime';
@@ -49,27 +47,33 @@ function freeRunning(): Promise<number> {
   ]);
 }
 
-/** Spawns headless FCEUX on `script` (written to a fresh FCEUX_HOME configured as Lockstep's runs are) and resolves the FPS line it prints. */
-function runLua(name: string, lines: string[]): Promise<number> {
-  const home = makeFceuxHome('lockstep-bench-fceux-');
-  const script = join(home, `${name}.lua`);
+/**
+ * Runs `script` (written to a temp file) in headless FCEUX started as Lockstep starts it (FceuxProcess: the same
+ * arguments, environment and fresh FCEUX_HOME), and resolves the FPS line it prints.
+ */
+async function runLua(name: string, lines: string[]): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'lockstep-bench-lua-'));
+  const script = join(dir, `${name}.lua`);
   writeFileSync(script, lines.join('\n'));
-  return new Promise((resolve, reject) => {
-    const p = spawn(locateFceux(undefined), ['--videoDriver', '1', '--sound', '0', '--loadlua', script, romPath], {
-      env: { ...process.env, FCEUX_HOME: home, QT_QPA_PLATFORM: 'offscreen', SDL_AUDIODRIVER: 'dummy' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = setTimeout(() => p.kill('SIGKILL'), 120_000);
-    p.on('exit', () => {
-      clearTimeout(deadline);
-      rmSync(home, { recursive: true, force: true });
-      const m = /FPS ([\d.]+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-      else reject(new Error(`${name}: FCEUX printed no FPS line: ${out.slice(-300)}`));
-    });
+  let fps: number | undefined;
+  // The script talks to no bridge: host, port and token only fill the launch options.
+  const proc = new FceuxProcess({
+    fceuxPath: locateFceux(undefined), romPath, luaPath: script, host: '127.0.0.1', port: 0, token: '', headless: true,
+    onLine: (_stream, line) => {
+      const m = /^FPS ([\d.]+)/.exec(line);
+      if (m) fps = Number(m[1]);
+    },
   });
+  const deadline = setTimeout(() => void proc.stop(0), 120_000);
+  try {
+    const exit = await proc.exited;
+    if (fps === undefined) throw new Error(`${name}: FCEUX printed no FPS line (${exit.description}): ${proc.lastLines(5).join(' | ')}`);
+    return fps;
+  } finally {
+    clearTimeout(deadline);
+    await proc.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

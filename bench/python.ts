@@ -1,11 +1,10 @@
 // Benchmark: Python LockstepEnv.step (via its own `lockstep serve`) vs the raw embedded worker port and an in-process agent, with ratios.
 import { readFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { EmbeddedEmulator, InProcessEmulator } from '../src/emulators/embedded/embeddedEmulator';
 import { LockstepRuntime } from '../src/core/runtime/runtime';
 import { defaultSyncConfig } from '../src/core/config/config';

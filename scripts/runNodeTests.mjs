@@ -2,12 +2,16 @@
 // stalling the run: each file gets at most LOCKSTEP_TEST_FILE_TIMEOUT_MS (default 300000, several times the slowest
 // file), and scripts/hangReporter.mjs names what was still running in a file that ran out of time.
 //
+// Files run at least two at a time (Node's default is one fewer than the cores: one at a time on a 2-core machine):
+// most of a file's time is spent waiting on FCEUX, Chromium, child processes and sockets, so a second file overlaps
+// that wait. A --test-concurrency given on the command line wins.
+//
 // Usage: node scripts/runNodeTests.mjs [node --test options] FILE|FOLDER...   (exit code: the test runner's)
 // A FOLDER stands for every *.test.ts under it, sub-folders included (test/unit mirrors src/'s folders).
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { constants } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const DEFAULT_FILE_TIMEOUT_MS = 300_000;
@@ -45,8 +49,11 @@ for (const arg of process.argv.slice(2)) {
   targets.push(...files);
 }
 const hangReporter = fileURLToPath(new URL('./hangReporter.mjs', import.meta.url));
+const concurrency = process.argv.some((a) => a.startsWith('--test-concurrency'))
+  ? []
+  : [`--test-concurrency=${Math.max(2, availableParallelism() - 1)}`];
 const args = [
-  '--import', 'tsx', '--test', `--test-timeout=${timeoutMs}`,
+  '--import', 'tsx', '--test', `--test-timeout=${timeoutMs}`, ...concurrency,
   '--test-reporter=spec', '--test-reporter-destination=stdout',
   `--test-reporter=${hangReporter}`, '--test-reporter-destination=stderr',
   ...targets,

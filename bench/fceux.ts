@@ -1,6 +1,7 @@
 // Benchmark: real FCEUX free-running (a Lua script that only advances frames) vs FCEUX in lockstep through Lockstep, without and with screens.
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
@@ -14,7 +15,7 @@ import { defaultSyncConfig } from '../src/core/config/config';
 import { parseRamMap } from '../src/core/config/ramMap';
 import { RandomAgent } from '../src/agents/randomAgent';
 import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
-import { median, roundRatioCells } from './roundStats';
+import { median, roundDifferenceCells, roundRatioCells } from './roundStats';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -51,7 +52,7 @@ function freeRunning(): Promise<number> {
  * Runs `script` (written to a temp file) in headless FCEUX started as Lockstep starts it (FceuxProcess: the same
  * arguments, environment and fresh FCEUX_HOME), and resolves the FPS line it prints.
  */
-async function runLua(name: string, lines: string[]): Promise<number> {
+async function runLua(name: string, lines: string[], onStart?: (proc: FceuxProcess) => void): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'lockstep-bench-lua-'));
   const script = join(dir, `${name}.lua`);
   writeFileSync(script, lines.join('\n'));
@@ -64,6 +65,7 @@ async function runLua(name: string, lines: string[]): Promise<number> {
       if (m) fps = Number(m[1]);
     },
   });
+  onStart?.(proc);
   const deadline = setTimeout(() => void proc.stop(0), 120_000);
   try {
     const exit = await proc.exited;
@@ -82,6 +84,9 @@ async function runLua(name: string, lines: string[]): Promise<number> {
  * that the script waits for before the next frame. No WebSocket, no JSON, no runtime: only FCEUX, LuaSocket, loopback.
  */
 async function floor(screens: boolean): Promise<number> {
+  let pid: number | undefined;
+  let stopCpu: ((frames: number) => void) | undefined;
+  let n = 0;
   const server = createServer((sock: Socket) => {
     sock.setNoDelay(true);
     let pending: Buffer = Buffer.alloc(0);
@@ -91,6 +96,10 @@ async function floor(screens: boolean): Promise<number> {
         const len = pending.readUInt32LE(0);
         if (pending.length < 4 + len) break;
         pending = pending.subarray(4 + len);
+        // The script sends FRAMES states: CPU is taken from the first to the last, FRAMES - 1 round trips.
+        n++;
+        if (n === 1) stopCpu = cpuWindow(pid);
+        else if (n === FRAMES) stopCpu?.(FRAMES - 1);
         sock.write('{"type":"action","frame":0,"buttons":[0,0]}\n');
       }
     });
@@ -118,7 +127,7 @@ async function floor(screens: boolean): Promise<number> {
       'local dt = socket.gettime() - t0',
       `io.stdout:write(string.format("FPS %.1f\\n", ${FRAMES} / dt)); io.stdout:flush()`,
       'emu.exit()',
-    ]);
+    ], (proc) => (pid = proc.pid));
   } finally {
     server.close();
   }
@@ -138,17 +147,17 @@ async function wireFloor(): Promise<number> {
     return await new Promise<number>((resolve, reject) => {
       let n = 0;
       let t0 = 0;
-      let c0 = process.cpuUsage();
+      let stopCpu: ((frames?: number) => void) | undefined;
       bridge.setHandler('emulator', (link) => {
         link.onMessage((data) => {
           if (typeof data === 'string') return;
           const frame = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(8, true);
           if (n === 0) {
             t0 = performance.now();
-            c0 = process.cpuUsage();
+            stopCpu = cpuWindow(proc?.pid);
           }
           if (n === FRAMES) {
-            noteCpu(c0);
+            stopCpu?.();
             resolve((FRAMES / (performance.now() - t0)) * 1000);
             link.sendJson({ type: 'quit', code: 0, reason: 'bench done' });
             return;
@@ -169,13 +178,42 @@ async function wireFloor(): Promise<number> {
 }
 
 /**
- * This process's CPU time (user + system, all threads) per frame in the last timed loop, in microseconds: what Node's
- * side of the link costs, far less swayed by other processes on a shared machine than frames per second.
+ * CPU time (user + system, all threads) per frame in the last timed loop, in microseconds, of this process (what Node's
+ * side of the link costs) and of FCEUX (the emulator, and what lockstep.lua or the floor's script does each frame): far
+ * less swayed by other processes on a shared machine than frames per second, and it says which side a cost is on.
  */
-let lastCpuUsPerFrame: number | null = null;
-function noteCpu(c0: NodeJS.CpuUsage): void {
-  const c = process.cpuUsage(c0);
-  lastCpuUsPerFrame = (c.user + c.system) / FRAMES;
+let lastCpu: { node: number; fceux: number | null } | null = null;
+
+/** Starts a CPU window over this process and FCEUX (`fceuxPid`); the function it returns ends it over `frames` frames. */
+function cpuWindow(fceuxPid: number | undefined): (frames?: number) => void {
+  const c0 = process.cpuUsage();
+  const f0 = fceuxPid !== undefined ? processCpuUs(fceuxPid) : null;
+  return (frames = FRAMES) => {
+    const c = process.cpuUsage(c0);
+    const f1 = fceuxPid !== undefined ? processCpuUs(fceuxPid) : null;
+    lastCpu = { node: (c.user + c.system) / frames, fceux: f0 !== null && f1 !== null ? (f1 - f0) / frames : null };
+  };
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ; 100 on Linux unless the kernel says otherwise). */
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** The CPU time (user + system, all threads) process `pid` has used, in microseconds, from /proc; null where there is none. */
+function processCpuUs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name in parentheses (which may hold spaces): utime and stime are the 12th and 13th.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -185,16 +223,17 @@ function noteCpu(c0: NodeJS.CpuUsage): void {
  */
 async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 'file', perFrame = false): Promise<number> {
   const ramMap = parseRamMap(await readFile(romPath.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
+  const emulator = new FceuxEmulator({ stateTransport });
   const rt = new LockstepRuntime(
-    { emulator: new FceuxEmulator({ stateTransport }), agents: [new RandomAgent({ seed: 1 })], ramMap, sync: defaultSyncConfig() },
+    { emulator, agents: [new RandomAgent({ seed: 1 })], ramMap, sync: defaultSyncConfig() },
     { romPath, captureScreens: screens },
   );
   try {
     await rt.start();
     const t0 = performance.now();
-    const c0 = process.cpuUsage();
+    const stopCpu = cpuWindow(emulator.pid);
     for (let i = 0; i < FRAMES; i++) await rt.advance({ eager: !perFrame && i < FRAMES - 1 });
-    noteCpu(c0);
+    stopCpu();
     return (FRAMES / (performance.now() - t0)) * 1000;
   } finally {
     await rt.close();
@@ -207,9 +246,9 @@ async function rawSteps(screen: boolean): Promise<number> {
   try {
     await emu.start(romPath, { screen });
     const t0 = performance.now();
-    const c0 = process.cpuUsage();
+    const stopCpu = cpuWindow(emu.pid);
     for (let i = 0; i < FRAMES; i++) await emu.step([i & 0xff, 0], { screen });
-    noteCpu(c0);
+    stopCpu();
     return (FRAMES / (performance.now() - t0)) * 1000;
   } finally {
     await emu.close();
@@ -218,21 +257,21 @@ async function rawSteps(screen: boolean): Promise<number> {
 
 async function main(): Promise<void> {
   const rows = [
-    { name: 'FCEUX free-running (Lua frameadvance only)', job: () => freeRunning(), runs: [] as number[], cpu: [] as number[] },
-    { name: 'FCEUX lockstep, no screens (2 KB RAM per frame; as lockstep run drives it)', job: () => lockstep(false), runs: [] as number[], cpu: [] as number[] },
-    { name: 'FCEUX lockstep, screen every frame', job: () => lockstep(true), runs: [] as number[], cpu: [] as number[] },
-    { name: 'FceuxEmulator.step alone, no screens', job: () => rawSteps(false), runs: [] as number[], cpu: [] as number[] },
-    { name: 'FceuxEmulator.step alone, screen every frame', job: () => rawSteps(true), runs: [] as number[], cpu: [] as number[] },
-    { name: 'floor: Lua + plain TCP round trip per frame, 2 KB up (no Lockstep code)', job: () => floor(false), runs: [] as number[], cpu: [] as number[] },
-    { name: 'floor: the same with the gd screen every frame', job: () => floor(true), runs: [] as number[], cpu: [] as number[] },
-    { name: 'FCEUX lockstep, no screens, frame by frame (as with breakpoints to check)', job: () => lockstep(false, 'file', true), runs: [] as number[], cpu: [] as number[] },
-    { name: "wire floor: lockstep.lua + the bridge's WebSocket server answering each state at once (no runtime)", job: () => wireFloor(), runs: [] as number[], cpu: [] as number[] },
+    { name: 'FCEUX free-running (Lua frameadvance only)', job: () => freeRunning(), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
+    { name: 'FCEUX lockstep, no screens (2 KB RAM per frame; as lockstep run drives it)', job: () => lockstep(false), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
+    { name: 'FCEUX lockstep, screen every frame', job: () => lockstep(true), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
+    { name: 'FceuxEmulator.step alone, no screens', job: () => rawSteps(false), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
+    { name: 'FceuxEmulator.step alone, screen every frame', job: () => rawSteps(true), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
+    { name: 'floor: Lua + plain TCP round trip per frame, 2 KB up (no Lockstep code)', job: () => floor(false), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
+    { name: 'floor: the same with the gd screen every frame', job: () => floor(true), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
+    { name: 'FCEUX lockstep, no screens, frame by frame (as with breakpoints to check)', job: () => lockstep(false, 'file', true), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
+    { name: "wire floor: lockstep.lua + the bridge's WebSocket server answering each state at once (no runtime)", job: () => wireFloor(), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
   ];
   if (COMPARE) {
     rows.push(
-      { name: 'lockstep, no screens, JSON + base64 states', job: () => lockstep(false, 'json'), runs: [], cpu: [] },
-      { name: 'lockstep, screens, JSON states + socket screens', job: () => lockstep(true, 'json'), runs: [], cpu: [] },
-      { name: 'lockstep, screens, binary states + socket screens', job: () => lockstep(true, 'binary'), runs: [], cpu: [] },
+      { name: 'lockstep, no screens, JSON + base64 states', job: () => lockstep(false, 'json'), runs: [], cpu: [], fceuxCpu: [] },
+      { name: 'lockstep, screens, JSON states + socket screens', job: () => lockstep(true, 'json'), runs: [], cpu: [], fceuxCpu: [] },
+      { name: 'lockstep, screens, binary states + socket screens', job: () => lockstep(true, 'binary'), runs: [], cpu: [], fceuxCpu: [] },
     );
   }
   const loadBefore = loadavg();
@@ -241,9 +280,13 @@ async function main(): Promise<void> {
   // machine), and the median of those ratios is reported with their spread.
   for (let r = 0; r < ROUNDS; r++) {
     for (const row of rows) {
-      lastCpuUsPerFrame = null;
+      lastCpu = null;
       row.runs.push(await row.job());
-      if (lastCpuUsPerFrame !== null) row.cpu.push(lastCpuUsPerFrame);
+      const cpu = lastCpu as { node: number; fceux: number | null } | null;
+      if (cpu) {
+        row.cpu.push(cpu.node);
+        if (cpu.fceux !== null) row.fceuxCpu.push(cpu.fceux);
+      }
     }
   }
   const loadAfter = loadavg();
@@ -257,9 +300,10 @@ async function main(): Promise<void> {
     console.log(`CPU steal during the run (time the hypervisor gave to other guests): ${steal.toFixed(1)} %`);
   }
   console.log('');
-  console.log('| configuration | frames/s (median) | runs | Node CPU µs/frame (median) |');
-  console.log('|---|---:|---|---:|');
-  rows.forEach((r, i) => console.log(`| ${r.name} | ${fps[i].toFixed(0)} | ${r.runs.map((x) => x.toFixed(0)).join(', ')} | ${r.cpu.length ? median(r.cpu).toFixed(0) : ''} |`));
+  console.log('| configuration | frames/s (median) | runs | Node CPU µs/frame (median) | FCEUX CPU µs/frame (median) |');
+  console.log('|---|---:|---|---:|---:|');
+  const cell = (xs: number[]): string => (xs.length ? median(xs).toFixed(0) : '');
+  rows.forEach((r, i) => console.log(`| ${r.name} | ${fps[i].toFixed(0)} | ${r.runs.map((x) => x.toFixed(0)).join(', ')} | ${cell(r.cpu)} | ${cell(r.fceuxCpu)} |`));
   console.log('');
   const ratio = (a: number, b: number): string => roundRatioCells(rows[a].runs, rows[b].runs);
   console.log('| ratio (median of the per-round ratios) | value | range | target |');
@@ -282,6 +326,17 @@ async function main(): Promise<void> {
   console.log('|---|---:|---|');
   console.log(`| lockstep / FceuxEmulator.step alone, without screens | ${cpuRatio(1, 3)} |`);
   console.log(`| lockstep / FceuxEmulator.step alone, with screens | ${cpuRatio(2, 4)} |`);
+  // Which side of the link each step up from the plain-TCP floor costs, per frame, run by run.
+  const fceuxRows = [1, 3, 5, 8].every((i) => rows[i].fceuxCpu.length === ROUNDS);
+  if (fceuxRows) {
+    const diff = (a: number, b: number, which: 'cpu' | 'fceuxCpu'): string => roundDifferenceCells(rows[a][which], rows[b][which]);
+    console.log('');
+    console.log('| CPU µs per frame added (median of the per-round differences) | Node | range | FCEUX | range |');
+    console.log('|---|---:|---|---:|---|');
+    console.log(`| wire floor over floor (WebSocket framing, lockstep.lua's own work) | ${diff(8, 5, 'cpu')} | ${diff(8, 5, 'fceuxCpu')} |`);
+    console.log(`| FceuxEmulator.step alone over wire floor (the emulator port) | ${diff(3, 8, 'cpu')} | ${diff(3, 8, 'fceuxCpu')} |`);
+    console.log(`| lockstep over FceuxEmulator.step alone (the runtime) | ${diff(1, 3, 'cpu')} | ${diff(1, 3, 'fceuxCpu')} |`);
+  }
 }
 
 main().catch((e: unknown) => {

@@ -13,3 +13,9 @@ export function roundRatioCells(a: number[], b: number[]): string {
   const per = a.map((x, i) => x / b[i]);
   return `${median(per).toFixed(3)} | ${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)}`;
 }
+
+/** `a[i] - b[i]` for every round i, as "median | min–max" (whole units): what one configuration adds over another. */
+export function roundDifferenceCells(a: number[], b: number[]): string {
+  const per = a.map((x, i) => x - b[i]);
+  return `${median(per).toFixed(0)} | ${Math.min(...per).toFixed(0)}–${Math.max(...per).toFixed(0)}`;
+}

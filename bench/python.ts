@@ -25,6 +25,7 @@ const PYTHON = join(root, '.cache', 'venv', 'bin', 'python');
 const CLI = join(root, 'dist', 'cli.js');
 const SCRIPT = join(root, 'bench', 'python_env_steps.py');
 const FLOOR_SCRIPT = join(root, 'bench', 'python_floor.py');
+const FLOOR_WARMUP = 300;
 
 /** The random agent, asking for screens and making the gray/4 image a trainer would get from each (the fair twin of Python with screens). */
 class ScreenRandomAgent implements AgentPort {
@@ -42,22 +43,31 @@ class ScreenRandomAgent implements AgentPort {
 }
 
 /** Frames/s of `lockstep run`'s loop: the runtime on the embedded worker (or, `mainThread`, jsnes on this thread: `--embedded-thread main`) with an in-process agent. */
-async function inProcess(screens: boolean, mainThread = false): Promise<number> {
+async function inProcess(screens: boolean, mainThread = false): Promise<Rate> {
   const ramMap = parseRamMap(await readFile(romPath.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
   const agent: AgentPort = screens ? new ScreenRandomAgent() : new RandomAgent({ seed: 1 });
   const emulator = mainThread ? new InProcessEmulator() : new EmbeddedEmulator();
   const rt = new LockstepRuntime({ emulator, agents: [agent], ramMap, sync: defaultSyncConfig() }, { romPath });
   await rt.start();
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   // As `lockstep run` drives it: eager while another frame follows (the next step goes out before this frame's row).
   for (let i = 0; i < FRAMES; i++) await rt.advance({ eager: i + 1 < FRAMES });
   await rt.settle();
   const fps = (FRAMES / (performance.now() - t0)) * 1000;
+  const c = process.cpuUsage(c0);
   await rt.close();
-  return fps;
+  return { rate: fps, nodeCpuUs: (c.user + c.system) / FRAMES };
 }
 
-interface PyRate { steps_per_s: number; frames_per_s: number }
+/**
+ * A row's rate with the CPU time (user + system, all threads) each side used per step or frame, in microseconds: Node
+ * (the in-process run, or the server a Python script talked to) and Python. Wall-clock rates on a shared machine move
+ * with its load; CPU time says how much work a step is, apart from the time spent waiting for the other process.
+ */
+interface Rate { rate: number; nodeCpuUs?: number; pythonCpuUs?: number }
+
+interface PyRate { steps_per_s: number; frames_per_s: number; python_cpu_us?: number; server_cpu_us?: number }
 
 /** Runs a Python script to its last stdout line, a JSON object. */
 function pythonJson(args: string[]): Promise<PyRate> {
@@ -80,7 +90,7 @@ function pythonJson(args: string[]): Promise<PyRate> {
  * answers with the frame's RAM-map variables as one JSON line (bench/python_floor.py). No WebSocket, no runtime, no env:
  * what is left is the two processes' round trip per frame, the frame itself and the least a trainer reads.
  */
-async function pythonFloor(): Promise<number> {
+async function pythonFloor(): Promise<Rate> {
   const ramMap = parseRamMap(await readFile(romPath.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
   const emu = new InProcessEmulator();
   await emu.start(romPath);
@@ -100,7 +110,11 @@ async function pythonFloor(): Promise<number> {
   });
   await new Promise<void>((r) => server.listen(path, r));
   try {
-    return (await pythonJson([FLOOR_SCRIPT, '--socket', path, '--steps', String(FRAMES)])).steps_per_s;
+    const c0 = process.cpuUsage();
+    const r = await pythonJson([FLOOR_SCRIPT, '--socket', path, '--steps', String(FRAMES), '--warmup', String(FLOOR_WARMUP)]);
+    // This process serves the warm-up steps too: its CPU is spread over all of them.
+    const c = process.cpuUsage(c0);
+    return { rate: r.steps_per_s, nodeCpuUs: (c.user + c.system) / (FRAMES + FLOOR_WARMUP), pythonCpuUs: r.python_cpu_us };
   } finally {
     server.close();
     await emu.close();
@@ -123,46 +137,57 @@ async function main(): Promise<void> {
   for (const [what, path] of [['the project venv (scripts/setup.sh)', PYTHON], ['the built CLI (npm run build)', CLI]]) {
     if (!existsSync(path)) throw new Error(`bench:python needs ${what}: ${path} is missing`);
   }
-  const rows: Array<{ name: string; unit: string; runs: number[] }> = [
-    { name: 'raw port: EmbeddedEmulator (worker)', unit: 'frames/s', runs: [] },
-    { name: 'lockstep run: worker + in-process random agent', unit: 'frames/s', runs: [] },
-    { name: 'lockstep run: worker + in-process agent, gray/4 screens', unit: 'frames/s', runs: [] },
-    { name: 'Python env.step, no screens, k=1', unit: 'steps/s', runs: [] },
-    { name: 'Python env.step, gray/4 screens, k=1', unit: 'steps/s', runs: [] },
-    { name: 'Python env.step, no screens, k=4', unit: 'steps/s', runs: [] },
-    { name: 'Python env.step, no screens, k=4 (emulated)', unit: 'frames/s', runs: [] },
-    { name: 'Python env.step, gray/4 screens, k=4 (emulated)', unit: 'frames/s', runs: [] },
-    { name: 'Python env.step, no screens, k=1, loopback TCP', unit: 'steps/s', runs: [] },
-    { name: 'lockstep run --embedded-thread main: in-process random agent', unit: 'frames/s', runs: [] },
-    { name: 'Python env.step, no screens, k=1, jsnes on a worker thread', unit: 'steps/s', runs: [] },
-    { name: 'Python env.step, no screens, k=4 (emulated), jsnes on a worker thread', unit: 'frames/s', runs: [] },
-    { name: 'floor: jsnes on the main thread answering a bare Python socket (a JSON line of variables; no WebSocket, no runtime)', unit: 'steps/s', runs: [] },
+  const rows: Array<{ name: string; unit: string; runs: number[]; node: number[]; py: number[] }> = [
+    { name: 'raw port: EmbeddedEmulator (worker)', unit: 'frames/s', runs: [], node: [], py: [] },
+    { name: 'lockstep run: worker + in-process random agent', unit: 'frames/s', runs: [], node: [], py: [] },
+    { name: 'lockstep run: worker + in-process agent, gray/4 screens', unit: 'frames/s', runs: [], node: [], py: [] },
+    { name: 'Python env.step, no screens, k=1', unit: 'steps/s', runs: [], node: [], py: [] },
+    { name: 'Python env.step, gray/4 screens, k=1', unit: 'steps/s', runs: [], node: [], py: [] },
+    { name: 'Python env.step, no screens, k=4', unit: 'steps/s', runs: [], node: [], py: [] },
+    { name: 'Python env.step, no screens, k=4 (emulated)', unit: 'frames/s', runs: [], node: [], py: [] },
+    { name: 'Python env.step, gray/4 screens, k=4 (emulated)', unit: 'frames/s', runs: [], node: [], py: [] },
+    { name: 'Python env.step, no screens, k=1, loopback TCP', unit: 'steps/s', runs: [], node: [], py: [] },
+    { name: 'lockstep run --embedded-thread main: in-process random agent', unit: 'frames/s', runs: [], node: [], py: [] },
+    { name: 'Python env.step, no screens, k=1, jsnes on a worker thread', unit: 'steps/s', runs: [], node: [], py: [] },
+    { name: 'Python env.step, no screens, k=4 (emulated), jsnes on a worker thread', unit: 'frames/s', runs: [], node: [], py: [] },
+    { name: 'floor: jsnes on the main thread answering a bare Python socket (a JSON line of variables; no WebSocket, no runtime)', unit: 'steps/s', runs: [], node: [], py: [] },
   ];
+  const add = (i: number, r: Rate): void => {
+    rows[i].runs.push(r.rate);
+    if (r.nodeCpuUs !== undefined) rows[i].node.push(r.nodeCpuUs);
+    if (r.pythonCpuUs !== undefined) rows[i].py.push(r.pythonCpuUs);
+  };
+  /** A Python row: steps/s (or emulated frames/s) with the server's and Python's CPU per step (or per emulated frame). */
+  const py = (r: PyRate, perFrame = false): Rate => {
+    const per = perFrame ? r.steps_per_s / r.frames_per_s : 1;
+    return { rate: perFrame ? r.frames_per_s : r.steps_per_s, nodeCpuUs: r.server_cpu_us !== undefined ? r.server_cpu_us * per : undefined, pythonCpuUs: r.python_cpu_us !== undefined ? r.python_cpu_us * per : undefined };
+  };
   const jobs: Array<() => Promise<void>> = [
-    async () => { rows[0].runs.push(await rawPort(() => new EmbeddedEmulator(), romPath, FRAMES)); },
-    async () => { rows[1].runs.push(await inProcess(false)); },
-    async () => { rows[2].runs.push(await inProcess(true)); },
-    async () => { rows[3].runs.push((await python('none', 1)).steps_per_s); },
-    async () => { rows[4].runs.push((await python('gray4', 1)).steps_per_s); },
+    async () => { add(0, { rate: await rawPort(() => new EmbeddedEmulator(), romPath, FRAMES) }); },
+    async () => { add(1, await inProcess(false)); },
+    async () => { add(2, await inProcess(true)); },
+    async () => { add(3, py(await python('none', 1))); },
+    async () => { add(4, py(await python('gray4', 1))); },
     async () => {
       const r = await python('none', 4);
-      rows[5].runs.push(r.steps_per_s);
-      rows[6].runs.push(r.frames_per_s);
+      add(5, py(r));
+      add(6, py(r, true));
     },
-    async () => { rows[7].runs.push((await python('gray4', 4)).frames_per_s); },
-    async () => { rows[8].runs.push((await python('none', 1, { tcp: true })).steps_per_s); },
-    async () => { rows[9].runs.push(await inProcess(false, true)); },
-    async () => { rows[10].runs.push((await python('none', 1, { worker: true })).steps_per_s); },
-    async () => { rows[11].runs.push((await python('none', 4, { worker: true })).frames_per_s); },
-    async () => { rows[12].runs.push(await pythonFloor()); },
+    async () => { add(7, py(await python('gray4', 4), true)); },
+    async () => { add(8, py(await python('none', 1, { tcp: true }))); },
+    async () => { add(9, await inProcess(false, true)); },
+    async () => { add(10, py(await python('none', 1, { worker: true }))); },
+    async () => { add(11, py(await python('none', 4, { worker: true }), true)); },
+    async () => { add(12, await pythonFloor()); },
   ];
   // Interleave rounds so machine noise hits every configuration alike.
   for (let r = 0; r < ROUNDS; r++) for (const job of jobs) await job();
   console.log(`Lockstep Python benchmark — ${FRAMES} steps x ${ROUNDS} interleaved rounds, demo ROM, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
   console.log('');
-  console.log('| configuration | rate (median) | unit | runs |');
-  console.log('|---|---:|---|---|');
-  for (const r of rows) console.log(`| ${r.name} | ${median(r.runs).toFixed(0)} | ${r.unit} | ${r.runs.map((x) => x.toFixed(0)).join(', ')} |`);
+  console.log('| configuration | rate (median) | unit | runs | Node CPU µs per step or frame (median) | Python CPU µs (median) |');
+  console.log('|---|---:|---|---|---:|---:|');
+  const cell = (xs: number[]): string => (xs.length ? median(xs).toFixed(0) : '');
+  for (const r of rows) console.log(`| ${r.name} | ${median(r.runs).toFixed(0)} | ${r.unit} | ${r.runs.map((x) => x.toFixed(0)).join(', ')} | ${cell(r.node)} | ${cell(r.py)} |`);
   console.log('');
   const ratio = (a: number, b: number): string => roundRatioCells(rows[a].runs, rows[b].runs);
   console.log('| ratio (median of the per-round ratios) | value | range | target |');
@@ -180,6 +205,16 @@ async function main(): Promise<void> {
   console.log(`| Python k=4 emulated frames, jsnes on a worker thread / in-process run | ${ratio(11, 1)} | (information) |`);
   console.log(`| Python floor / in-process run, both with jsnes on the main thread (the most any Python link could reach) | ${ratio(12, 9)} | (information) |`);
   console.log(`| Python k=1 no screens / Python floor (what LockstepEnv.step costs over a bare socket) | ${ratio(3, 12)} | (information) |`);
+  // Work per step, apart from waiting: what both processes spend against what the in-process run spends on one thread.
+  const both = (i: number): number[] => rows[i].node.map((x, k) => x + (rows[i].py[k] ?? NaN));
+  if ([3, 9, 12].every((i) => rows[i].node.length === ROUNDS) && [3, 12].every((i) => rows[i].py.length === ROUNDS)) {
+    console.log('');
+    console.log('| CPU per step, all processes (median of the per-round ratios) | value | range |');
+    console.log('|---|---:|---|');
+    console.log(`| Python k=1 no screens (server + Python) / in-process run, jsnes on the main thread | ${roundRatioCells(both(3), rows[9].node)} |`);
+    console.log(`| Python floor (Node + Python) / in-process run, jsnes on the main thread | ${roundRatioCells(both(12), rows[9].node)} |`);
+    console.log(`| Python k=1 no screens / Python floor | ${roundRatioCells(both(3), both(12))} |`);
+  }
 }
 
 main().catch((e: unknown) => {

@@ -10,6 +10,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from lockstep_client import LockstepEnv  # noqa: E402
 
 
+def process_cpu_s(pid: int) -> float:
+    """CPU time (user + system, all threads) process `pid` has used, in seconds, from /proc (the server's side of a step)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--steps", type=int, default=3000)
@@ -35,16 +42,22 @@ def main() -> int:
         env.action_space.seed(1)
         actions = [env.action_space.sample() for _ in range(args.warmup + args.steps)]
         frames = 0
+        server_pid = env.server.process.pid
         for i in range(args.warmup + args.steps):
             if i == args.warmup:
                 t0 = time.perf_counter()
+                c0 = time.process_time()
+                s0 = process_cpu_s(server_pid)
                 frames = 0
             _, _, terminated, truncated, info = env.step(actions[i])
             frames += info.get("frames", 1)
             if terminated or truncated:
                 env.reset()
         seconds = time.perf_counter() - t0
-    print(json.dumps({"steps_per_s": args.steps / seconds, "frames_per_s": frames / seconds}))
+        python_cpu = time.process_time() - c0
+        server_cpu = process_cpu_s(server_pid) - s0
+    print(json.dumps({"steps_per_s": args.steps / seconds, "frames_per_s": frames / seconds,
+                      "python_cpu_us": python_cpu / args.steps * 1e6, "server_cpu_us": server_cpu / args.steps * 1e6}))
     return 0
 
 

@@ -25,6 +25,7 @@ def main() -> int:
     for i in range(args.warmup + args.steps):
         if i == args.warmup:
             t0 = time.perf_counter()
+            c0 = time.process_time()
         s.sendall(bytes((rng.randrange(256),)))
         while b"\n" not in buf:
             chunk = s.recv(65536)
@@ -34,8 +35,9 @@ def main() -> int:
         line, _, buf = buf.partition(b"\n")
         json.loads(line)
     seconds = time.perf_counter() - t0
+    python_cpu = time.process_time() - c0
     s.close()
-    print(json.dumps({"steps_per_s": args.steps / seconds}))
+    print(json.dumps({"steps_per_s": args.steps / seconds, "python_cpu_us": python_cpu / args.steps * 1e6}))
     return 0
 
 

@@ -16,6 +16,7 @@ import { parseRamMap } from '../src/core/config/ramMap';
 import { RandomAgent } from '../src/agents/randomAgent';
 import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
 import { median, roundDifferenceCells, roundRatioCells } from './roundStats';
+import { WARMUP_FRAMES } from './benchWarmup';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -40,6 +41,7 @@ function freeRunning(): Promise<number> {
     'local socket = require("socket")',
     'emu.speedmode("maximum")',
     'emu.frameadvance()',
+    `for i = 1, ${WARMUP_FRAMES} do emu.frameadvance() end`,
     'local t0 = socket.gettime()',
     `for i = 1, ${FRAMES} do emu.frameadvance() end`,
     'local dt = socket.gettime() - t0',
@@ -96,10 +98,11 @@ async function floor(screens: boolean): Promise<number> {
         const len = pending.readUInt32LE(0);
         if (pending.length < 4 + len) break;
         pending = pending.subarray(4 + len);
-        // The script sends FRAMES states: CPU is taken from the first to the last, FRAMES - 1 round trips.
+        // The script sends WARMUP_FRAMES + FRAMES states and times the last FRAMES: CPU is taken from the first timed
+        // state to the last, FRAMES - 1 round trips.
         n++;
-        if (n === 1) stopCpu = cpuWindow(pid);
-        else if (n === FRAMES) stopCpu?.(FRAMES - 1);
+        if (n === WARMUP_FRAMES + 1) stopCpu = cpuWindow(pid);
+        else if (n === WARMUP_FRAMES + FRAMES) stopCpu?.(FRAMES - 1);
         sock.write('{"type":"action","frame":0,"buttons":[0,0]}\n');
       }
     });
@@ -117,7 +120,8 @@ async function floor(screens: boolean): Promise<number> {
       'c:settimeout(10)',
       'local function u32(n) return string.char(n % 256, math.floor(n / 256) % 256, math.floor(n / 65536) % 256, math.floor(n / 16777216) % 256) end',
       'local t0 = socket.gettime()',
-      `for i = 1, ${FRAMES} do`,
+      `for i = 1, ${WARMUP_FRAMES + FRAMES} do`,
+      `  if i == ${WARMUP_FRAMES + 1} then t0 = socket.gettime() end`,
       '  local body = memory.readbyterange(0, 2048)',
       `  ${screens ? 'body = body .. gui.gdscreenshot()' : ''}`,
       '  assert(c:send(u32(#body) .. body))',
@@ -152,11 +156,11 @@ async function wireFloor(): Promise<number> {
         link.onMessage((data) => {
           if (typeof data === 'string') return;
           const frame = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(8, true);
-          if (n === 0) {
+          if (n === WARMUP_FRAMES) {
             t0 = performance.now();
             stopCpu = cpuWindow(proc?.pid);
           }
-          if (n === FRAMES) {
+          if (n === WARMUP_FRAMES + FRAMES) {
             stopCpu?.();
             resolve((FRAMES / (performance.now() - t0)) * 1000);
             link.sendJson({ type: 'quit', code: 0, reason: 'bench done' });
@@ -230,6 +234,7 @@ async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 
   );
   try {
     await rt.start();
+    for (let i = 0; i < WARMUP_FRAMES; i++) await rt.advance({ eager: !perFrame });
     const t0 = performance.now();
     const stopCpu = cpuWindow(emulator.pid);
     for (let i = 0; i < FRAMES; i++) await rt.advance({ eager: !perFrame && i < FRAMES - 1 });
@@ -245,6 +250,7 @@ async function rawSteps(screen: boolean): Promise<number> {
   const emu = new FceuxEmulator({});
   try {
     await emu.start(romPath, { screen });
+    for (let i = 0; i < WARMUP_FRAMES; i++) await emu.step([i & 0xff, 0], { screen });
     const t0 = performance.now();
     const stopCpu = cpuWindow(emu.pid);
     for (let i = 0; i < FRAMES; i++) await emu.step([i & 0xff, 0], { screen });
@@ -292,7 +298,7 @@ async function main(): Promise<void> {
   const loadAfter = loadavg();
   const ticksAfter = cpuTicks();
   const fps = rows.map((r) => median(r.runs));
-  console.log(`FCEUX benchmark — ${FRAMES} frames x ${ROUNDS} rounds, demo ROM, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  console.log(`FCEUX benchmark — ${FRAMES} frames after ${WARMUP_FRAMES} of warm-up x ${ROUNDS} rounds, demo ROM, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
   console.log(`load average (1, 5, 15 min): ${load(loadBefore)} before, ${load(loadAfter)} after — other processes skew the figures`);
   if (ticksBefore && ticksAfter) {

@@ -15,6 +15,7 @@ import { downsample } from '../src/bridge/screenFrame';
 import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
 import { median, roundRatioCells } from './roundStats';
 import { rawPort } from './rawPort';
+import { WARMUP_FRAMES } from './benchWarmup';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -25,7 +26,6 @@ const PYTHON = join(root, '.cache', 'venv', 'bin', 'python');
 const CLI = join(root, 'dist', 'cli.js');
 const SCRIPT = join(root, 'bench', 'python_env_steps.py');
 const FLOOR_SCRIPT = join(root, 'bench', 'python_floor.py');
-const FLOOR_WARMUP = 300;
 
 /** The random agent, asking for screens and making the gray/4 image a trainer would get from each (the fair twin of Python with screens). */
 class ScreenRandomAgent implements AgentPort {
@@ -49,9 +49,10 @@ async function inProcess(screens: boolean, mainThread = false): Promise<Rate> {
   const emulator = mainThread ? new InProcessEmulator() : new EmbeddedEmulator();
   const rt = new LockstepRuntime({ emulator, agents: [agent], ramMap, sync: defaultSyncConfig() }, { romPath });
   await rt.start();
+  // As `lockstep run` drives it: eager while another frame follows (the next step goes out before this frame's row).
+  for (let i = 0; i < WARMUP_FRAMES; i++) await rt.advance({ eager: true });
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  // As `lockstep run` drives it: eager while another frame follows (the next step goes out before this frame's row).
   for (let i = 0; i < FRAMES; i++) await rt.advance({ eager: i + 1 < FRAMES });
   await rt.settle();
   const fps = (FRAMES / (performance.now() - t0)) * 1000;
@@ -111,10 +112,10 @@ async function pythonFloor(): Promise<Rate> {
   await new Promise<void>((r) => server.listen(path, r));
   try {
     const c0 = process.cpuUsage();
-    const r = await pythonJson([FLOOR_SCRIPT, '--socket', path, '--steps', String(FRAMES), '--warmup', String(FLOOR_WARMUP)]);
+    const r = await pythonJson([FLOOR_SCRIPT, '--socket', path, '--steps', String(FRAMES), '--warmup', String(WARMUP_FRAMES)]);
     // This process serves the warm-up steps too: its CPU is spread over all of them.
     const c = process.cpuUsage(c0);
-    return { rate: r.steps_per_s, nodeCpuUs: (c.user + c.system) / (FRAMES + FLOOR_WARMUP), pythonCpuUs: r.python_cpu_us };
+    return { rate: r.steps_per_s, nodeCpuUs: (c.user + c.system) / (FRAMES + WARMUP_FRAMES), pythonCpuUs: r.python_cpu_us };
   } finally {
     server.close();
     await emu.close();
@@ -129,7 +130,7 @@ async function pythonFloor(): Promise<Rate> {
  * `lockstep serve` does by default.
  */
 function python(screen: 'none' | 'gray4', frameskip: number, opts: { tcp?: boolean; worker?: boolean } = {}): Promise<PyRate> {
-  return pythonJson([SCRIPT, '--steps', String(FRAMES), '--screen', screen, '--frameskip', String(frameskip),
+  return pythonJson([SCRIPT, '--steps', String(FRAMES), '--warmup', String(WARMUP_FRAMES), '--screen', screen, '--frameskip', String(frameskip),
     ...(opts.tcp ? ['--tcp'] : []), ...(opts.worker ? ['--embedded-thread', 'worker'] : [])]);
 }
 
@@ -182,7 +183,7 @@ async function main(): Promise<void> {
   ];
   // Interleave rounds so machine noise hits every configuration alike.
   for (let r = 0; r < ROUNDS; r++) for (const job of jobs) await job();
-  console.log(`Lockstep Python benchmark — ${FRAMES} steps x ${ROUNDS} interleaved rounds, demo ROM, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  console.log(`Lockstep Python benchmark — ${FRAMES} steps after ${WARMUP_FRAMES} of warm-up x ${ROUNDS} interleaved rounds, demo ROM, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
   console.log('');
   console.log('| configuration | rate (median) | unit | runs | Node CPU µs per step or frame (median) | Python CPU µs (median) |');
   console.log('|---|---:|---|---|---:|---:|');

@@ -12,6 +12,7 @@ import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
 import { Prng } from '../src/core/prng';
 import { median, roundRatioCells } from './roundStats';
 import { rawPort } from './rawPort';
+import { WARMUP_FRAMES } from './benchWarmup';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -23,6 +24,7 @@ const romPath = demoRomPath(root);
 async function rawMachine(): Promise<number> {
   const m = await NesMachine.create(new Uint8Array(await readFile(romPath)));
   const rng = new Prng(1);
+  for (let i = 0; i < WARMUP_FRAMES; i++) m.frame([rng.int(256) & 0xc3, 0]);
   const t0 = performance.now();
   for (let i = 0; i < FRAMES; i++) m.frame([rng.int(256) & 0xc3, 0]);
   return (FRAMES / (performance.now() - t0)) * 1000;
@@ -36,6 +38,7 @@ async function lockstep(make: () => EmulatorPort): Promise<number> {
     { romPath },
   );
   await rt.start();
+  for (let i = 0; i < WARMUP_FRAMES; i++) await rt.advance();
   const t0 = performance.now();
   for (let i = 0; i < FRAMES; i++) await rt.advance();
   const fps = (FRAMES / (performance.now() - t0)) * 1000;
@@ -61,7 +64,7 @@ async function main(): Promise<void> {
   // Interleave rounds so machine noise hits every configuration alike.
   for (let r = 0; r < ROUNDS; r++) for (let j = 0; j < jobs.length; j++) rows[j].runs.push(await jobs[j]());
   const fps = rows.map((r) => median(r.runs));
-  console.log(`Lockstep benchmark — ${FRAMES} frames x ${ROUNDS} interleaved rounds, demo ROM, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  console.log(`Lockstep benchmark — ${FRAMES} frames after ${WARMUP_FRAMES} of warm-up x ${ROUNDS} interleaved rounds, demo ROM, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
   console.log('');
   console.log('| configuration | frames/s (median) | runs |');
   console.log('|---|---:|---|');

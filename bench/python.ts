@@ -138,20 +138,21 @@ async function main(): Promise<void> {
   for (const [what, path] of [['the project venv (scripts/setup.sh)', PYTHON], ['the built CLI (npm run build)', CLI]]) {
     if (!existsSync(path)) throw new Error(`bench:python needs ${what}: ${path} is missing`);
   }
-  const rows: Array<{ name: string; unit: string; runs: number[]; node: number[]; py: number[] }> = [
-    { name: 'raw port: EmbeddedEmulator (worker)', unit: 'frames/s', runs: [], node: [], py: [] },
-    { name: 'lockstep run: worker + in-process random agent', unit: 'frames/s', runs: [], node: [], py: [] },
-    { name: 'lockstep run: worker + in-process agent, gray/4 screens', unit: 'frames/s', runs: [], node: [], py: [] },
-    { name: 'Python env.step, no screens, k=1', unit: 'steps/s', runs: [], node: [], py: [] },
-    { name: 'Python env.step, gray/4 screens, k=1', unit: 'steps/s', runs: [], node: [], py: [] },
-    { name: 'Python env.step, no screens, k=4', unit: 'steps/s', runs: [], node: [], py: [] },
-    { name: 'Python env.step, no screens, k=4 (emulated)', unit: 'frames/s', runs: [], node: [], py: [] },
-    { name: 'Python env.step, gray/4 screens, k=4 (emulated)', unit: 'frames/s', runs: [], node: [], py: [] },
-    { name: 'Python env.step, no screens, k=1, loopback TCP', unit: 'steps/s', runs: [], node: [], py: [] },
-    { name: 'lockstep run --embedded-thread main: in-process random agent', unit: 'frames/s', runs: [], node: [], py: [] },
-    { name: 'Python env.step, no screens, k=1, jsnes on a worker thread', unit: 'steps/s', runs: [], node: [], py: [] },
-    { name: 'Python env.step, no screens, k=4 (emulated), jsnes on a worker thread', unit: 'frames/s', runs: [], node: [], py: [] },
-    { name: 'floor: jsnes on the main thread answering a bare Python socket (a JSON line of variables; no WebSocket, no runtime)', unit: 'steps/s', runs: [], node: [], py: [] },
+  const row = (name: string, unit: 'frames/s' | 'steps/s') => ({ name, unit, runs: [] as number[], node: [] as number[], py: [] as number[] });
+  const rows = [
+    row('raw port: EmbeddedEmulator (worker)', 'frames/s'),
+    row('lockstep run: worker + in-process random agent', 'frames/s'),
+    row('lockstep run: worker + in-process agent, gray/4 screens', 'frames/s'),
+    row('Python env.step, no screens, k=1', 'steps/s'),
+    row('Python env.step, gray/4 screens, k=1', 'steps/s'),
+    row('Python env.step, no screens, k=4', 'steps/s'),
+    row('Python env.step, no screens, k=4 (emulated)', 'frames/s'),
+    row('Python env.step, gray/4 screens, k=4 (emulated)', 'frames/s'),
+    row('Python env.step, no screens, k=1, loopback TCP', 'steps/s'),
+    row('lockstep run --embedded-thread main: in-process random agent', 'frames/s'),
+    row('Python env.step, no screens, k=1, jsnes on a worker thread', 'steps/s'),
+    row('Python env.step, no screens, k=4 (emulated), jsnes on a worker thread', 'frames/s'),
+    row('floor: jsnes on the main thread answering a bare Python socket (a JSON line of variables; no WebSocket, no runtime)', 'steps/s'),
   ];
   const add = (i: number, r: Rate): void => {
     rows[i].runs.push(r.rate);

@@ -36,8 +36,8 @@ function cpuTicks(): { steal: number; total: number } | null {
 }
 
 /** FCEUX alone: unthrottled, advancing frames in Lua, timed with the wall clock inside FCEUX. */
-function freeRunning(): Promise<number> {
-  return runLua('free', [
+async function freeRunning(): Promise<Sample> {
+  return { fps: await runLua('free', [
     'local socket = require("socket")',
     'emu.speedmode("maximum")',
     'emu.frameadvance()',
@@ -47,7 +47,7 @@ function freeRunning(): Promise<number> {
     'local dt = socket.gettime() - t0',
     `io.stdout:write(string.format("FPS %.1f\\n", ${FRAMES} / dt)); io.stdout:flush()`,
     'emu.exit()',
-  ]);
+  ]) };
 }
 
 /**
@@ -85,9 +85,10 @@ async function runLua(name: string, lines: string[], onStart?: (proc: FceuxProce
  * (2 KB of RAM, and the gd screen when asked) over plain TCP to a server in this process, which answers one short line
  * that the script waits for before the next frame. No WebSocket, no JSON, no runtime: only FCEUX, LuaSocket, loopback.
  */
-async function floor(screens: boolean): Promise<number> {
+async function floor(screens: boolean): Promise<Sample> {
   let pid: number | undefined;
-  let stopCpu: ((frames: number) => void) | undefined;
+  let stopCpu: ((frames?: number) => CpuSample) | undefined;
+  let cpu: CpuSample | undefined;
   let n = 0;
   const server = createServer((sock: Socket) => {
     sock.setNoDelay(true);
@@ -102,7 +103,7 @@ async function floor(screens: boolean): Promise<number> {
         // state to the last, FRAMES - 1 round trips.
         n++;
         if (n === WARMUP_FRAMES + 1) stopCpu = cpuWindow(pid);
-        else if (n === WARMUP_FRAMES + FRAMES) stopCpu?.(FRAMES - 1);
+        else if (n === WARMUP_FRAMES + FRAMES) cpu = stopCpu?.(FRAMES - 1);
         sock.write('{"type":"action","frame":0,"buttons":[0,0]}\n');
       }
     });
@@ -111,7 +112,7 @@ async function floor(screens: boolean): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   try {
-    return await runLua('floor', [
+    const fps = await runLua('floor', [
       'local socket = require("socket")',
       'emu.speedmode("maximum")',
       'emu.frameadvance()',
@@ -132,6 +133,7 @@ async function floor(screens: boolean): Promise<number> {
       `io.stdout:write(string.format("FPS %.1f\\n", ${FRAMES} / dt)); io.stdout:flush()`,
       'emu.exit()',
     ], (proc) => (pid = proc.pid));
+    return { fps, cpu };
   } finally {
     server.close();
   }
@@ -143,15 +145,15 @@ async function floor(screens: boolean): Promise<number> {
  * lockstep costs over this is Lockstep's code; what this costs over the plain-TCP floor is the WebSocket framing
  * (LuaSocket reading frame headers in Lua, ws parsing and writing frames in Node) and the script's own per-frame work.
  */
-async function wireFloor(): Promise<number> {
+async function wireFloor(): Promise<Sample> {
   const bridge = new BridgeServer();
   const port = await bridge.listen();
   let proc: FceuxProcess | undefined;
   try {
-    return await new Promise<number>((resolve, reject) => {
+    return await new Promise<Sample>((resolve, reject) => {
       let n = 0;
       let t0 = 0;
-      let stopCpu: ((frames?: number) => void) | undefined;
+      let stopCpu: ((frames?: number) => CpuSample) | undefined;
       bridge.setHandler('emulator', (link) => {
         link.onMessage((data) => {
           if (typeof data === 'string') return;
@@ -161,8 +163,8 @@ async function wireFloor(): Promise<number> {
             stopCpu = cpuWindow(proc?.pid);
           }
           if (n === WARMUP_FRAMES + FRAMES) {
-            stopCpu?.();
-            resolve((FRAMES / (performance.now() - t0)) * 1000);
+            const fps = (FRAMES / (performance.now() - t0)) * 1000;
+            resolve({ fps, cpu: stopCpu?.() });
             link.sendJson({ type: 'quit', code: 0, reason: 'bench done' });
             return;
           }
@@ -182,20 +184,24 @@ async function wireFloor(): Promise<number> {
 }
 
 /**
- * CPU time (user + system, all threads) per frame in the last timed loop, in microseconds, of this process (what Node's
- * side of the link costs) and of FCEUX (the emulator, and what lockstep.lua or the floor's script does each frame): far
- * less swayed by other processes on a shared machine than frames per second, and it says which side a cost is on.
+ * CPU time (user + system, all threads) per frame over a timed loop, in microseconds, of this process (what Node's side
+ * of the link costs) and of FCEUX (the emulator, and what lockstep.lua or the floor's script does each frame; null where
+ * /proc cannot say): less swayed by other processes on a shared machine than frames per second, and it says which side
+ * a cost is on.
  */
-let lastCpu: { node: number; fceux: number | null } | null = null;
+interface CpuSample { node: number; fceux: number | null }
+
+/** One run of a row: its frames/s and, where the row measures it, the CPU per frame over the same frames. */
+interface Sample { fps: number; cpu?: CpuSample }
 
 /** Starts a CPU window over this process and FCEUX (`fceuxPid`); the function it returns ends it over `frames` frames. */
-function cpuWindow(fceuxPid: number | undefined): (frames?: number) => void {
+function cpuWindow(fceuxPid: number | undefined): (frames?: number) => CpuSample {
   const c0 = process.cpuUsage();
   const f0 = fceuxPid !== undefined ? processCpuUs(fceuxPid) : null;
   return (frames = FRAMES) => {
     const c = process.cpuUsage(c0);
     const f1 = fceuxPid !== undefined ? processCpuUs(fceuxPid) : null;
-    lastCpu = { node: (c.user + c.system) / frames, fceux: f0 !== null && f1 !== null ? (f1 - f0) / frames : null };
+    return { node: (c.user + c.system) / frames, fceux: f0 !== null && f1 !== null ? (f1 - f0) / frames : null };
   };
 }
 
@@ -225,7 +231,7 @@ function processCpuUs(pid: number): number | null {
  * `lockstep run` and Continue without breakpoints drive it (eager: the next frame's step goes out before this frame's
  * row, metrics and events), or `perFrame`, frame by frame as with breakpoints to check between frames.
  */
-async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 'file', perFrame = false): Promise<number> {
+async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 'file', perFrame = false): Promise<Sample> {
   const ramMap = parseRamMap(await readFile(romPath.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
   const emulator = new FceuxEmulator({ stateTransport });
   const rt = new LockstepRuntime(
@@ -238,15 +244,15 @@ async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 
     const t0 = performance.now();
     const stopCpu = cpuWindow(emulator.pid);
     for (let i = 0; i < FRAMES; i++) await rt.advance({ eager: !perFrame && i < FRAMES - 1 });
-    stopCpu();
-    return (FRAMES / (performance.now() - t0)) * 1000;
+    const cpu = stopCpu();
+    return { fps: (FRAMES / (performance.now() - t0)) * 1000, cpu };
   } finally {
     await rt.close();
   }
 }
 
 /** FceuxEmulator.step alone, without the runtime: what the link costs by itself. */
-async function rawSteps(screen: boolean): Promise<number> {
+async function rawSteps(screen: boolean): Promise<Sample> {
   const emu = new FceuxEmulator({});
   try {
     await emu.start(romPath, { screen });
@@ -254,8 +260,8 @@ async function rawSteps(screen: boolean): Promise<number> {
     const t0 = performance.now();
     const stopCpu = cpuWindow(emu.pid);
     for (let i = 0; i < FRAMES; i++) await emu.step([i & 0xff, 0], { screen });
-    stopCpu();
-    return (FRAMES / (performance.now() - t0)) * 1000;
+    const cpu = stopCpu();
+    return { fps: (FRAMES / (performance.now() - t0)) * 1000, cpu };
   } finally {
     await emu.close();
   }
@@ -286,9 +292,8 @@ async function main(): Promise<void> {
   // machine), and the median of those ratios is reported with their spread.
   for (let r = 0; r < ROUNDS; r++) {
     for (const row of rows) {
-      lastCpu = null;
-      row.runs.push(await row.job());
-      const cpu = lastCpu as { node: number; fceux: number | null } | null;
+      const { fps, cpu } = await row.job();
+      row.runs.push(fps);
       if (cpu) {
         row.cpu.push(cpu.node);
         if (cpu.fceux !== null) row.fceuxCpu.push(cpu.fceux);

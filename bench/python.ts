@@ -97,13 +97,20 @@ async function pythonFloor(): Promise<Rate> {
   await emu.start(romPath);
   const dir = mkdtempSync(join(tmpdir(), 'lockstep-pyfloor-'));
   const path = join(dir, 'floor.sock');
+  // The script times its last FRAMES steps: this process's CPU is taken over the same steps, from the first timed
+  // request to the answer of the last.
+  let served = 0;
+  let c0: NodeJS.CpuUsage | undefined;
+  let cpu: NodeJS.CpuUsage | undefined;
   const server = createServer((sock) => {
     let chain: Promise<void> = Promise.resolve();
     sock.on('data', (d: Buffer) => {
       for (const b of d) {
         chain = chain.then(async () => {
+          if (served === WARMUP_FRAMES) c0 = process.cpuUsage();
           const f = await emu.step([b & 0xc3, 0]);
           sock.write(`${JSON.stringify(ramMap.read(f))}\n`);
+          if (++served === WARMUP_FRAMES + FRAMES) cpu = process.cpuUsage(c0);
         });
       }
     });
@@ -111,11 +118,8 @@ async function pythonFloor(): Promise<Rate> {
   });
   await new Promise<void>((r) => server.listen(path, r));
   try {
-    const c0 = process.cpuUsage();
     const r = await pythonJson([FLOOR_SCRIPT, '--socket', path, '--steps', String(FRAMES), '--warmup', String(WARMUP_FRAMES)]);
-    // This process serves the warm-up steps too: its CPU is spread over all of them.
-    const c = process.cpuUsage(c0);
-    return { rate: r.steps_per_s, nodeCpuUs: (c.user + c.system) / (FRAMES + WARMUP_FRAMES), pythonCpuUs: r.python_cpu_us };
+    return { rate: r.steps_per_s, nodeCpuUs: cpu ? (cpu.user + cpu.system) / FRAMES : undefined, pythonCpuUs: r.python_cpu_us };
   } finally {
     server.close();
     await emu.close();

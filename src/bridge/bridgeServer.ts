@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { CLOSE, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type Role } from './protocol';
 import { inertText, preview } from './protocolCodec';
+import { sendWholeFrame } from './wholeFrame';
 
 export interface BridgeServerOptions {
   /** 0 picks a free port. */
@@ -252,10 +253,10 @@ function makeLink(
     remote,
     hello,
     sendJson(msg) {
-      if (ws.readyState === ws.OPEN && !overLimit()) ws.send(JSON.stringify(msg));
+      if (ws.readyState === ws.OPEN && !overLimit()) sendWholeFrame(ws, JSON.stringify(msg));
     },
     sendBinary(data) {
-      if (ws.readyState === ws.OPEN && !overLimit()) ws.send(data, { binary: true });
+      if (ws.readyState === ws.OPEN && !overLimit()) sendWholeFrame(ws, data);
     },
     onMessage(listener) {
       const l = (data: RawData, isBinary: boolean) => listener(isBinary ? rawToBytes(data) : rawToString(data));

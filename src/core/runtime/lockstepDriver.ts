@@ -302,14 +302,26 @@ export class LockstepDriver implements FrameDriver {
     c.returns[1] += rewards[1];
     c.lastRewards = rewards;
     const stepIndex = c.step;
+    const episode = c.episode;
     c.step++;
     const maxSteps = h.options.maxSteps ?? null;
     const doneFlag = ramMap.isDone(next);
     const agentTerm = c.agentTerminatedAt !== null && cur.frame >= c.agentTerminatedAt;
     const terminated = doneFlag || agentTerm;
     const truncated = !terminated && maxSteps !== null && c.step >= maxSteps;
+    const overrun = maxSteps !== null ? h.detector.checkEpisode(stepIndex, maxSteps, { now: h.now() }) : null;
+    if (!terminated && !truncated && (eager || this.remoteAgents())) {
+      // The next frame is held and its observation goes out now, before this frame's row is recorded: an agent behind a
+      // link (a trainer process) thinks while the row, metrics and events are done here, instead of after them. Agents
+      // in this process are asked now only for an eager advance (otherwise when the next frame is advanced).
+      h.holdNext(next);
+      h.checkReference(next);
+      this.openHeld(next);
+      if (eager && !overrun) await this.launchEarly(next, desyncs);
+    }
+    // The row is built once the next frame's step is out (an eager advance): nothing before that needs it.
     const row: FrameRow = {
-      episode: c.episode,
+      episode,
       step: stepIndex,
       frame: cur.frame,
       timestamp: cur.timestamp,
@@ -326,16 +338,6 @@ export class LockstepDriver implements FrameDriver {
       ...prints,
       ...(checkpoint ? { checkpoint } : {}),
     };
-    const overrun = maxSteps !== null ? h.detector.checkEpisode(stepIndex, maxSteps, { now: h.now() }) : null;
-    if (!terminated && !truncated && (eager || this.remoteAgents())) {
-      // The next frame is held and its observation goes out now, before this frame's row is recorded: an agent behind a
-      // link (a trainer process) thinks while the row, metrics and events are done here, instead of after them. Agents
-      // in this process are asked now only for an eager advance (otherwise when the next frame is advanced).
-      h.holdNext(next);
-      h.checkReference(next);
-      this.openHeld(next);
-      if (eager && !overrun) await this.launchEarly(next, desyncs);
-    }
     if (overrun) {
       // Never record a row at or past the synced termination: that is how datasets get 451 rows.
       h.handleDesync(overrun, null, cur);

@@ -289,9 +289,14 @@ async function main(): Promise<void> {
   const loadBefore = loadavg();
   const ticksBefore = cpuTicks();
   // Rows run interleaved, round after round: a ratio is taken within each round (the same minutes of this shared
-  // machine), and the median of those ratios is reported with their spread.
+  // machine), and the median of those ratios is reported with their spread. Within a round the rows a ratio compares
+  // run next to each other (the floor, lockstep, the wire floor, FceuxEmulator.step alone; the same with screens), and
+  // every other round runs them in reverse order, so a machine that speeds up or slows down over a round favours
+  // neither side of a ratio.
+  const runOrder = [0, 5, 1, 8, 3, 6, 2, 4, 7, ...rows.keys()].filter((i, at, all) => i < rows.length && all.indexOf(i) === at);
   for (let r = 0; r < ROUNDS; r++) {
-    for (const row of rows) {
+    for (const i of r % 2 === 0 ? runOrder : [...runOrder].reverse()) {
+      const row = rows[i];
       const { fps, cpu } = await row.job();
       row.runs.push(fps);
       if (cpu) {

@@ -38,6 +38,9 @@ export function registerDebugCommands(sessions: LockstepSessions, log: CommandLo
           prompt: 'Frames to run (breakpoints still stop earlier)',
           value: String(lastCount),
           validateInput: (v) => (/^\s*[1-9]\d*\s*$/.test(v) ? undefined : 'A whole number of frames, 1 or more'),
+          // The session keeps working while the box is open (the frame sheet or a panel may open and take focus): a
+          // box that closed then would drop what is being typed.
+          ignoreFocusOut: true,
         });
         if (text === undefined) return;
         n = Number(text);

@@ -37,28 +37,45 @@ export interface AgentInputLogOptions {
 
 const DEFAULT_FRAMES = 600;
 const DEFAULT_SCREEN_BYTES = 64 * 1024 * 1024;
+/** Round-trip notes kept before filing without waiting for the frame to run. */
+const MAX_NOTED = 64;
 
 function keyOf(episode: number, step: number, frame: number): string {
   return `${episode}:${step}:${frame}`;
 }
 
+/** An observation given or answered, noted on the round trip and filed into the log when the log is next read or the frame ran. */
+type Noted =
+  | { kind: 'observed'; obs: Observation; observation: AgentFrameView['observation']; at: number }
+  | { kind: 'answered'; obs: Observation; action: AgentAction; at: number };
+
 /**
  * Keyed by (episode, step, frame), so a held frame reached again by step back or travel finds what the agents were given
  * when it was live. A frame observed again after it ran (step back, then run on) starts a fresh record.
+ *
+ * What the runtime gives and gets on a frame's round trip (observed, answered) is only noted then, with its time and
+ * a copy of the variables, and filed (the frame's record, the window's trim) when anything reads the log or the frame
+ * ran: the agent's answer and the next step go out first.
  */
 export class AgentInputLog {
   private readonly frames = new Map<string, FrameAgentViews>();
+  private readonly noted: Noted[] = [];
+  private changes = 0;
   private readonly max: number;
   private readonly maxScreenBytes: number;
   private screenBytes = 0;
   private watchers = 0;
   private oldestDropped: { episode: number; step: number; frame: number } | null = null;
-  /** Bumped on every change, so a viewer can tell whether to look again. */
-  version = 0;
 
   constructor(private readonly agents: ReadonlyArray<AgentPort | undefined>, options: AgentInputLogOptions = {}, private readonly now: () => number = () => performance.now()) {
     this.max = Math.max(1, options.frames ?? DEFAULT_FRAMES);
     this.maxScreenBytes = options.screenBytes ?? DEFAULT_SCREEN_BYTES;
+  }
+
+  /** Bumped on every change, so a viewer can tell whether to look again. */
+  get version(): number {
+    this.file();
+    return this.changes;
   }
 
   /** The window size in frames. */
@@ -68,11 +85,13 @@ export class AgentInputLog {
 
   /** The newest frame that left the window, or null while none has. */
   get lastDropped(): { episode: number; step: number; frame: number } | null {
+    this.file();
     return this.oldestDropped;
   }
 
   /** The oldest frame still kept. */
   get oldest(): { episode: number; step: number; frame: number } | null {
+    this.file();
     const first = this.frames.values().next();
     return first.done ? null : { episode: first.value.episode, step: first.value.step, frame: first.value.frame };
   }
@@ -96,11 +115,37 @@ export class AgentInputLog {
   }
 
   get(episode: number, step: number, frame: number): FrameAgentViews | undefined {
+    this.file();
     return this.frames.get(keyOf(episode, step, frame));
   }
 
-  /** The runtime gave this observation to the agent of obs.player. */
+  /** The runtime gave this observation to the agent of obs.player (taken as it is now: an agent may change what it is given). */
   observed(obs: Observation): void {
+    const observation = { vars: { ...obs.vars }, reward: obs.reward, terminated: obs.terminated, truncated: obs.truncated, info: obs.info, screen: obs.screen !== undefined };
+    this.note({ kind: 'observed', obs, observation, at: this.now() });
+  }
+
+  /** The agent answered the observation of `obs` with `action` (whatever frame id the action claims). */
+  answered(obs: Observation, action: AgentAction): void {
+    this.note({ kind: 'answered', obs, action, at: this.now() });
+  }
+
+  private note(n: Noted): void {
+    this.noted.push(n);
+    // Filed every frame when it ran; a run that notes without running frames (agents asked again and again) files here.
+    if (this.noted.length > MAX_NOTED) this.file();
+  }
+
+  /** Files what was noted on the round trip, in the order it happened. */
+  private file(): void {
+    if (this.noted.length === 0) return;
+    for (const n of this.noted.splice(0)) {
+      if (n.kind === 'observed') this.fileObserved(n.obs, n.observation, n.at);
+      else this.fileAnswered(n.obs, n.action, n.at);
+    }
+  }
+
+  private fileObserved(obs: Observation, observation: AgentFrameView['observation'], at: number): void {
     const f = this.frameFor(obs.episode, obs.step, obs.frame);
     let v = f.players.find((p) => p.player === obs.player);
     if (v?.applied) {
@@ -109,28 +154,27 @@ export class AgentInputLog {
       f.players.splice(f.players.indexOf(v), 1);
       v = undefined;
     }
-    const observation = { vars: { ...obs.vars }, reward: obs.reward, terminated: obs.terminated, truncated: obs.truncated, info: obs.info, screen: obs.screen !== undefined };
     if (!v) {
       v = { player: obs.player, observation, sends: 0, answers: [], desyncs: [], givenAt: 0 };
       f.players.push(v);
       f.players.sort((a, b) => a.player - b.player);
     }
     v.observation = observation;
-    v.givenAt = this.now();
+    v.givenAt = at;
     v.sends++;
-    this.version++;
+    this.changes++;
   }
 
-  /** The agent answered the observation of `obs` with `action` (whatever frame id the action claims). */
-  answered(obs: Observation, action: AgentAction): void {
+  private fileAnswered(obs: Observation, action: AgentAction, at: number): void {
     const v = this.frames.get(keyOf(obs.episode, obs.step, obs.frame))?.players.find((p) => p.player === obs.player);
     if (!v) return;
-    v.answers.push({ frame: action.frame, buttons: action.buttons, ...(action.info ? { info: action.info } : {}), afterMs: this.now() - v.givenAt });
-    this.version++;
+    v.answers.push({ frame: action.frame, buttons: action.buttons, ...(action.info ? { info: action.info } : {}), afterMs: at - v.givenAt });
+    this.changes++;
   }
 
   /** The frame ran: what each controller got. */
   ran(row: FrameRow): void {
+    this.file();
     const f = this.frames.get(keyOf(row.episode, row.step, row.frame));
     if (!f) return;
     for (const v of f.players) {
@@ -141,7 +185,7 @@ export class AgentInputLog {
         info: info && typeof info === 'object' ? info as Record<string, unknown> : null,
       };
     }
-    this.version++;
+    this.changes++;
   }
 
   /**
@@ -149,6 +193,7 @@ export class AgentInputLog {
    * episode and frame id, newest first: an agent behind a link may already have been given the next frame.
    */
   desync(ev: DesyncEvent, episode: number): void {
+    this.file();
     let f: FrameAgentViews | undefined;
     for (const x of this.frames.values()) if (x.episode === episode && x.frame === ev.frame) f = x;
     if (!f) return;
@@ -156,7 +201,7 @@ export class AgentInputLog {
       if (ev.player !== null && ev.player !== v.player) continue;
       v.desyncs.push({ type: ev.type, message: ev.message, recovery: ev.recovery ?? null });
     }
-    this.version++;
+    this.changes++;
   }
 
   private setTaps(on: boolean): void {
@@ -167,12 +212,13 @@ export class AgentInputLog {
   }
 
   private given(player: 0 | 1, input: GivenInput): void {
+    this.file();
     const v = this.frames.get(keyOf(input.episode, input.step, input.frame))?.players.find((p) => p.player === player);
     if (!v) return;
     this.dropGiven(v);
     v.given = input;
     this.screenBytes += screenSize(input);
-    this.version++;
+    this.changes++;
     this.trim();
   }
 

@@ -17,12 +17,14 @@ import { RandomAgent } from '../src/agents/randomAgent';
 import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
 import { median, roundDifferenceCells, roundRatioCells } from './roundStats';
 import { WARMUP_FRAMES } from './benchWarmup';
+import { RoundTripProbe } from './roundTripProbe';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** BENCH_COMPARE=1 adds the older state transports (JSON + base64, binary with socket screens) for comparison. */
 const COMPARE = process.env.BENCH_COMPARE === '1';
 const root = findPackageRoot(__dirname);
+const probe = new RoundTripProbe();
 const romPath = demoRomPath(root);
 
 /** CPU time the hypervisor gave to other guests (steal) and all CPU time, in clock ticks, from /proc/stat. */
@@ -89,6 +91,7 @@ async function floor(screens: boolean): Promise<Sample> {
   let pid: number | undefined;
   let stopCpu: ((frames?: number) => CpuSample) | undefined;
   let cpu: CpuSample | undefined;
+  let held: number | null = null;
   let n = 0;
   const server = createServer((sock: Socket) => {
     sock.setNoDelay(true);
@@ -102,8 +105,13 @@ async function floor(screens: boolean): Promise<Sample> {
         // The script sends WARMUP_FRAMES + FRAMES states and times the last FRAMES: CPU is taken from the first timed
         // state to the last, FRAMES - 1 round trips.
         n++;
-        if (n === WARMUP_FRAMES + 1) stopCpu = cpuWindow(pid);
-        else if (n === WARMUP_FRAMES + FRAMES) cpu = stopCpu?.(FRAMES - 1);
+        if (n === WARMUP_FRAMES + 1) {
+          stopCpu = cpuWindow(pid);
+          probe.start();
+        } else if (n === WARMUP_FRAMES + FRAMES) {
+          cpu = stopCpu?.(FRAMES - 1);
+          held = probe.stop();
+        }
         sock.write('{"type":"action","frame":0,"buttons":[0,0]}\n');
       }
     });
@@ -133,7 +141,7 @@ async function floor(screens: boolean): Promise<Sample> {
       `io.stdout:write(string.format("FPS %.1f\\n", ${FRAMES} / dt)); io.stdout:flush()`,
       'emu.exit()',
     ], (proc) => (pid = proc.pid));
-    return { fps, cpu };
+    return { fps, cpu, held };
   } finally {
     server.close();
   }
@@ -161,10 +169,11 @@ async function wireFloor(): Promise<Sample> {
           if (n === WARMUP_FRAMES) {
             t0 = performance.now();
             stopCpu = cpuWindow(proc?.pid);
+            probe.start();
           }
           if (n === WARMUP_FRAMES + FRAMES) {
             const fps = (FRAMES / (performance.now() - t0)) * 1000;
-            resolve({ fps, cpu: stopCpu?.() });
+            resolve({ fps, cpu: stopCpu?.(), held: probe.stop() });
             link.sendJson({ type: 'quit', code: 0, reason: 'bench done' });
             return;
           }
@@ -191,8 +200,11 @@ async function wireFloor(): Promise<Sample> {
  */
 interface CpuSample { node: number; fceux: number | null }
 
-/** One run of a row: its frames/s and, where the row measures it, the CPU per frame over the same frames. */
-interface Sample { fps: number; cpu?: CpuSample }
+/**
+ * One run of a row: its frames/s and, where the row measures them, the CPU per frame over the same frames and the
+ * median time Node held a round trip (a state's arrival to the action's write, µs; see RoundTripProbe).
+ */
+interface Sample { fps: number; cpu?: CpuSample; held?: number | null }
 
 /** Starts a CPU window over this process and FCEUX (`fceuxPid`); the function it returns ends it over `frames` frames. */
 function cpuWindow(fceuxPid: number | undefined): (frames?: number) => CpuSample {
@@ -243,9 +255,10 @@ async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 
     for (let i = 0; i < WARMUP_FRAMES; i++) await rt.advance({ eager: !perFrame });
     const t0 = performance.now();
     const stopCpu = cpuWindow(emulator.pid);
+    probe.start();
     for (let i = 0; i < FRAMES; i++) await rt.advance({ eager: !perFrame && i < FRAMES - 1 });
     const cpu = stopCpu();
-    return { fps: (FRAMES / (performance.now() - t0)) * 1000, cpu };
+    return { fps: (FRAMES / (performance.now() - t0)) * 1000, cpu, held: probe.stop() };
   } finally {
     await rt.close();
   }
@@ -259,9 +272,10 @@ async function rawSteps(screen: boolean): Promise<Sample> {
     for (let i = 0; i < WARMUP_FRAMES; i++) await emu.step([i & 0xff, 0], { screen });
     const t0 = performance.now();
     const stopCpu = cpuWindow(emu.pid);
+    probe.start();
     for (let i = 0; i < FRAMES; i++) await emu.step([i & 0xff, 0], { screen });
     const cpu = stopCpu();
-    return { fps: (FRAMES / (performance.now() - t0)) * 1000, cpu };
+    return { fps: (FRAMES / (performance.now() - t0)) * 1000, cpu, held: probe.stop() };
   } finally {
     await emu.close();
   }
@@ -269,21 +283,21 @@ async function rawSteps(screen: boolean): Promise<Sample> {
 
 async function main(): Promise<void> {
   const rows = [
-    { name: 'FCEUX free-running (Lua frameadvance only)', job: () => freeRunning(), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
-    { name: 'FCEUX lockstep, no screens (2 KB RAM per frame; as lockstep run drives it)', job: () => lockstep(false), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
-    { name: 'FCEUX lockstep, screen every frame', job: () => lockstep(true), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
-    { name: 'FceuxEmulator.step alone, no screens', job: () => rawSteps(false), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
-    { name: 'FceuxEmulator.step alone, screen every frame', job: () => rawSteps(true), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
-    { name: 'floor: Lua + plain TCP round trip per frame, 2 KB up (no Lockstep code)', job: () => floor(false), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
-    { name: 'floor: the same with the gd screen every frame', job: () => floor(true), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
-    { name: 'FCEUX lockstep, no screens, frame by frame (as with breakpoints to check)', job: () => lockstep(false, 'file', true), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
-    { name: "wire floor: lockstep.lua + the bridge's WebSocket server answering each state at once (no runtime)", job: () => wireFloor(), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[] },
+    { name: 'FCEUX free-running (Lua frameadvance only)', job: () => freeRunning(), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
+    { name: 'FCEUX lockstep, no screens (2 KB RAM per frame; as lockstep run drives it)', job: () => lockstep(false), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
+    { name: 'FCEUX lockstep, screen every frame', job: () => lockstep(true), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
+    { name: 'FceuxEmulator.step alone, no screens', job: () => rawSteps(false), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
+    { name: 'FceuxEmulator.step alone, screen every frame', job: () => rawSteps(true), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
+    { name: 'floor: Lua + plain TCP round trip per frame, 2 KB up (no Lockstep code)', job: () => floor(false), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
+    { name: 'floor: the same with the gd screen every frame', job: () => floor(true), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
+    { name: 'FCEUX lockstep, no screens, frame by frame (as with breakpoints to check)', job: () => lockstep(false, 'file', true), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
+    { name: "wire floor: lockstep.lua + the bridge's WebSocket server answering each state at once (no runtime)", job: () => wireFloor(), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
   ];
   if (COMPARE) {
     rows.push(
-      { name: 'lockstep, no screens, JSON + base64 states', job: () => lockstep(false, 'json'), runs: [], cpu: [], fceuxCpu: [] },
-      { name: 'lockstep, screens, JSON states + socket screens', job: () => lockstep(true, 'json'), runs: [], cpu: [], fceuxCpu: [] },
-      { name: 'lockstep, screens, binary states + socket screens', job: () => lockstep(true, 'binary'), runs: [], cpu: [], fceuxCpu: [] },
+      { name: 'lockstep, no screens, JSON + base64 states', job: () => lockstep(false, 'json'), runs: [], cpu: [], fceuxCpu: [], held: [] },
+      { name: 'lockstep, screens, JSON states + socket screens', job: () => lockstep(true, 'json'), runs: [], cpu: [], fceuxCpu: [], held: [] },
+      { name: 'lockstep, screens, binary states + socket screens', job: () => lockstep(true, 'binary'), runs: [], cpu: [], fceuxCpu: [], held: [] },
     );
   }
   const loadBefore = loadavg();
@@ -297,8 +311,9 @@ async function main(): Promise<void> {
   for (let r = 0; r < ROUNDS; r++) {
     for (const i of r % 2 === 0 ? runOrder : [...runOrder].reverse()) {
       const row = rows[i];
-      const { fps, cpu } = await row.job();
+      const { fps, cpu, held } = await row.job();
       row.runs.push(fps);
+      if (held !== undefined && held !== null) row.held.push(held);
       if (cpu) {
         row.cpu.push(cpu.node);
         if (cpu.fceux !== null) row.fceuxCpu.push(cpu.fceux);
@@ -316,10 +331,11 @@ async function main(): Promise<void> {
     console.log(`CPU steal during the run (time the hypervisor gave to other guests): ${steal.toFixed(1)} %`);
   }
   console.log('');
-  console.log('| configuration | frames/s (median) | runs | Node CPU µs/frame (median) | FCEUX CPU µs/frame (median) |');
-  console.log('|---|---:|---|---:|---:|');
+  console.log('| configuration | frames/s (median) | runs | Node CPU µs/frame (median) | FCEUX CPU µs/frame (median) | Node holds a round trip, µs (median) |');
+  console.log('|---|---:|---|---:|---:|---:|');
   const cell = (xs: number[]): string => (xs.length ? median(xs).toFixed(0) : '');
-  rows.forEach((r, i) => console.log(`| ${r.name} | ${fps[i].toFixed(0)} | ${r.runs.map((x) => x.toFixed(0)).join(', ')} | ${cell(r.cpu)} | ${cell(r.fceuxCpu)} |`));
+  const held = (xs: number[]): string => (xs.length ? median(xs).toFixed(1) : '');
+  rows.forEach((r, i) => console.log(`| ${r.name} | ${fps[i].toFixed(0)} | ${r.runs.map((x) => x.toFixed(0)).join(', ')} | ${cell(r.cpu)} | ${cell(r.fceuxCpu)} | ${held(r.held)} |`));
   console.log('');
   const ratio = (a: number, b: number): string => roundRatioCells(rows[a].runs, rows[b].runs);
   console.log('| ratio (median of the per-round ratios) | value | range | target |');
@@ -352,6 +368,17 @@ async function main(): Promise<void> {
     console.log(`| wire floor over floor (WebSocket framing, lockstep.lua's own work) | ${diff(8, 5, 'cpu')} | ${diff(8, 5, 'fceuxCpu')} |`);
     console.log(`| FceuxEmulator.step alone over wire floor (the emulator port) | ${diff(3, 8, 'cpu')} | ${diff(3, 8, 'fceuxCpu')} |`);
     console.log(`| lockstep over FceuxEmulator.step alone (the runtime) | ${diff(1, 3, 'cpu')} | ${diff(1, 3, 'fceuxCpu')} |`);
+  }
+  // The span Node holds each round trip (a state's arrival to the action's write), which FCEUX waits out: what each
+  // step up from the floor puts on the round trip itself, run by run.
+  if ([1, 3, 5, 8].every((i) => rows[i].held.length === ROUNDS)) {
+    const diff = (a: number, b: number): string => roundDifferenceCells(rows[a].held, rows[b].held);
+    console.log('');
+    console.log('| µs added to the time Node holds a round trip (median of the per-round differences) | value | range |');
+    console.log('|---|---:|---|');
+    console.log(`| wire floor over floor (ws parsing and framing) | ${diff(8, 5)} |`);
+    console.log(`| FceuxEmulator.step alone over wire floor (the emulator port) | ${diff(3, 8)} |`);
+    console.log(`| lockstep over FceuxEmulator.step alone (the runtime) | ${diff(1, 3)} |`);
   }
 }
 

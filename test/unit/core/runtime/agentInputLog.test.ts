@@ -56,6 +56,32 @@ describe('AgentInputLog', () => {
     assert.deepEqual(again.answers, []);
   });
 
+  test('what was given and answered is recorded as it was then, with its times, however late the log is read', () => {
+    let clock = 100;
+    const log = new AgentInputLog([undefined], { frames: 3 }, () => clock);
+    const given = obs(5);
+    log.observed(given);
+    // The agent changes what it was given before anything reads the log; its answer comes 7 ms after the observation.
+    given.vars.x = 999;
+    given.reward = 42;
+    clock = 107;
+    log.answered(given, { frame: 5, buttons: 3 });
+    clock = 500;
+    const v = log.get(0, 5, 5)!.players[0];
+    assert.deepEqual(v.observation.vars, { x: 5 });
+    assert.equal(v.observation.reward, 0);
+    assert.equal(v.givenAt, 100);
+    assert.deepEqual(v.answers, [{ frame: 5, buttons: 3, afterMs: 7 }]);
+    // A version read counts the notes taken before it.
+    const before = log.version;
+    log.observed(obs(6));
+    assert.equal(log.version, before + 1);
+    // Many frames given with nobody reading: the window stays bounded and says what it dropped.
+    for (let f = 7; f < 300; f++) log.observed(obs(f));
+    assert.deepEqual(log.oldest, { episode: 0, step: 297, frame: 297 });
+    assert.deepEqual(log.lastDropped, { episode: 0, step: 296, frame: 296 });
+  });
+
   test('agents report their own input only while watched, and screens count against the byte budget', async () => {
     const agent = new TappedAgent();
     const log = new AgentInputLog([agent], { frames: 100, screenBytes: 2500 });

@@ -89,9 +89,8 @@ async function runLua(name: string, lines: string[], onStart?: (proc: FceuxProce
  */
 async function floor(screens: boolean): Promise<Sample> {
   let pid: number | undefined;
-  let stopCpu: ((frames?: number) => CpuSample) | undefined;
-  let cpu: CpuSample | undefined;
-  let held: number | null = null;
+  let stopWindow: ((frames?: number) => Measured) | undefined;
+  let measured: Measured | undefined;
   let n = 0;
   const server = createServer((sock: Socket) => {
     sock.setNoDelay(true);
@@ -105,13 +104,8 @@ async function floor(screens: boolean): Promise<Sample> {
         // The script sends WARMUP_FRAMES + FRAMES states and times the last FRAMES: CPU is taken from the first timed
         // state to the last, FRAMES - 1 round trips.
         n++;
-        if (n === WARMUP_FRAMES + 1) {
-          stopCpu = cpuWindow(pid);
-          probe.start();
-        } else if (n === WARMUP_FRAMES + FRAMES) {
-          cpu = stopCpu?.(FRAMES - 1);
-          held = probe.stop();
-        }
+        if (n === WARMUP_FRAMES + 1) stopWindow = measureWindow(pid);
+        else if (n === WARMUP_FRAMES + FRAMES) measured = stopWindow?.(FRAMES - 1);
         sock.write('{"type":"action","frame":0,"buttons":[0,0]}\n');
       }
     });
@@ -141,7 +135,7 @@ async function floor(screens: boolean): Promise<Sample> {
       `io.stdout:write(string.format("FPS %.1f\\n", ${FRAMES} / dt)); io.stdout:flush()`,
       'emu.exit()',
     ], (proc) => (pid = proc.pid));
-    return { fps, cpu, held };
+    return { fps, ...measured };
   } finally {
     server.close();
   }
@@ -161,19 +155,18 @@ async function wireFloor(): Promise<Sample> {
     return await new Promise<Sample>((resolve, reject) => {
       let n = 0;
       let t0 = 0;
-      let stopCpu: ((frames?: number) => CpuSample) | undefined;
+      let stopWindow: ((frames?: number) => Measured) | undefined;
       bridge.setHandler('emulator', (link) => {
         link.onMessage((data) => {
           if (typeof data === 'string') return;
           const frame = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(8, true);
           if (n === WARMUP_FRAMES) {
             t0 = performance.now();
-            stopCpu = cpuWindow(proc?.pid);
-            probe.start();
+            stopWindow = measureWindow(proc?.pid);
           }
           if (n === WARMUP_FRAMES + FRAMES) {
             const fps = (FRAMES / (performance.now() - t0)) * 1000;
-            resolve({ fps, cpu: stopCpu?.(), held: probe.stop() });
+            resolve({ fps, ...stopWindow?.() });
             link.sendJson({ type: 'quit', code: 0, reason: 'bench done' });
             return;
           }
@@ -201,19 +194,27 @@ async function wireFloor(): Promise<Sample> {
 interface CpuSample { node: number; fceux: number | null }
 
 /**
- * One run of a row: its frames/s and, where the row measures them, the CPU per frame over the same frames and the
- * median time Node held a round trip (a state's arrival to the action's write, µs; see RoundTripProbe).
+ * What a row measures over its timed frames besides frames/s: the CPU per frame, and the median time Node held a round
+ * trip (a state's arrival to the action's write, µs; see RoundTripProbe).
  */
-interface Sample { fps: number; cpu?: CpuSample; held?: number | null }
+interface Measured { cpu: CpuSample; held: number | null }
 
-/** Starts a CPU window over this process and FCEUX (`fceuxPid`); the function it returns ends it over `frames` frames. */
-function cpuWindow(fceuxPid: number | undefined): (frames?: number) => CpuSample {
+/** One run of a row: its frames/s and, where the row measures them, the rest over the same frames. */
+interface Sample extends Partial<Measured> { fps: number }
+
+/**
+ * Starts measuring over this process and FCEUX (`fceuxPid`): CPU time and the round-trip probe; the function it returns
+ * ends both, with the CPU per frame over `frames` frames.
+ */
+function measureWindow(fceuxPid: number | undefined): (frames?: number) => Measured {
   const c0 = process.cpuUsage();
   const f0 = fceuxPid !== undefined ? processCpuUs(fceuxPid) : null;
+  probe.start();
   return (frames = FRAMES) => {
+    const held = probe.stop();
     const c = process.cpuUsage(c0);
     const f1 = fceuxPid !== undefined ? processCpuUs(fceuxPid) : null;
-    return { node: (c.user + c.system) / frames, fceux: f0 !== null && f1 !== null ? (f1 - f0) / frames : null };
+    return { cpu: { node: (c.user + c.system) / frames, fceux: f0 !== null && f1 !== null ? (f1 - f0) / frames : null }, held };
   };
 }
 
@@ -254,11 +255,10 @@ async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 
     await rt.start();
     for (let i = 0; i < WARMUP_FRAMES; i++) await rt.advance({ eager: !perFrame });
     const t0 = performance.now();
-    const stopCpu = cpuWindow(emulator.pid);
-    probe.start();
+    const stopWindow = measureWindow(emulator.pid);
     for (let i = 0; i < FRAMES; i++) await rt.advance({ eager: !perFrame && i < FRAMES - 1 });
-    const cpu = stopCpu();
-    return { fps: (FRAMES / (performance.now() - t0)) * 1000, cpu, held: probe.stop() };
+    const measured = stopWindow();
+    return { fps: (FRAMES / (performance.now() - t0)) * 1000, ...measured };
   } finally {
     await rt.close();
   }
@@ -271,33 +271,37 @@ async function rawSteps(screen: boolean): Promise<Sample> {
     await emu.start(romPath, { screen });
     for (let i = 0; i < WARMUP_FRAMES; i++) await emu.step([i & 0xff, 0], { screen });
     const t0 = performance.now();
-    const stopCpu = cpuWindow(emu.pid);
-    probe.start();
+    const stopWindow = measureWindow(emu.pid);
     for (let i = 0; i < FRAMES; i++) await emu.step([i & 0xff, 0], { screen });
-    const cpu = stopCpu();
-    return { fps: (FRAMES / (performance.now() - t0)) * 1000, cpu, held: probe.stop() };
+    const measured = stopWindow();
+    return { fps: (FRAMES / (performance.now() - t0)) * 1000, ...measured };
   } finally {
     await emu.close();
   }
 }
 
+/** A row of the table: its name, how one run of it is made, and what its runs measured, round by round. */
+function row(name: string, job: () => Promise<Sample>) {
+  return { name, job, runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] };
+}
+
 async function main(): Promise<void> {
   const rows = [
-    { name: 'FCEUX free-running (Lua frameadvance only)', job: () => freeRunning(), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
-    { name: 'FCEUX lockstep, no screens (2 KB RAM per frame; as lockstep run drives it)', job: () => lockstep(false), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
-    { name: 'FCEUX lockstep, screen every frame', job: () => lockstep(true), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
-    { name: 'FceuxEmulator.step alone, no screens', job: () => rawSteps(false), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
-    { name: 'FceuxEmulator.step alone, screen every frame', job: () => rawSteps(true), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
-    { name: 'floor: Lua + plain TCP round trip per frame, 2 KB up (no Lockstep code)', job: () => floor(false), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
-    { name: 'floor: the same with the gd screen every frame', job: () => floor(true), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
-    { name: 'FCEUX lockstep, no screens, frame by frame (as with breakpoints to check)', job: () => lockstep(false, 'file', true), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
-    { name: "wire floor: lockstep.lua + the bridge's WebSocket server answering each state at once (no runtime)", job: () => wireFloor(), runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] },
+    row('FCEUX free-running (Lua frameadvance only)', () => freeRunning()),
+    row('FCEUX lockstep, no screens (2 KB RAM per frame; as lockstep run drives it)', () => lockstep(false)),
+    row('FCEUX lockstep, screen every frame', () => lockstep(true)),
+    row('FceuxEmulator.step alone, no screens', () => rawSteps(false)),
+    row('FceuxEmulator.step alone, screen every frame', () => rawSteps(true)),
+    row('floor: Lua + plain TCP round trip per frame, 2 KB up (no Lockstep code)', () => floor(false)),
+    row('floor: the same with the gd screen every frame', () => floor(true)),
+    row('FCEUX lockstep, no screens, frame by frame (as with breakpoints to check)', () => lockstep(false, 'file', true)),
+    row("wire floor: lockstep.lua + the bridge's WebSocket server answering each state at once (no runtime)", () => wireFloor()),
   ];
   if (COMPARE) {
     rows.push(
-      { name: 'lockstep, no screens, JSON + base64 states', job: () => lockstep(false, 'json'), runs: [], cpu: [], fceuxCpu: [], held: [] },
-      { name: 'lockstep, screens, JSON states + socket screens', job: () => lockstep(true, 'json'), runs: [], cpu: [], fceuxCpu: [], held: [] },
-      { name: 'lockstep, screens, binary states + socket screens', job: () => lockstep(true, 'binary'), runs: [], cpu: [], fceuxCpu: [], held: [] },
+      row('lockstep, no screens, JSON + base64 states', () => lockstep(false, 'json')),
+      row('lockstep, screens, JSON states + socket screens', () => lockstep(true, 'json')),
+      row('lockstep, screens, binary states + socket screens', () => lockstep(true, 'binary')),
     );
   }
   const loadBefore = loadavg();

@@ -18,6 +18,7 @@ import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
 import { median, roundDifferenceCells, roundRatioCells } from './roundStats';
 import { WARMUP_FRAMES } from './benchWarmup';
 import { RoundTripProbe } from './roundTripProbe';
+import { findThread, watchThread, type ThreadSchedule } from './threadSchedule';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -194,10 +195,11 @@ async function wireFloor(): Promise<Sample> {
 interface CpuSample { node: number; fceux: number | null }
 
 /**
- * What a row measures over its timed frames besides frames/s: the CPU per frame, and the median time Node held a round
- * trip (a state's arrival to the action's write, µs; see RoundTripProbe).
+ * What a row measures over its timed frames besides frames/s: the CPU per frame, the median time Node held a round
+ * trip (a state's arrival to the action's write, µs; see RoundTripProbe), and how the kernel ran FCEUX's emulator thread
+ * and Node's main thread (null where /proc cannot say).
  */
-interface Measured { cpu: CpuSample; held: number | null }
+interface Measured { cpu: CpuSample; held: number | null; emulatorThread: ThreadSchedule | null; nodeThread: ThreadSchedule | null }
 
 /** One run of a row: its frames/s and, where the row measures them, the rest over the same frames. */
 interface Sample extends Partial<Measured> { fps: number }
@@ -209,12 +211,20 @@ interface Sample extends Partial<Measured> { fps: number }
 function measureWindow(fceuxPid: number | undefined): (frames?: number) => Measured {
   const c0 = process.cpuUsage();
   const f0 = fceuxPid !== undefined ? processCpuUs(fceuxPid) : null;
+  // FCEUX 2.6 (Qt) emulates in a thread it names emulatorThread; its main thread runs the (offscreen) GUI.
+  const emulatorThread = watchThread(fceuxPid, fceuxPid !== undefined ? findThread(fceuxPid, 'emulatorThread') : undefined);
+  const nodeThread = watchThread(process.pid, findThread(process.pid));
   probe.start();
   return (frames = FRAMES) => {
     const held = probe.stop();
     const c = process.cpuUsage(c0);
     const f1 = fceuxPid !== undefined ? processCpuUs(fceuxPid) : null;
-    return { cpu: { node: (c.user + c.system) / frames, fceux: f0 !== null && f1 !== null ? (f1 - f0) / frames : null }, held };
+    return {
+      cpu: { node: (c.user + c.system) / frames, fceux: f0 !== null && f1 !== null ? (f1 - f0) / frames : null },
+      held,
+      emulatorThread: emulatorThread(frames),
+      nodeThread: nodeThread(frames),
+    };
   };
 }
 
@@ -282,7 +292,10 @@ async function rawSteps(screen: boolean): Promise<Sample> {
 
 /** A row of the table: its name, how one run of it is made, and what its runs measured, round by round. */
 function row(name: string, job: () => Promise<Sample>) {
-  return { name, job, runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[] };
+  return {
+    name, job, runs: [] as number[], cpu: [] as number[], fceuxCpu: [] as number[], held: [] as number[],
+    emulatorThread: [] as ThreadSchedule[], nodeThread: [] as ThreadSchedule[],
+  };
 }
 
 async function main(): Promise<void> {
@@ -315,9 +328,11 @@ async function main(): Promise<void> {
   for (let r = 0; r < ROUNDS; r++) {
     for (const i of r % 2 === 0 ? runOrder : [...runOrder].reverse()) {
       const row = rows[i];
-      const { fps, cpu, held } = await row.job();
+      const { fps, cpu, held, emulatorThread, nodeThread } = await row.job();
       row.runs.push(fps);
       if (held !== undefined && held !== null) row.held.push(held);
+      if (emulatorThread) row.emulatorThread.push(emulatorThread);
+      if (nodeThread) row.nodeThread.push(nodeThread);
       if (cpu) {
         row.cpu.push(cpu.node);
         if (cpu.fceux !== null) row.fceuxCpu.push(cpu.fceux);
@@ -383,6 +398,21 @@ async function main(): Promise<void> {
     console.log(`| wire floor over floor (ws parsing and framing) | ${diff(8, 5)} |`);
     console.log(`| FceuxEmulator.step alone over wire floor (the emulator port) | ${diff(3, 8)} |`);
     console.log(`| lockstep over FceuxEmulator.step alone (the runtime) | ${diff(1, 3)} |`);
+  }
+  // How the kernel ran the two threads that take turns each frame: FCEUX's emulator thread (emulating, then waiting for
+  // the action) and Node's main thread. Time runnable but waiting for a CPU, and moves from one CPU to another (cold
+  // caches after), lengthen the frame beyond what either side computes.
+  const scheduled = [5, 8, 3, 1].filter((i) => rows[i].emulatorThread.length === ROUNDS && rows[i].nodeThread.length === ROUNDS);
+  if (scheduled.length > 0) {
+    const of = (xs: ThreadSchedule[], key: keyof ThreadSchedule, digits: number): string => median(xs.map((x) => x[key])).toFixed(digits);
+    console.log('');
+    console.log('| per frame (median of rounds) | FCEUX emulator thread: µs on a CPU | µs waiting for a CPU | CPU moves per 100 frames | Node main thread: µs on a CPU | µs waiting for a CPU | CPU moves per 100 frames |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    for (const i of scheduled) {
+      const e = rows[i].emulatorThread;
+      const n = rows[i].nodeThread;
+      console.log(`| ${rows[i].name} | ${of(e, 'onCpuUs', 0)} | ${of(e, 'waitUs', 1)} | ${of(e, 'migrationsPer100', 1)} | ${of(n, 'onCpuUs', 0)} | ${of(n, 'waitUs', 1)} | ${of(n, 'migrationsPer100', 1)} |`);
+    }
   }
 }
 

@@ -50,7 +50,13 @@ if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.lockstep-setup" 2>/dev/null)" =
 else
   echo "setup: Python venv ($VENV): ${PY_PACKAGES[*]} + clients/python[gym]"
   [ -x "$VENV/bin/python" ] || run python3 -m venv "$VENV"
-  run "$VENV/bin/pip" install -q --disable-pip-version-check --retries 0 "${PY_PACKAGES[@]}"
+  if ! run "$VENV/bin/pip" install -q --disable-pip-version-check --retries 0 "${PY_PACKAGES[@]}"; then
+    # pip's own error names a package, not why: say where pip looked and what to change.
+    echo "setup: pip could not install ${PY_PACKAGES[*]} for user $(id -un) from the package indexes it is configured with" \
+      "(\"$VENV/bin/pip config list\" shows them); without internet, point pip at a local wheel index, e.g." \
+      "\"pip config --user set global.extra-index-url file:///path/to/simple\", then run this script again" >&2
+    exit 1
+  fi
   run "$VENV/bin/pip" install -q --disable-pip-version-check --retries 0 --no-build-isolation -e "./clients/python[gym]"
   if [ -z "${LOCKSTEP_SETUP_DRY_RUN:-}" ]; then printf '%s' "$want" > "$VENV/.lockstep-setup"; fi
 fi

@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -69,6 +69,39 @@ describe('scripts/setup.sh elevates only when it must', () => {
     assert.equal(r.stdout.includes('+ '), false, r.stdout);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, /needs root: run this script as root, or install sudo/);
+  });
+});
+
+describe('scripts/setup.sh when pip finds no Python packages', () => {
+  test("one line after pip's own error says where pip looked and what to change; exit 1, nothing more installed", () => {
+    // A checkout of just what setup.sh reads, and a PATH where the Debian packages are present, npm ci succeeds and the
+    // venv's pip finds nothing (as for a user whose pip knows no index on a machine without internet).
+    const tree = mkdtempSync(join(tmpdir(), 'lockstep-setup-tree-'));
+    mkdirSync(join(tree, 'scripts'));
+    mkdirSync(join(tree, 'clients', 'python'), { recursive: true });
+    copyFileSync(SETUP, join(tree, 'scripts', 'setup.sh'));
+    writeFileSync(join(tree, 'clients', 'python', 'pyproject.toml'), '[project]\nname = "lockstep-client"\n');
+    const bin = mkdtempSync(join(tmpdir(), 'lockstep-setup-'));
+    for (const cmd of ['bash', 'grep', 'env', 'dirname', 'sha256sum', 'cut', 'cat', 'mkdir', 'chmod']) symlinkSync(which(cmd), join(bin, cmd));
+    const sh = `#!${which('bash')}\n`;
+    writeFileSync(join(bin, 'id'), `${sh}[ "$1" = -un ] && echo trainer || echo 1000\n`, { mode: 0o755 });
+    writeFileSync(join(bin, 'dpkg-query'), `${sh}printf 'install ok installed'\n`, { mode: 0o755 });
+    writeFileSync(join(bin, 'npm'), `${sh}echo "npm $*" >> "${join(tree, 'log')}"\n`, { mode: 0o755 });
+    // python3 -m venv DIR: a venv whose pip fails as pip does when no index has the package.
+    const pip = `${sh}echo "pip $*" >> "${join(tree, 'log')}"; echo "ERROR: No matching distribution found for gymnasium" >&2; exit 1\n`;
+    writeFileSync(join(bin, 'python3'), `${sh}mkdir -p "$3/bin" && cat > "$3/bin/pip" <<'PIP'\n${pip}PIP\nchmod +x "$3/bin/pip"\n`, { mode: 0o755 });
+    const r = spawnSync(join(bin, 'bash'), [join(tree, 'scripts', 'setup.sh')], { encoding: 'utf8', env: { PATH: bin } });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines[0], 'ERROR: No matching distribution found for gymnasium');
+    assert.equal(lines.length, 2, r.stderr);
+    assert.match(lines[1], /^setup: pip could not install gymnasium numpy websockets ray torch onnx for user trainer from the package indexes it is configured with/);
+    assert.match(lines[1], /"\.cache\/venv\/bin\/pip config list" shows them/);
+    assert.match(lines[1], /pip config --user set global\.extra-index-url/);
+    // npm ci ran; pip was asked once (the packages), never for lockstep-client; no stamp says the venv is set up.
+    const log = readFileSync(join(tree, 'log'), 'utf8').trim().split('\n');
+    assert.deepEqual(log.map((l) => l.split(' ').slice(0, 2).join(' ')), ['npm ci', 'pip install']);
+    assert.equal(existsSync(join(tree, '.cache', 'venv', '.lockstep-setup')), false);
   });
 });
 

@@ -162,7 +162,9 @@ export class VsCodeUi {
     }, 10_000).catch(async (e: Error) => {
       throw new Error(`${e.message}; rows: ${JSON.stringify(await labels())}`);
     });
-    await rows.nth(index).click();
+    // Not Playwright's 30 s default: a quick pick closed under the click (a session that stops opens its frame sheet,
+    // which takes the focus) fails in 10 s, so a caller polling with waitFor opens the palette again within its own time.
+    await rows.nth(index).click({ timeout: 10_000 });
   }
 
   async openQuickInput(key: string): Promise<void> {

@@ -205,15 +205,15 @@ interface Measured { cpu: CpuSample; held: number | null; emulatorThread: Thread
 interface Sample extends Partial<Measured> { fps: number }
 
 /**
- * Starts measuring over this process and FCEUX (`fceuxPid`): CPU time and the round-trip probe; the function it returns
- * ends both, with the CPU per frame over `frames` frames.
+ * Starts measuring over this process and FCEUX (`fceuxPid`): CPU time, the round-trip probe and the two threads'
+ * schedules; the function it returns ends them all, per frame over `frames` frames.
  */
 function measureWindow(fceuxPid: number | undefined): (frames?: number) => Measured {
   const c0 = process.cpuUsage();
   const f0 = fceuxPid !== undefined ? processCpuUs(fceuxPid) : null;
   // FCEUX 2.6 (Qt) emulates in a thread it names emulatorThread; its main thread runs the (offscreen) GUI.
   const emulatorThread = watchThread(fceuxPid, fceuxPid !== undefined ? findThread(fceuxPid, 'emulatorThread') : undefined);
-  const nodeThread = watchThread(process.pid, findThread(process.pid));
+  const nodeThread = watchThread(process.pid, process.pid);
   probe.start();
   return (frames = FRAMES) => {
     const held = probe.stop();

@@ -8,11 +8,10 @@ interface Counters { onCpuNs: number; waitNs: number; migrations: number }
 export interface ThreadSchedule { onCpuUs: number; waitUs: number; migrationsPer100: number }
 
 /**
- * The thread of process `pid` whose name starts with `namePrefix` (Linux caps names at 15 characters), or the process's
- * main thread when no prefix is given; undefined where /proc cannot say.
+ * The thread of process `pid` whose name starts with `namePrefix` (Linux caps names at 15 characters); undefined where
+ * /proc cannot say. (A process's main thread needs no search: its id is the process's.)
  */
-export function findThread(pid: number, namePrefix?: string): number | undefined {
-  if (namePrefix === undefined) return pid;
+export function findThread(pid: number, namePrefix: string): number | undefined {
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();

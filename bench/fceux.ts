@@ -6,10 +6,12 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { FceuxEmulator, type FceuxStateTransport } from '../src/emulators/fceux/fceuxEmulator';
+import type { FceuxActionEncoding } from '../src/emulators/fceux/fceuxEmulatorOptions';
 import { locateFceux, lockstepLuaPath } from '../src/emulators/fceux/fceuxLocator';
 import { FceuxProcess } from '../src/emulators/fceux/fceuxProcess';
 import { BridgeServer } from '../src/bridge/bridgeServer';
 import { PROTOCOL_VERSION, type EmulatorWelcomeMsg } from '../src/bridge/protocol';
+import { encodeActionFrame } from '../src/bridge/actionFrame';
 import { LockstepRuntime } from '../src/core/runtime/runtime';
 import { defaultSyncConfig } from '../src/core/config/config';
 import { parseRamMap } from '../src/core/config/ramMap';
@@ -172,7 +174,9 @@ async function wireFloor(): Promise<Sample> {
             return;
           }
           n++;
-          link.sendJson({ type: 'action', frame, buttons: [n & 0xff, 0], screen: false });
+          // As FceuxEmulator sends it to a script that offers binary actions (lockstep.lua does).
+          if (link.hello.binaryActions === true) link.sendBinary(encodeActionFrame(frame, n & 0xff, 0, false));
+          else link.sendJson({ type: 'action', frame, buttons: [n & 0xff, 0], screen: false });
         });
         const welcome: EmulatorWelcomeMsg = { type: 'welcome', protocol: PROTOCOL_VERSION, session: 'bench', ram: [[0, 2048]], screen: false, binaryState: true };
         link.sendJson(welcome);
@@ -254,9 +258,9 @@ function processCpuUs(pid: number): number | null {
  * `lockstep run` and Continue without breakpoints drive it (eager: the next frame's step goes out before this frame's
  * row, metrics and events), or `perFrame`, frame by frame as with breakpoints to check between frames.
  */
-async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 'file', perFrame = false): Promise<Sample> {
+async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 'file', perFrame = false, actions: FceuxActionEncoding = 'binary'): Promise<Sample> {
   const ramMap = parseRamMap(await readFile(romPath.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
-  const emulator = new FceuxEmulator({ stateTransport });
+  const emulator = new FceuxEmulator({ stateTransport, actions });
   const rt = new LockstepRuntime(
     { emulator, agents: [new RandomAgent({ seed: 1 })], ramMap, sync: defaultSyncConfig() },
     { romPath, captureScreens: screens },
@@ -309,6 +313,7 @@ async function main(): Promise<void> {
     row('floor: the same with the gd screen every frame', () => floor(true)),
     row('FCEUX lockstep, no screens, frame by frame (as with breakpoints to check)', () => lockstep(false, 'file', true)),
     row("wire floor: lockstep.lua + the bridge's WebSocket server answering each state at once (no runtime)", () => wireFloor()),
+    row('FCEUX lockstep, no screens, JSON actions (as before binary actions)', () => lockstep(false, 'file', false, 'json')),
   ];
   if (COMPARE) {
     rows.push(
@@ -324,7 +329,7 @@ async function main(): Promise<void> {
   // run next to each other (the floor, lockstep, the wire floor, FceuxEmulator.step alone; the same with screens), and
   // every other round runs them in reverse order, so a machine that speeds up or slows down over a round favours
   // neither side of a ratio.
-  const runOrder = [0, 5, 1, 8, 3, 6, 2, 4, 7, ...rows.keys()].filter((i, at, all) => i < rows.length && all.indexOf(i) === at);
+  const runOrder = [0, 5, 1, 9, 8, 3, 6, 2, 4, 7, ...rows.keys()].filter((i, at, all) => i < rows.length && all.indexOf(i) === at);
   for (let r = 0; r < ROUNDS; r++) {
     for (const i of r % 2 === 0 ? runOrder : [...runOrder].reverse()) {
       const row = rows[i];
@@ -370,6 +375,7 @@ async function main(): Promise<void> {
   console.log(`| lockstep / wire floor, without screens (Lockstep's code over its own wire) | ${ratio(1, 8)} | |`);
   console.log(`| lockstep / FceuxEmulator.step alone, without screens (the runtime's share) | ${ratio(1, 3)} | |`);
   console.log(`| lockstep / FceuxEmulator.step alone, with screens | ${ratio(2, 4)} | |`);
+  console.log(`| lockstep, binary actions / JSON actions, without screens | ${ratio(1, 9)} | |`);
   console.log('');
   // CPU time hardly depends on the machine's load: what the runtime adds to the link per frame, run by run.
   const cpuRatio = (a: number, b: number): string => roundRatioCells(rows[a].cpu, rows[b].cpu);

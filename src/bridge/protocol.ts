@@ -28,6 +28,11 @@ export interface EmulatorHelloMsg {
   token: string;
   emulator: string;
   rom: { name: string; md5: string };
+  /**
+   * The emulator reads actions as the 12-byte binary "LSAC" message (actionFrame.ts) as well as JSON; the bridge then
+   * sends them so. Without it, actions stay JSON.
+   */
+  binaryActions?: boolean;
 }
 /**
  * Bridge's answer to a hello: what to send per frame. ram is a list of [start, length] ranges of CPU RAM.
@@ -46,7 +51,7 @@ export interface EmulatorWelcomeMsg {
  * binary frame. An emulator whose welcome said binaryState sends the same content as a binary "LSST" message instead.
  */
 export interface EmulatorStateMsg { type: 'state'; frame: number; timestamp: number; ram: string; lag: boolean; screen: boolean }
-/** Buttons to hold during `frame` on controllers 1 and 2. */
+/** Buttons to hold during `frame` on controllers 1 and 2 (as binary "LSAC" to an emulator whose hello offered binaryActions). */
 export interface EmulatorActionMsg { type: 'action'; frame: number; buttons: [number, number]; screen?: boolean }
 export type SavestateOp = 'save' | 'load' | 'drop' | 'replay';
 export interface SavestateMsg {

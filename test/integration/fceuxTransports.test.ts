@@ -12,6 +12,8 @@ import { demoRomPath } from '../../src/core/packageRoot';
 import { binaryFrameKind, decodeScreenFrame, decodeStateFrame, GD_HEADER_BYTES, SCREEN_HEADER_BYTES, type StateFrame } from '../../src/bridge/screenFrame';
 import type { EmulatorFrame } from '../../src/core/ports';
 import { FceuxEmulator, type FceuxStateTransport } from '../../src/emulators/fceux/fceuxEmulator';
+import type { FceuxActionEncoding } from '../../src/emulators/fceux/fceuxEmulatorOptions';
+import { encodeActionFrame } from '../../src/bridge/actionFrame';
 import { locateFceux, lockstepLuaPath } from '../../src/emulators/fceux/fceuxLocator';
 import { FceuxProcess } from '../../src/emulators/fceux/fceuxProcess';
 
@@ -28,10 +30,10 @@ function inputs(count: number): ButtonPair[] {
 }
 
 /** The same session through one transport: stepped frames (some without screens), snapshot, load, resync, reset. */
-async function session(transport: FceuxStateTransport): Promise<{ trace: string[]; logs: string[]; fileSize?: number }> {
+async function session(transport: FceuxStateTransport, actions: FceuxActionEncoding = 'binary'): Promise<{ trace: string[]; logs: string[]; fileSize?: number }> {
   const logs: string[] = [];
   const emu = new FceuxEmulator({
-    stateTransport: transport, stepTimeoutMs: 5000, connectTimeoutMs: 15000,
+    stateTransport: transport, actions, stepTimeoutMs: 5000, connectTimeoutMs: 15000,
     log: (level, message) => { if (level !== 'info' || message.startsWith('lockstep.lua')) logs.push(`${level}: ${message}`); },
   });
   const trace: string[] = [];
@@ -64,15 +66,17 @@ async function session(transport: FceuxStateTransport): Promise<{ trace: string[
 }
 
 describe('state transports (real FCEUX, headless)', () => {
-  test('json, binary and file transports give identical frames, RAM and screens', async () => {
+  test('json, binary and file transports, and JSON or binary actions, give identical frames, RAM and screens', async () => {
     const json = await session('json');
     const binary = await session('binary');
     const file = await session('file');
+    const jsonActions = await session('file', 'json');
     assert.equal(json.trace.length, 124);
     assert.deepEqual(binary.trace, json.trace);
     assert.deepEqual(file.trace, json.trace);
+    assert.deepEqual(jsonActions.trace, json.trace);
     assert.equal(file.fileSize, SCREEN_HEADER_BYTES + GD_BYTES, 'screens went through the file');
-    for (const r of [json, binary, file]) assert.deepEqual(r.logs.filter((l) => !l.startsWith('info')), [], 'no warnings');
+    for (const r of [json, binary, file, jsonActions]) assert.deepEqual(r.logs.filter((l) => !l.startsWith('info')), [], 'no warnings');
     // The paddle moved and the picture changed: the traces are not trivially equal.
     assert.ok(new Set(json.trace.map((t) => t.split(' screen=')[1])).size > 20);
   });
@@ -201,6 +205,87 @@ describe('lockstep.lua binary states against a hand-driven bridge (real FCEUX, h
       await proc.stop(0);
       await bridge.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('binary actions: offered in the hello, run the frame with their buttons and screen flag; bad ones are refused by name', async () => {
+    const bridge = new BridgeServer();
+    const port = await bridge.listen();
+    const links: Link[] = [];
+    bridge.setHandler('emulator', (l) => links.push(new Link(l)));
+    const proc = new FceuxProcess({
+      fceuxPath: locateFceux(undefined), romPath: ROM, luaPath: lockstepLuaPath(), host: '127.0.0.1', port, token: bridge.token, headless: true,
+    });
+    try {
+      const deadline = Date.now() + 15000;
+      while (links.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(links.length, 1, 'FCEUX connected');
+      const l = links[0];
+      assert.equal(l.link.hello.binaryActions, true, 'the script offers binary actions');
+      l.link.sendJson({ type: 'welcome', protocol: 1, session: 't', ram: [[0, 2048]], screen: false, binaryState: true });
+      const first = await l.state();
+
+      // The same frames with the same buttons, once as JSON and once as binary actions, from one snapshot.
+      const pressed = [...Array(8).fill(BUTTON.RIGHT), ...Array(8).fill(BUTTON.RIGHT | BUTTON.A), ...Array(8).fill(BUTTON.LEFT)] as number[];
+      l.link.sendJson({ type: 'savestate', op: 'save', slot: 1, screen: false });
+      await l.text('savestate_ack');
+      const run = async (send: (frame: number, p1: number) => void, buttons = pressed): Promise<string[]> => {
+        let at = first.frame;
+        const out: string[] = [];
+        for (const p1 of buttons) {
+          send(at, p1);
+          const s = await l.state();
+          assert.equal(s.frame, at + 1);
+          out.push(digest(s.ram));
+          at = s.frame;
+        }
+        return out;
+      };
+      const viaJson = await run((frame, p1) => l.link.sendJson({ type: 'action', frame, buttons: [p1, 0], screen: false }));
+      l.link.sendJson({ type: 'savestate', op: 'load', slot: 1, screen: false });
+      assert.equal((await l.state()).frame, first.frame);
+      const viaBinary = await run((frame, p1) => l.link.sendBinary(encodeActionFrame(frame, p1, 0, false)));
+      assert.deepEqual(viaBinary, viaJson, 'a binary action runs the frame exactly as its JSON twin');
+      l.link.sendJson({ type: 'savestate', op: 'load', slot: 1, screen: false });
+      assert.equal((await l.state()).frame, first.frame);
+      const released = await run((frame, p1) => l.link.sendBinary(encodeActionFrame(frame, p1, 0, false)), pressed.map(() => 0));
+      assert.notDeepEqual(released, viaBinary, 'the buttons made a difference: the comparison above is not trivial');
+      const held = first.frame + pressed.length;
+
+      // The screen flag asks for the next state's screen, as the JSON action's screen field does.
+      l.link.sendBinary(encodeActionFrame(held, 0, 0, true));
+      const withScreen = await l.state();
+      assert.equal(withScreen.frame, held + 1);
+      assert.ok(withScreen.screen, 'screen flag set: the state carries its screen');
+      const at = withScreen.frame;
+
+      l.link.sendBinary(encodeActionFrame(at + 2, 0, 0, false));
+      assert.deepEqual(await l.text('error'), { type: 'error', code: 'wrong_frame', message: `action for frame ${at + 2} but FCEUX is at frame ${at}` });
+      const badMagic = encodeActionFrame(at, 0, 0, false);
+      badMagic[3] = 0x58;
+      l.link.sendBinary(badMagic);
+      assert.equal((await l.text('error')).code, 'malformed');
+      l.link.sendBinary(encodeActionFrame(at, 0, 0, false).subarray(0, 10));
+      assert.match(String((await l.text('error')).message), /binary message of 10 bytes from the bridge is not an LSAC action/);
+      const badVersion = encodeActionFrame(at, 0, 0, false);
+      badVersion[4] = 2;
+      l.link.sendBinary(badVersion);
+      assert.deepEqual(await l.text('error'), { type: 'error', code: 'bad_action', message: 'binary action version 2 not supported (this script reads 1)' });
+      const badFlags = encodeActionFrame(at, 0, 0, false);
+      badFlags[5] = 6;
+      l.link.sendBinary(badFlags);
+      assert.deepEqual(await l.text('error'), { type: 'error', code: 'bad_action', message: 'binary action has unknown flags 6' });
+      assert.equal(l.states.length, 0, 'no refused action ran a frame');
+
+      // The frame is still held: a good action runs it.
+      l.link.sendBinary(encodeActionFrame(at, 0, 0, false));
+      assert.equal((await l.state()).frame, at + 1);
+      l.link.sendJson({ type: 'quit', code: 0 });
+      const exit = await Promise.race([proc.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('FCEUX did not quit')), 10000).unref())]);
+      assert.equal(exit.code, 0);
+    } finally {
+      await proc.stop(0);
+      await bridge.close();
     }
   });
 });

@@ -12,7 +12,8 @@ import { describeRomLayout, readRom } from '../rom';
 import { FceuxProcess, type FceuxExit } from './fceuxProcess';
 import { ScreenFile } from './screenFile';
 import { locateFceux, lockstepLuaPath } from './fceuxLocator';
-import { STATE_TRANSPORTS, type FceuxEmulatorOptions, type FceuxMode, type FceuxStateTransport } from './fceuxEmulatorOptions';
+import { ACTION_ENCODINGS, STATE_TRANSPORTS, type FceuxActionEncoding, type FceuxEmulatorOptions, type FceuxMode, type FceuxStateTransport } from './fceuxEmulatorOptions';
+import { encodeActionFrame } from '../../bridge/actionFrame';
 import { frameOf, isAck, isMask, resendAfterReconnect, type Deadline, type Exchange, type Incoming, type Verdict } from './fceuxExchange';
 
 export type { FceuxEmulatorOptions, FceuxLinkTiming, FceuxMode, FceuxStateTransport } from './fceuxEmulatorOptions';
@@ -40,6 +41,7 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
   /** Bytes of RAM every state carries (the ranges' lengths summed). */
   private readonly ramBytes: number;
   private readonly transport: FceuxStateTransport;
+  private readonly actions: FceuxActionEncoding;
   private screenFile?: ScreenFile;
   private readonly stepTimeoutMs: number;
   private readonly session = randomBytes(8).toString('hex');
@@ -84,6 +86,8 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
   private unsure = false;
   /** No state has arrived yet on the current link. */
   private freshLink = false;
+  /** The current link's script reads binary actions (its hello said so) and this emulator sends them. */
+  private binaryActions = false;
   private exitError?: Error;
   private closing?: Promise<void>;
   private started = false;
@@ -107,6 +111,10 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
       throw new Error(`FCEUX stateTransport must be one of ${STATE_TRANSPORTS.join(', ')}, got ${JSON.stringify(options.stateTransport)}`);
     }
     this.stepTimeoutMs = options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+    this.actions = options.actions ?? 'binary';
+    if (!ACTION_ENCODINGS.includes(this.actions)) {
+      throw new Error(`FCEUX actions must be one of ${ACTION_ENCODINGS.join(', ')}, got ${JSON.stringify(options.actions)}`);
+    }
   }
 
   /** Process id of the FCEUX this emulator launched (undefined in attach mode or before start). */
@@ -196,7 +204,8 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
   private async sendAction(held: number, p1: number, p2: number, screen: boolean): Promise<EmulatorFrame> {
     const ev = await this.request(
       () => {
-        this.link?.sendJson({ type: 'action', frame: held, buttons: [p1, p2], screen });
+        if (this.binaryActions) this.link?.sendBinary(encodeActionFrame(held, p1, p2, screen));
+        else this.link?.sendJson({ type: 'action', frame: held, buttons: [p1, p2], screen });
         if (screen) this.prepareSpareScreen();
       },
       (e) => {
@@ -506,6 +515,7 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
     }
     this.link = link;
     this.links++;
+    this.binaryActions = this.actions === 'binary' && link.hello.binaryActions === true;
     this.freshLink = true;
     this.awaitingScreen = undefined;
     this.unlink = [

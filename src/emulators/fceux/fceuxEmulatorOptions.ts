@@ -1,4 +1,4 @@
-// What an FceuxEmulator is built with: launch or attach, the state transport, the link's timing, the limits.
+// What an FceuxEmulator is built with: launch or attach, the state transport and action encoding, the link's timing, the limits.
 import type { BridgeServer } from '../../bridge/bridgeServer';
 
 export type FceuxMode = 'launch' | 'attach';
@@ -10,6 +10,13 @@ export type FceuxMode = 'launch' | 'attach';
  */
 export type FceuxStateTransport = 'json' | 'binary' | 'file';
 export const STATE_TRANSPORTS: readonly FceuxStateTransport[] = ['json', 'binary', 'file'];
+
+/**
+ * How actions go to lockstep.lua. binary: the 12-byte "LSAC" message, when the script's hello offers it (a script that
+ * predates it gets JSON). json: always the JSON action message.
+ */
+export type FceuxActionEncoding = 'binary' | 'json';
+export const ACTION_ENCODINGS: readonly FceuxActionEncoding[] = ['binary', 'json'];
 
 /** Timing of lockstep.lua's link to the bridge (passed to the script as LOCKSTEP_* variables in launch mode). */
 export interface FceuxLinkTiming {
@@ -42,5 +49,7 @@ export interface FceuxEmulatorOptions {
   linkTiming?: FceuxLinkTiming;
   /** Default file; falls back to binary when the temp file cannot be made. */
   stateTransport?: FceuxStateTransport;
+  /** Default binary (JSON to a script that does not offer binary actions). */
+  actions?: FceuxActionEncoding;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }

@@ -30,10 +30,10 @@ function inputs(count: number): ButtonPair[] {
 }
 
 /** The same session through one transport: stepped frames (some without screens), snapshot, load, resync, reset. */
-async function session(transport: FceuxStateTransport, actions: FceuxActionEncoding = 'binary'): Promise<{ trace: string[]; logs: string[]; fileSize?: number }> {
+async function session(transport: FceuxStateTransport, actions: FceuxActionEncoding = 'binary', luaPath?: string): Promise<{ trace: string[]; logs: string[]; fileSize?: number }> {
   const logs: string[] = [];
   const emu = new FceuxEmulator({
-    stateTransport: transport, actions, stepTimeoutMs: 5000, connectTimeoutMs: 15000,
+    stateTransport: transport, actions, luaPath, stepTimeoutMs: 5000, connectTimeoutMs: 15000,
     log: (level, message) => { if (level !== 'info' || message.startsWith('lockstep.lua')) logs.push(`${level}: ${message}`); },
   });
   const trace: string[] = [];
@@ -66,17 +66,32 @@ async function session(transport: FceuxStateTransport, actions: FceuxActionEncod
 }
 
 describe('state transports (real FCEUX, headless)', () => {
-  test('json, binary and file transports, and JSON or binary actions, give identical frames, RAM and screens', async () => {
+  test('json, binary and file transports, and JSON or binary actions (also to a script without them), give identical frames, RAM and screens', async () => {
     const json = await session('json');
     const binary = await session('binary');
     const file = await session('file');
     const jsonActions = await session('file', 'json');
+    // A lockstep.lua from before binary actions (its hello does not offer them) is sent JSON actions.
+    const dir = mkdtempSync(join(tmpdir(), 'lockstep-old-script-'));
+    const oldScript = join(dir, 'lockstep.lua');
+    const script = readFileSync(lockstepLuaPath(), 'utf8');
+    assert.match(script, /,\s*binaryActions = true/);
+    assert.match(script, /if op == 2 then/);
+    // Without the offer in its hello, and ignoring binary messages while it waits for an action, as such a script did.
+    writeFileSync(oldScript, script.replace(/,\s*binaryActions = true/, '').replace('if op == 2 then', 'if false then'));
+    let older: Awaited<ReturnType<typeof session>>;
+    try {
+      older = await session('file', 'binary', oldScript);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     assert.equal(json.trace.length, 124);
     assert.deepEqual(binary.trace, json.trace);
     assert.deepEqual(file.trace, json.trace);
     assert.deepEqual(jsonActions.trace, json.trace);
+    assert.deepEqual(older.trace, json.trace);
     assert.equal(file.fileSize, SCREEN_HEADER_BYTES + GD_BYTES, 'screens went through the file');
-    for (const r of [json, binary, file, jsonActions]) assert.deepEqual(r.logs.filter((l) => !l.startsWith('info')), [], 'no warnings');
+    for (const r of [json, binary, file, jsonActions, older]) assert.deepEqual(r.logs.filter((l) => !l.startsWith('info')), [], 'no warnings');
     // The paddle moved and the picture changed: the traces are not trivially equal.
     assert.ok(new Set(json.trace.map((t) => t.split(' screen=')[1])).size > 20);
   });

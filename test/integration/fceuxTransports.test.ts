@@ -37,10 +37,13 @@ async function session(transport: FceuxStateTransport, actions: FceuxActionEncod
     log: (level, message) => { if (level !== 'info' || message.startsWith('lockstep.lua')) logs.push(`${level}: ${message}`); },
   });
   const trace: string[] = [];
+  const kept: Array<[EmulatorFrame, string]> = [];
   const note = (what: string, f: EmulatorFrame, screen: boolean) => {
     assert.equal(f.screen !== undefined, screen, `${what} at frame ${f.frame} ${screen ? 'carries' : 'lacks'} a screen (${transport})`);
     if (f.screen) assert.equal(f.screen.length, 256 * 240 * 4);
+    assert.equal(f.ram.length, 2048);
     trace.push(`${what} ${f.frame} lag=${f.lag} ram=${digest(f.ram)} screen=${digest(f.screen)}`);
+    kept.push([f, digest(f.ram)]);
   };
   try {
     const { first } = await emu.start(ROM, { screen: true });
@@ -56,6 +59,8 @@ async function session(transport: FceuxStateTransport, actions: FceuxActionEncod
     note('current', await emu.current({ screen: true }), true);
     note('reset', await emu.reset({ screen: false }), false);
     for (let i = 0; i < 10; i++) note('step', await emu.step([BUTTON.RIGHT, 0], { screen: true }), true);
+    // Every frame's RAM is its own: the frames after it (whose images may share a block with it) left it as it was.
+    assert.deepEqual(kept.map(([f]) => digest(f.ram)), kept.map(([, d]) => d));
     const path = emu.screenFilePath;
     return { trace, logs, fileSize: path && existsSync(path) ? statSync(path).size : undefined };
   } finally {

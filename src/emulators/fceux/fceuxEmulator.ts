@@ -24,6 +24,8 @@ const DEFAULT_ATTACH_TIMEOUT_MS = 10 * 60_000;
 const QUIT_GRACE_MS = 2000;
 /** Time a replay may take per frame on top of a step's timeout (FCEUX runs ~1,600 frames a second flat out). */
 const REPLAY_MS_PER_FRAME = 5;
+/** Work RAM images per block the states' RAM is cut from (16 KB): few allocations, little kept alive by one frame. */
+const RAM_BLOCK_FRAMES = 8;
 
 /** A RAM write the script can make: at least one byte, all of it within $0000-$FFFF. */
 function checkWriteFits(what: string, address: number, bytes: Uint8Array): void {
@@ -72,6 +74,9 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
    * and garbage-collector work that would otherwise land between FCEUX's state and the caller's next action.
    */
   private spareScreen?: Uint8Array;
+  /** Where the next state's work RAM image is cut from (see freshRam). */
+  private ramBlock?: ArrayBuffer;
+  private ramBlockUsed = 0;
   private spareScheduled = false;
   /** The last screen read from the screen file is still unconverted, its pixels in the file's read buffer. */
   private unreadFileScreen = false;
@@ -837,18 +842,34 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
     this.link?.sendJson({ type: 'configure', screen });
   }
 
-  /** The states' RAM (the welcome's ranges, concatenated) as a fresh 2 KB work RAM image, and PRG-RAM when carried. */
+  /** The states' RAM (the welcome's ranges, concatenated) as a 2 KB work RAM image of its own, and PRG-RAM when carried. */
   private ramFrom(data: string | Uint8Array): { ram: Uint8Array; prgRam?: Uint8Array } {
     const bytes = typeof data === 'string' ? decodeBase64Ram(data) : data;
     const expected = this.ramBytes;
     if (bytes.length !== expected) throw new Error(`RAM has ${bytes.length} bytes, the ranges asked for ${expected}`);
-    const ram = new Uint8Array(WORK_RAM_SIZE);
+    const ram = this.freshRam();
     let at = 0;
     for (const [start, length] of this.ramRanges) {
       ram.set(bytes.subarray(at, at + length), start);
       at += length;
     }
     return this.wireRanges === this.ramRanges ? { ram } : { ram, prgRam: bytes.slice(at, at + PRG_RAM_SIZE) };
+  }
+
+  /**
+   * A zeroed 2 KB work RAM image of its own, cut from a block of RAM_BLOCK_FRAMES of them: a new 2 KB typed array costs
+   * a malloc and the collector's external-memory accounting on every round trip (about 1.7 µs of the 20 µs Node holds a
+   * step, timed in place), a view into a block costs neither. A block lives while any frame cut from it does; whoever
+   * keeps one frame's RAM long (episode ends, the RAM log) copies it, and the webview panels copy views before sending.
+   */
+  private freshRam(): Uint8Array {
+    if (!this.ramBlock || this.ramBlockUsed + WORK_RAM_SIZE > this.ramBlock.byteLength) {
+      this.ramBlock = new ArrayBuffer(WORK_RAM_SIZE * RAM_BLOCK_FRAMES);
+      this.ramBlockUsed = 0;
+    }
+    const ram = new Uint8Array(this.ramBlock, this.ramBlockUsed, WORK_RAM_SIZE);
+    this.ramBlockUsed += WORK_RAM_SIZE;
+    return ram;
   }
 
   private log(level: 'info' | 'warn' | 'error', message: string): void {

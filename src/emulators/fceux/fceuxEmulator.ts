@@ -16,7 +16,7 @@ import { ACTION_ENCODINGS, STATE_TRANSPORTS, type FceuxActionEncoding, type Fceu
 import { encodeActionFrame } from '../../bridge/actionFrame';
 import { frameOf, isAck, isMask, resendAfterReconnect, type Deadline, type Exchange, type Incoming, type Verdict } from './fceuxExchange';
 
-export type { FceuxEmulatorOptions, FceuxLinkTiming, FceuxMode, FceuxStateTransport } from './fceuxEmulatorOptions';
+export type { FceuxActionEncoding, FceuxEmulatorOptions, FceuxLinkTiming, FceuxMode, FceuxStateTransport } from './fceuxEmulatorOptions';
 
 const DEFAULT_STEP_TIMEOUT_MS = 10_000;
 const DEFAULT_LAUNCH_TIMEOUT_MS = 20_000;
@@ -74,9 +74,6 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
    * and garbage-collector work that would otherwise land between FCEUX's state and the caller's next action.
    */
   private spareScreen?: Uint8Array;
-  /** Where the next state's work RAM image is cut from (see freshRam). */
-  private ramBlock?: ArrayBuffer;
-  private ramBlockUsed = 0;
   private spareScheduled = false;
   /** The last screen read from the screen file is still unconverted, its pixels in the file's read buffer. */
   private unreadFileScreen = false;
@@ -93,6 +90,9 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
   private freshLink = false;
   /** The current link's script reads binary actions (its hello said so) and this emulator sends them. */
   private binaryActions = false;
+  /** Where the next state's work RAM image is cut from (see freshRam). */
+  private ramBlock?: ArrayBuffer;
+  private ramBlockUsed = 0;
   private exitError?: Error;
   private closing?: Promise<void>;
   private started = false;

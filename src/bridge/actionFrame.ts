@@ -1,5 +1,7 @@
 // The binary action ("LSAC") the bridge sends an emulator whose hello offered binaryActions: the action message's content in 12 bytes.
 import type { EmulatorActionMsg } from './protocol';
+import { isButtonMask } from '../core/buttons';
+import { checkMagic } from './screenFrame';
 
 export const ACTION_MAGIC = 'LSAC';
 export const ACTION_FRAME_VERSION = 1;
@@ -9,16 +11,12 @@ export const ACTION_FRAME_BYTES = 12;
 const ACTION_FLAG_SCREEN = 1;
 const ACTION_MAGIC_BYTES = [0x4c, 0x53, 0x41, 0x43];
 
-function isMask(v: number): boolean {
-  return Number.isInteger(v) && v >= 0 && v <= 0xff;
-}
-
 /** The action for `frame` as the 12-byte binary message; throws on a frame id or buttons the wire cannot carry. */
 export function encodeActionFrame(frame: number, p1: number, p2: number, screen: boolean): Uint8Array {
   if (!Number.isInteger(frame) || frame < 0 || frame > 0xffffffff) {
     throw new Error(`action frame id must be an integer in 0..4294967295, got ${frame}`);
   }
-  if (!isMask(p1) || !isMask(p2)) throw new Error(`action buttons must be two masks 0..255, got [${p1}, ${p2}]`);
+  if (!isButtonMask(p1) || !isButtonMask(p2)) throw new Error(`action buttons must be two masks 0..255, got [${p1}, ${p2}]`);
   const out = new Uint8Array(ACTION_FRAME_BYTES);
   out[0] = ACTION_MAGIC_BYTES[0];
   out[1] = ACTION_MAGIC_BYTES[1];
@@ -38,12 +36,7 @@ export function encodeActionFrame(frame: number, p1: number, p2: number, screen:
 /** Parses a binary action into the JSON action it stands for; throws a clear error for anything malformed. */
 export function decodeActionFrame(bytes: Uint8Array): EmulatorActionMsg {
   if (bytes.length !== ACTION_FRAME_BYTES) throw new Error(`action frame must be ${ACTION_FRAME_BYTES} bytes, got ${bytes.length}`);
-  for (let i = 0; i < 4; i++) {
-    if (bytes[i] !== ACTION_MAGIC_BYTES[i]) {
-      const got = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
-      throw new Error(`not an action frame: bad magic ${got} (expected "${ACTION_MAGIC}")`);
-    }
-  }
+  checkMagic(bytes, ACTION_MAGIC_BYTES, 'an action frame', ACTION_MAGIC);
   if (bytes[4] !== ACTION_FRAME_VERSION) throw new Error(`action frame version ${bytes[4]} not supported (expected ${ACTION_FRAME_VERSION})`);
   if ((bytes[5] & ~ACTION_FLAG_SCREEN) !== 0) throw new Error(`action frame has unknown flags ${bytes[5].toString(2)}`);
   const frame = (bytes[8] | (bytes[9] << 8) | (bytes[10] << 16)) + bytes[11] * 0x1000000;

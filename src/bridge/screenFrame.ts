@@ -23,6 +23,16 @@ const FORMAT_CODES: Record<ScreenFormat, number> = { rgba: 0, gray: 1, gd: 2 };
 const FORMAT_BY_CODE: readonly ScreenFormat[] = ['rgba', 'gray', 'gd'];
 const MAGIC_BYTES = [0x4c, 0x53, 0x53, 0x43];
 
+/** Throws "not <what>: bad magic <hex>" unless `bytes` starts with `magic` (the caller checked there are four bytes). */
+export function checkMagic(bytes: Uint8Array, magic: readonly number[], what: string, name: string): void {
+  for (let i = 0; i < magic.length; i++) {
+    if (bytes[i] !== magic[i]) {
+      const got = Array.from(bytes.subarray(0, magic.length), (b) => b.toString(16).padStart(2, '0')).join(' ');
+      throw new Error(`not ${what}: bad magic ${got} (expected "${name}")`);
+    }
+  }
+}
+
 function pixelBytes(format: ScreenFormat, width: number, height: number): number {
   switch (format) {
     case 'rgba': return width * height * 4;
@@ -71,12 +81,7 @@ export function decodeScreenFrame(bytes: Uint8Array): ScreenFrame {
   if (bytes.length < SCREEN_HEADER_BYTES) {
     throw new Error(`screen frame truncated: ${bytes.length} bytes, the header alone is ${SCREEN_HEADER_BYTES}`);
   }
-  for (let i = 0; i < 4; i++) {
-    if (bytes[i] !== MAGIC_BYTES[i]) {
-      const got = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
-      throw new Error(`not a screen frame: bad magic ${got} (expected "${SCREEN_MAGIC}")`);
-    }
-  }
+  checkMagic(bytes, MAGIC_BYTES, 'a screen frame', SCREEN_MAGIC);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint8(4);
   if (version !== SCREEN_FRAME_VERSION) throw new Error(`screen frame version ${version} not supported (expected ${SCREEN_FRAME_VERSION})`);
@@ -238,12 +243,7 @@ export function decodeStateFrame(bytes: Uint8Array): StateFrame {
   if (bytes.length < STATE_HEADER_BYTES) {
     throw new Error(`state frame truncated: ${bytes.length} bytes, the header alone is ${STATE_HEADER_BYTES}`);
   }
-  for (let i = 0; i < 4; i++) {
-    if (bytes[i] !== STATE_MAGIC_BYTES[i]) {
-      const got = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
-      throw new Error(`not a state frame: bad magic ${got} (expected "${STATE_MAGIC}")`);
-    }
-  }
+  checkMagic(bytes, STATE_MAGIC_BYTES, 'a state frame', STATE_MAGIC);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint8(4);
   if (version !== STATE_FRAME_VERSION) throw new Error(`state frame version ${version} not supported (expected ${STATE_FRAME_VERSION})`);

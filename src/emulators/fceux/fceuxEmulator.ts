@@ -1,6 +1,6 @@
 // EmulatorPort over a real FCEUX running lua/lockstep.lua: launches (or waits for) FCEUX and drives it frame by frame through the bridge.
 import { randomBytes } from 'node:crypto';
-import type { ButtonPair } from '../../core/buttons';
+import { isButtonMask, type ButtonPair } from '../../core/buttons';
 import { BridgeServer, type BridgeLink } from '../../bridge/bridgeServer';
 import type { ClockPingable, ClockSample } from '../../core/sync/clockSyncScheduler';
 import { CLOSE, PROTOCOL_VERSION, type EmulatorToBridge, type EmulatorWelcomeMsg, type PongMsg, type SavestateMsg } from '../../bridge/protocol';
@@ -14,7 +14,7 @@ import { ScreenFile } from './screenFile';
 import { locateFceux, lockstepLuaPath } from './fceuxLocator';
 import { ACTION_ENCODINGS, STATE_TRANSPORTS, type FceuxActionEncoding, type FceuxEmulatorOptions, type FceuxMode, type FceuxStateTransport } from './fceuxEmulatorOptions';
 import { encodeActionFrame } from '../../bridge/actionFrame';
-import { frameOf, isAck, isMask, resendAfterReconnect, type Deadline, type Exchange, type Incoming, type Verdict } from './fceuxExchange';
+import { frameOf, isAck, resendAfterReconnect, type Deadline, type Exchange, type Incoming, type Verdict } from './fceuxExchange';
 
 export type { FceuxActionEncoding, FceuxEmulatorOptions, FceuxLinkTiming, FceuxMode, FceuxStateTransport } from './fceuxEmulatorOptions';
 
@@ -199,7 +199,7 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
   step(buttons: ButtonPair, options: StepOptions = {}): Promise<EmulatorFrame> {
     return this.serial(() => {
       const [p1, p2] = buttons;
-      if (!isMask(p1) || !isMask(p2)) return Promise.reject(new Error(`buttons must be two masks 0..255, got ${JSON.stringify(buttons)}`));
+      if (!isButtonMask(p1) || !isButtonMask(p2)) return Promise.reject(new Error(`buttons must be two masks 0..255, got ${JSON.stringify(buttons)}`));
       const held = this.settledHeld();
       if (held) return this.sendAction(held.frame, p1, p2, options.screen === true);
       return this.ready().then((h) => this.sendAction(h.frame, p1, p2, options.screen === true));

@@ -27,10 +27,6 @@ export interface Exchange {
   reject(err: Error): void;
 }
 
-export function isMask(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xff;
-}
-
 export function isAck(msg: SavestateAckMsg | WriteRamAckMsg, op: SavestateAckMsg['op'], slot: number): boolean {
   return msg.type === 'savestate_ack' && msg.op === op && msg.slot === slot;
 }

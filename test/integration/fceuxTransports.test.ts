@@ -14,7 +14,7 @@ import type { EmulatorFrame } from '../../src/core/ports';
 import { FceuxEmulator, type FceuxActionEncoding, type FceuxStateTransport } from '../../src/emulators/fceux/fceuxEmulator';
 import { encodeActionFrame } from '../../src/bridge/actionFrame';
 import { locateFceux, lockstepLuaPath } from '../../src/emulators/fceux/fceuxLocator';
-import { FceuxProcess } from '../../src/emulators/fceux/fceuxProcess';
+import { FceuxProcess, type FceuxExit } from '../../src/emulators/fceux/fceuxProcess';
 
 const ROM = demoRomPath();
 const GD_BYTES = GD_HEADER_BYTES + 256 * 240 * 4;
@@ -155,6 +155,20 @@ class Link {
   }
 }
 
+/** The one link FCEUX opens to a hand-driven bridge, within 15 s. */
+async function firstLink(links: Link[]): Promise<Link> {
+  const deadline = Date.now() + 15000;
+  while (links.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(links.length, 1, 'FCEUX connected');
+  return links[0];
+}
+
+/** Tells the script to quit and waits for FCEUX to exit (10 s at most). */
+function quit(l: Link, proc: FceuxProcess): Promise<FceuxExit> {
+  l.link.sendJson({ type: 'quit', code: 0 });
+  return Promise.race([proc.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('FCEUX did not quit')), 10000).unref())]);
+}
+
 describe('lockstep.lua binary states against a hand-driven bridge (real FCEUX, headless)', () => {
   test('screens inside or in the file as offered; odd action text, resyncs and a refused file name all behave', async () => {
     const bridge = new BridgeServer();
@@ -171,10 +185,7 @@ describe('lockstep.lua binary states against a hand-driven bridge (real FCEUX, h
     });
     const fileFrame = () => decodeScreenFrame(new Uint8Array(readFileSync(screenFile))).frame;
     try {
-      const deadline = Date.now() + 15000;
-      while (links.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      assert.equal(links.length, 1, 'FCEUX connected');
-      const l = links[0];
+      const l = await firstLink(links);
       l.link.sendJson({ type: 'welcome', protocol: 1, session: 't', ram: [[0x10, 4], [0x700, 2]], screen: true, binaryState: true, screenFile });
       const first = await l.state();
       assert.equal(first.ram.length, 6, 'only the requested ranges');
@@ -216,9 +227,7 @@ describe('lockstep.lua binary states against a hand-driven bridge (real FCEUX, h
       const json = await l.text('state');
       assert.deepEqual([json.frame, json.screen], [inside.frame + 1, false], 'without binaryState the script sends JSON again');
 
-      l.link.sendJson({ type: 'quit', code: 0 });
-      const exit = await Promise.race([proc.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('FCEUX did not quit')), 10000).unref())]);
-      assert.equal(exit.code, 0);
+      assert.equal((await quit(l, proc)).code, 0);
       assert.match(lines.join('\n'), /ignoring screen file .*notes\.txt: not a lockstep-screen-\*\.gd file/);
     } finally {
       await proc.stop(0);
@@ -236,10 +245,7 @@ describe('lockstep.lua binary states against a hand-driven bridge (real FCEUX, h
       fceuxPath: locateFceux(undefined), romPath: ROM, luaPath: lockstepLuaPath(), host: '127.0.0.1', port, token: bridge.token, headless: true,
     });
     try {
-      const deadline = Date.now() + 15000;
-      while (links.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      assert.equal(links.length, 1, 'FCEUX connected');
-      const l = links[0];
+      const l = await firstLink(links);
       assert.equal(l.link.hello.binaryActions, true, 'the script offers binary actions');
       l.link.sendJson({ type: 'welcome', protocol: 1, session: 't', ram: [[0, 2048]], screen: false, binaryState: true });
       const first = await l.state();
@@ -299,9 +305,7 @@ describe('lockstep.lua binary states against a hand-driven bridge (real FCEUX, h
       // The frame is still held: a good action runs it.
       l.link.sendBinary(encodeActionFrame(at, 0, 0, false));
       assert.equal((await l.state()).frame, at + 1);
-      l.link.sendJson({ type: 'quit', code: 0 });
-      const exit = await Promise.race([proc.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('FCEUX did not quit')), 10000).unref())]);
-      assert.equal(exit.code, 0);
+      assert.equal((await quit(l, proc)).code, 0);
     } finally {
       await proc.stop(0);
       await bridge.close();

@@ -36,6 +36,10 @@ export class Fm2ReplayAgent implements AgentPort {
 
   /** Movie line i is read while FCEUX's frame count goes from i to i+1; see fm2LineForFrame for the embedded emulator. */
   async act(obs: Observation): Promise<AgentAction> {
+    return this.actNow(obs);
+  }
+
+  actNow(obs: Observation): AgentAction {
     const line = this.movie.frames[fm2LineForFrame(this.emulator, obs.frame)];
     if (!line) {
       this.overrun++;

@@ -29,6 +29,10 @@ export class RandomAgent implements AgentPort {
   }
 
   async act(obs: Observation): Promise<AgentAction> {
+    return this.actNow(obs);
+  }
+
+  actNow(obs: Observation): AgentAction {
     if (this.left <= 0) {
       this.current = this.prng.int(256) & this.allowed;
       // Opposite directions at once confuse many games; keep one of each pair.

@@ -40,6 +40,10 @@ export class RecordingReplayAgent implements AgentPort {
 
   /** The replay's episodes are numbered from 0 like the recorded run's: episode k replays the k-th recorded episode. */
   async act(obs: Observation): Promise<AgentAction> {
+    return this.actNow(obs);
+  }
+
+  actNow(obs: Observation): AgentAction {
     const ep = this.episodes[obs.episode];
     const step = ep?.steps[obs.step];
     if (!ep || !step) {

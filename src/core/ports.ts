@@ -63,7 +63,18 @@ export function hasScreen(f: EmulatorFrame): boolean {
 export interface StepOptions {
   /** Capture the screen for the returned frame. */
   screen?: boolean;
+  /**
+   * Optional, for step(): an emulator whose frames come in on a socket may call this the moment the step's frame
+   * arrives, before the returned promise settles, and `next` then sends the following step at once (as step() would,
+   * without the turns of the event loop in between). `next` returns undefined when it cannot (another call waits its
+   * turn); step() is then used as usual. Emulators may ignore it: nothing may depend on its being called. It must not
+   * throw (an emulator that catches a throw logs it).
+   */
+  arrived?: (frame: EmulatorFrame, next: StepNow) => void;
 }
+
+/** Sends a step at once from inside `StepOptions.arrived`; undefined when the emulator cannot send it now. */
+export type StepNow = (buttons: ButtonPair, options?: StepOptions) => Promise<EmulatorFrame> | undefined;
 
 export interface SnapshotOptions {
   /**
@@ -247,6 +258,12 @@ export interface AgentPort {
   /** Called once before the first observation; may wait (e.g. for a trainer to connect). */
   start?(signal?: AbortSignal): Promise<void>;
   act(obs: Observation, signal?: AbortSignal): Promise<AgentAction>;
+  /**
+   * Optional, for an agent that decides without waiting (the built-in random agent and replays): the answer act()
+   * would give, returned at once, so the frame's step can go out in the same turn its state arrived. Used instead of
+   * act() for that observation, never as well.
+   */
+  actNow?(obs: Observation): AgentAction;
   episodeEnd?(end: AgentEpisodeEnd): void | Promise<void>;
   /** Agents behind a link (a trainer over WebSocket) answer a heartbeat: true when acknowledged within timeoutMs. */
   heartbeat?(timeoutMs: number): Promise<boolean>;

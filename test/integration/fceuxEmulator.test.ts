@@ -7,8 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUTTON, type ButtonPair } from '../../src/core/buttons';
 import { demoRomPath } from '../../src/core/packageRoot';
-import { hasScreen, type EmulatorFrame } from '../../src/core/ports';
+import { hasScreen, type EmulatorFrame, type EmulatorPort, type StepNow, type StepOptions } from '../../src/core/ports';
 import { FceuxEmulator, type FceuxEmulatorOptions } from '../../src/emulators/fceux/fceuxEmulator';
+import { LockstepRuntime } from '../../src/core/runtime/runtime';
+import type { FrameRow } from '../../src/core/runtime/rows';
+import { defaultSyncConfig } from '../../src/core/config/config';
+import { parseRamMap } from '../../src/core/config/ramMap';
+import { RandomAgent } from '../../src/agents/randomAgent';
 import { processAlive } from './processAlive';
 
 // Demo ROM RAM map (roms/demo/demo.s): 16-bit NMI counter, paddles, raw controller masks.
@@ -113,6 +118,85 @@ describe('FceuxEmulator (real FCEUX, headless)', () => {
       assert.ok(checkedMoves > 550, `paddle moves checked on most frames (${checkedMoves})`);
       assert.ok(sawRight, 'holding RIGHT moved p1 right');
     });
+  });
+
+  test("a step's arrival sees its frame before the step settles; a step sent from it goes out at once, unless a call waits its turn", async () => {
+    await withFceux(async (emu) => {
+      // Past the game's boot, so it reads the controllers every frame.
+      let first = await emu.step([0, 0]);
+      for (let i = 0; i < 30; i++) first = await emu.step([0, 0]);
+      const order: string[] = [];
+      let chained: Promise<EmulatorFrame> | undefined;
+      const stepped = emu.step([BUTTON.RIGHT, 0], {
+        arrived: (frame, next) => {
+          order.push(`arrived ${frame.frame}`);
+          chained = next([BUTTON.RIGHT, BUTTON.LEFT]);
+        },
+      });
+      const f1 = await stepped;
+      order.push(`settled ${f1.frame}`);
+      assert.deepEqual(order, [`arrived ${first.frame + 1}`, `settled ${first.frame + 1}`]);
+      assert.ok(chained, 'nothing else was in flight: the step went out from the arrival');
+      const f2 = await chained;
+      assert.equal(f2.frame, first.frame + 2);
+      assert.equal(f2.lag, false);
+      assert.equal(f2.ram[PAD1], BUTTON.RIGHT);
+      assert.equal(f2.ram[PAD2], BUTTON.LEFT);
+      // A call made while the step is out waits its turn: a step from the arrival would overtake it, so none is sent.
+      let declined: Promise<EmulatorFrame> | undefined | 'not called';
+      declined = 'not called';
+      const third = emu.step([0, 0], { arrived: (_f, next) => { declined = next([0, 0]); } });
+      const current = emu.current();
+      assert.equal((await third).frame, first.frame + 3);
+      assert.equal(declined, undefined);
+      assert.equal((await current).frame, first.frame + 3, 'the queued call ran after the step, and no step went between');
+      assert.equal((await emu.step([0, 0])).frame, first.frame + 4);
+    });
+  });
+
+  test('a run through the runtime sends most steps from their frame\'s arrival and records the rows of a run that never does', async () => {
+    const ramMap = parseRamMap(readFileSync(ROM.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
+    /** 300 eager frames of a seeded random agent; `arrivals` false hides StepOptions.arrived from FceuxEmulator. */
+    async function run(arrivals: boolean): Promise<{ rows: string[]; sentFromArrival: number }> {
+      const emulator = new FceuxEmulator({ stepTimeoutMs: 5000, connectTimeoutMs: 15000 });
+      let sentFromArrival = 0;
+      const countSent = (next: StepNow): StepNow => (b, o) => {
+        const p = next(b, o && countedOptions(o));
+        if (p) sentFromArrival++;
+        return p;
+      };
+      const countedOptions = (o: StepOptions): StepOptions => {
+        const arrived = o.arrived;
+        if (!arrivals) return { screen: o.screen };
+        return arrived ? { ...o, arrived: (frame, next) => arrived(frame, countSent(next)) } : o;
+      };
+      const port = new Proxy(emulator, {
+        get(target, key) {
+          if (key === 'step') return (b: [number, number], o: StepOptions = {}) => target.step(b, countedOptions(o));
+          const v = Reflect.get(target, key, target) as unknown;
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      }) as EmulatorPort;
+      const rows: FrameRow[] = [];
+      const rt = new LockstepRuntime(
+        { emulator: port, agents: [new RandomAgent({ seed: 5 })], ramMap, sync: defaultSyncConfig() },
+        { romPath: ROM, recorder: { addRow: (r) => rows.push(r), endEpisode: () => undefined, truncate: () => undefined } },
+      );
+      try {
+        await rt.start();
+        for (let i = 0; i < 300; i++) await rt.advance({ eager: i < 299 });
+      } finally {
+        await rt.close();
+      }
+      return { rows: rows.map((r) => JSON.stringify([r.step, r.frame, r.buttons, r.rewards, r.terminated, r.ramFingerprint])), sentFromArrival };
+    }
+    const plain = await run(false);
+    const arriving = await run(true);
+    assert.equal(plain.rows.length, 300);
+    assert.deepEqual(arriving.rows, plain.rows);
+    assert.equal(plain.sentFromArrival, 0);
+    // FCEUX takes longer to run a frame than the runtime to record one: the next advance is nearly always waiting.
+    assert.ok(arriving.sentFromArrival > 100, `steps sent from an arrival: ${arriving.sentFromArrival} of 299`);
   });
 
   test('holding RIGHT on controller 1 only moves p1 to the right edge; p2 stays', async () => {

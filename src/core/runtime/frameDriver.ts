@@ -95,6 +95,11 @@ export interface DriverHost {
   handleDesync(ev: DesyncEvent, player: number | null, cur: EmulatorFrame): RecoveryPlan;
   /** Keeps what step back needs before the held frame runs with `buttons` (the snapshot ring, or the session history's buttons). */
   pushHistory(cur: EmulatorFrame, buttons: [number, number]): Promise<void>;
+  /**
+   * pushHistory does all its work before it returns (the session history's buttons, or no step-back ring): nothing
+   * to wait for from the emulator, so a step may follow in the same turn.
+   */
+  readonly historyAtOnce: boolean;
   /** Compares a frame that became current with the reference run. */
   checkReference(f: EmulatorFrame): void;
   /** `after`: the frame the emulator holds once the episode's last frame ran (the trainer's terminal observation). */

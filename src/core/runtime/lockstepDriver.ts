@@ -1,7 +1,8 @@
 // Lockstep mode: the emulator holds frame N at the gate until every agent's action for N arrives, then runs it and records its row.
-import type { EmulatorFrame } from '../ports';
-import type { AgentAction, AgentPort } from '../ports';
+import type { EmulatorFrame, StepNow } from '../ports';
+import type { AgentAction, AgentPort, Observation } from '../ports';
 import type { DesyncEvent } from '../sync/desyncDetector';
+import type { GateReady } from '../sync/frameGate';
 import { isStateExporter } from '../ports';
 import { describePlan, fingerprints, sleep } from './runtimeHelpers';
 import { timeoutEvent, type DriverHost, type FrameDriver } from './frameDriver';
@@ -15,18 +16,37 @@ interface GateResult {
   latency: [number | null, number | null];
 }
 
-/** A held frame whose step is on its way: what its row needs from before the step, and the step itself. */
-interface Launch extends GateResult {
-  cur: EmulatorFrame;
+/** What a launch takes before anything waits (see begin). */
+interface LaunchStart {
   manual: [boolean, boolean];
   /** When every action was in, and when the frame was held (the frame delay is the time between). */
   ready: number;
   observationTime: number;
+}
+
+/** A held frame whose step is on its way: what its row needs from before the step, and the step itself. */
+interface Launch extends GateResult, LaunchStart {
+  cur: EmulatorFrame;
   info: Record<string, unknown>;
   checkpoint?: { format: string; state: Uint8Array };
   stepping: Promise<EmulatorFrame>;
   prints: ReturnType<typeof fingerprints>;
   vars: Record<string, number>;
+  /** Set when the step's frame was taken in as it arrived (see arrived), before the step's promise settled. */
+  arrival?: { value: Arrival } | { error: unknown };
+}
+
+/** What a frame's arrival settles: the transition's counters and end, and whether the next frame was held before the row. */
+interface Arrival {
+  rewards: [number, number];
+  stepIndex: number;
+  episode: number;
+  doneFlag: boolean;
+  agentTerm: boolean;
+  terminated: boolean;
+  truncated: boolean;
+  overrun: DesyncEvent | null;
+  heldEarly: boolean;
 }
 
 export class LockstepDriver implements FrameDriver {
@@ -44,6 +64,8 @@ export class LockstepDriver implements FrameDriver {
    * emulator runs it while this process does that bookkeeping. The next advance takes it over instead of opening the gate.
    */
   private launched: Launch | undefined;
+  /** The launch whose step applyFrame waits for, with that advance's eagerness and desyncs (see arrived). */
+  private awaiting: { launch: Launch; eager: boolean; desyncs: DesyncEvent[] } | undefined;
   private remote: boolean | undefined;
 
   constructor(private readonly h: DriverHost) {}
@@ -86,6 +108,7 @@ export class LockstepDriver implements FrameDriver {
 
   dispose(): void {
     this.launched = undefined;
+    this.awaiting = undefined;
   }
 
   async advance(cur: EmulatorFrame, eager = false): Promise<FrameOutcome> {
@@ -137,6 +160,10 @@ export class LockstepDriver implements FrameDriver {
     if (!agent) return;
     this.askedAt[p] = this.h.now();
     const obs = this.h.observation(cur, p as 0 | 1, agent.wantsScreen);
+    if (agent.actNow) {
+      this.answerNow(p, agent, obs);
+      return;
+    }
     const pending = agent.act(obs).then(
       (action) => {
         this.inflight[p] = undefined;
@@ -145,10 +172,27 @@ export class LockstepDriver implements FrameDriver {
       },
       (err: unknown) => {
         this.inflight[p] = undefined;
-        this.h.fail(new RuntimeFault(`agent ${agent.name} (controller ${p + 1}) failed: ${(err as Error)?.message ?? String(err)}`));
+        this.agentFailed(p, agent, err);
       },
     );
     this.inflight[p] = pending;
+  }
+
+  /** An agent that decides at once: its answer reaches the gate before ask returns. */
+  private answerNow(p: number, agent: AgentPort, obs: Observation): void {
+    let action: AgentAction;
+    try {
+      action = agent.actNow!(obs);
+    } catch (err) {
+      this.agentFailed(p, agent, err);
+      return;
+    }
+    this.h.agentInputs.answered(obs, action);
+    this.onAction(p, action);
+  }
+
+  private agentFailed(p: number, agent: AgentPort, err: unknown): void {
+    this.h.fail(new RuntimeFault(`agent ${agent.name} (controller ${p + 1}) failed: ${(err as Error)?.message ?? String(err)}`));
   }
 
   private onAction(p: number, action: AgentAction): void {
@@ -200,17 +244,7 @@ export class LockstepDriver implements FrameDriver {
       const timeout = h.deps.sync.frameTimeoutMs;
       const res = await h.gate.wait(timeout, signal);
       if (h.fault()) throw h.fault();
-      if (res.status === 'ready') {
-        // Every agent answered: whoever was being waited for is back, so a later outage gets the full reconnect budget again.
-        if (h.recovery.reconnectAttemptsMade > 0) h.recovery.reconnectResult(true);
-        const buttons: [number, number] = [res.buttons[0], res.buttons[1]];
-        for (let p = 0; p < 2; p++) {
-          if (!h.players.includes(p)) buttons[p] = this.takeManual(p);
-        }
-        const latency: [number | null, number | null] = [this.latency[0], this.latency[1]];
-        this.latency[0] = this.latency[1] = null;
-        return { buttons, held, latency };
-      }
+      if (res.status === 'ready') return this.gateResult(res, held);
       if (res.status === 'aborted') return undefined;
       // Timeout: the action for the held frame is late.
       if (!announced) {
@@ -239,6 +273,20 @@ export class LockstepDriver implements FrameDriver {
     }
   }
 
+  /** The held frame's buttons once every agent answered (manual ones for controllers no agent drives), and the latencies. */
+  private gateResult(res: GateReady, held: [boolean, boolean]): GateResult {
+    const h = this.h;
+    // Every agent answered: whoever was being waited for is back, so a later outage gets the full reconnect budget again.
+    if (h.recovery.reconnectAttemptsMade > 0) h.recovery.reconnectResult(true);
+    const buttons: [number, number] = [res.buttons[0], res.buttons[1]];
+    for (let p = 0; p < 2; p++) {
+      if (!h.players.includes(p)) buttons[p] = this.takeManual(p);
+    }
+    const latency: [number | null, number | null] = [this.latency[0], this.latency[1]];
+    this.latency[0] = this.latency[1] = null;
+    return { buttons, held, latency };
+  }
+
   private async heartbeat(players: number[]): Promise<boolean> {
     const checks = players.map(async (p) => {
       const agent = this.h.deps.agents[p] as (AgentPort & { heartbeat?: (ms: number) => Promise<boolean> }) | undefined;
@@ -255,34 +303,70 @@ export class LockstepDriver implements FrameDriver {
   }
 
   /** Sends the held frame's step with the gate's buttons; what its row needs from before the step is taken meanwhile. */
-  private async launch(cur: EmulatorFrame, { buttons, held, latency }: GateResult): Promise<Launch> {
+  private async launch(cur: EmulatorFrame, gate: GateResult): Promise<Launch> {
     const h = this.h;
-    const c = h.counters;
+    const start = this.begin();
+    await h.pushHistory(cur, gate.buttons);
+    const emulator = h.deps.emulator;
+    const checkpoint = this.checkpointDue() && isStateExporter(emulator)
+      ? { format: emulator.stateFormat, state: await emulator.exportState() }
+      : undefined;
+    return this.send(cur, gate, start, checkpoint);
+  }
+
+  /**
+   * What a launch takes before anything waits: which controllers' actions were given by hand (taken: the next frame
+   * starts without them), when every action was in, and when the frame was held.
+   */
+  private begin(): LaunchStart {
     const manual: [boolean, boolean] = [false, false];
     for (let p = 0; p < 2; p++) {
-      if (h.players.includes(p) && this.manualNext[p] !== undefined) {
+      if (this.h.players.includes(p) && this.manualNext[p] !== undefined) {
         manual[p] = true;
         this.manualNext[p] = undefined;
       }
     }
-    const ready = h.now();
-    const observationTime = this.observationTime;
-    await h.pushHistory(cur, buttons);
-    const every = h.options.snapshotEvery ?? 0;
-    const emulator = h.deps.emulator;
-    const checkpoint = every > 0 && c.step % every === 0 && isStateExporter(emulator)
-      ? { format: emulator.stateFormat, state: await emulator.exportState() }
-      : undefined;
+    return { manual, ready: this.h.now(), observationTime: this.observationTime };
+  }
+
+  /** Whether the held frame's row carries a checkpoint (the emulator's whole state, every snapshotEvery steps). */
+  private checkpointDue(): boolean {
+    const every = this.h.options.snapshotEvery ?? 0;
+    return every > 0 && this.h.counters.step % every === 0 && isStateExporter(this.h.deps.emulator);
+  }
+
+  /**
+   * Sends the step (through `stepNow` when given: from inside the previous step's arrival) and takes the held frame's
+   * fingerprints and variables while the emulator runs it: hashing, and converting a screen nothing else needed, off the
+   * round trip; the screen's only for a recording, the one reader of it (see fingerprints).
+   */
+  private send(cur: EmulatorFrame, { buttons, held, latency }: GateResult, start: LaunchStart, checkpoint: Launch['checkpoint'], stepNow?: StepNow): Launch {
+    const h = this.h;
     const info = this.rowInfo();
-    const stepping = emulator.step(buttons, { screen: h.wantsScreens });
+    // The arrival names its step: the emulator calls it only after step() returned, once the frame is in.
+    const options = { screen: h.wantsScreens, arrived: (next: EmulatorFrame, now: StepNow) => this.arrived(stepping, next, now) };
+    const stepping: Promise<EmulatorFrame> = stepNow?.(buttons, options) ?? h.deps.emulator.step(buttons, options);
     // Whoever awaits the step handles its failure; until then a rejection must not count as unhandled.
     stepping.catch(() => undefined);
-    // The emulator runs the frame now (FCEUX and the worker in processes or threads of their own): the held frame's
-    // fingerprints (hashing, and converting a screen nothing else needed) are taken meanwhile, off the round trip; the
-    // screen's only for a recording, the one reader of it (see fingerprints).
     const prints = fingerprints(cur, h.options.recorder !== undefined);
     const vars = h.varsOf(cur);
-    return { cur, buttons, held, latency, manual, ready, observationTime, info, checkpoint, stepping, prints, vars };
+    return { cur, buttons, held, latency, ...start, info, checkpoint, stepping, prints, vars };
+  }
+
+  /**
+   * A launched step's frame arrived (an emulator on a socket calls this before the step's promise settles): while an
+   * advance waits for that step, the frame is taken in at once (see arrive), and with every action already in the
+   * next step goes out in the same turn, before the event loop's turns between the socket and the waiting advance.
+   */
+  private arrived(stepping: Promise<EmulatorFrame>, next: EmulatorFrame, stepNow: StepNow): void {
+    const a = this.awaiting;
+    if (a?.launch.stepping !== stepping) return;
+    const launch = a.launch;
+    try {
+      launch.arrival = { value: this.arrive(launch, next, a.eager, a.desyncs, stepNow) };
+    } catch (error) {
+      launch.arrival = { error };
+    }
   }
 
   /**
@@ -292,33 +376,19 @@ export class LockstepDriver implements FrameDriver {
    */
   private async applyFrame(launch: Launch, eager: boolean, desyncs: DesyncEvent[]): Promise<FrameOutcome> {
     const h = this.h;
-    const c = h.counters;
     const { cur, buttons, held, latency, manual, ready, info, checkpoint, prints, vars } = launch;
-    const next = await launch.stepping;
-    c.lastButtons = buttons;
-    const ramMap = h.deps.ramMap;
-    const rewards: [number, number] = [ramMap.reward(0, cur, next), ramMap.reward(1, cur, next)];
-    c.returns[0] += rewards[0];
-    c.returns[1] += rewards[1];
-    c.lastRewards = rewards;
-    const stepIndex = c.step;
-    const episode = c.episode;
-    c.step++;
-    const maxSteps = h.options.maxSteps ?? null;
-    const doneFlag = ramMap.isDone(next);
-    const agentTerm = c.agentTerminatedAt !== null && cur.frame >= c.agentTerminatedAt;
-    const terminated = doneFlag || agentTerm;
-    const truncated = !terminated && maxSteps !== null && c.step >= maxSteps;
-    const overrun = maxSteps !== null ? h.detector.checkEpisode(stepIndex, maxSteps, { now: h.now() }) : null;
-    if (!terminated && !truncated && (eager || this.remoteAgents())) {
-      // The next frame is held and its observation goes out now, before this frame's row is recorded: an agent behind a
-      // link (a trainer process) thinks while the row, metrics and events are done here, instead of after them. Agents
-      // in this process are asked now only for an eager advance (otherwise when the next frame is advanced).
-      h.holdNext(next);
-      h.checkReference(next);
-      this.openHeld(next);
-      if (eager && !overrun) await this.launchEarly(next, desyncs);
+    this.awaiting = { launch, eager, desyncs };
+    let next: EmulatorFrame;
+    try {
+      next = await launch.stepping;
+    } finally {
+      if (this.awaiting?.launch === launch) this.awaiting = undefined;
     }
+    const taken = launch.arrival;
+    if (taken && 'error' in taken) throw taken.error;
+    const { rewards, stepIndex, episode, doneFlag, agentTerm, terminated, truncated, overrun, heldEarly } =
+      taken?.value ?? this.arrive(launch, next, eager, desyncs);
+    if (heldEarly && eager && !overrun && !this.launched) await this.launchEarly(next, desyncs);
     // The row is built once the next frame's step is out (an eager advance): nothing before that needs it.
     const row: FrameRow = {
       episode,
@@ -365,6 +435,48 @@ export class LockstepDriver implements FrameDriver {
   }
 
   /**
+   * Takes in the frame a step ran to: the transition's counters, reward and end. When the episode goes on and the
+   * caller advances again at once (or an agent is behind a link), the next frame is held and its observation goes out
+   * now, before this frame's row is recorded: an agent behind a link (a trainer process) thinks while the row, metrics
+   * and events are done here, instead of after them. Agents in this process are asked now only for an eager advance
+   * (otherwise when the next frame is advanced). With `stepNow` (inside the step's arrival) the next step may go too.
+   */
+  private arrive(launch: Launch, next: EmulatorFrame, eager: boolean, desyncs: DesyncEvent[], stepNow?: StepNow): Arrival {
+    const h = this.h;
+    const c = h.counters;
+    const { cur, buttons } = launch;
+    c.lastButtons = buttons;
+    const ramMap = h.deps.ramMap;
+    const rewards: [number, number] = [ramMap.reward(0, cur, next), ramMap.reward(1, cur, next)];
+    c.returns[0] += rewards[0];
+    c.returns[1] += rewards[1];
+    c.lastRewards = rewards;
+    const stepIndex = c.step;
+    const episode = c.episode;
+    c.step++;
+    const maxSteps = h.options.maxSteps ?? null;
+    const doneFlag = ramMap.isDone(next);
+    const agentTerm = c.agentTerminatedAt !== null && cur.frame >= c.agentTerminatedAt;
+    const terminated = doneFlag || agentTerm;
+    const truncated = !terminated && maxSteps !== null && c.step >= maxSteps;
+    const overrun = maxSteps !== null ? h.detector.checkEpisode(stepIndex, maxSteps, { now: h.now() }) : null;
+    const heldEarly = !terminated && !truncated && (eager || this.remoteAgents());
+    if (heldEarly) {
+      h.holdNext(next);
+      h.checkReference(next);
+      this.openHeld(next);
+      if (eager && !overrun && stepNow) this.launchNow(next, desyncs, stepNow);
+    }
+    return { rewards, stepIndex, episode, doneFlag, agentTerm, terminated, truncated, overrun, heldEarly };
+  }
+
+  /** Whether a step sent for `next` now would go with the gate's actions: nothing to stop for, every action in. */
+  private mayLaunch(next: EmulatorFrame, desyncs: DesyncEvent[]): boolean {
+    const h = this.h;
+    return h.gate.complete && desyncs.length === 0 && !h.fault() && !h.closed() && h.current() === next;
+  }
+
+  /**
    * Sends the step of `next` (just held, its observation out) when its actions are already in: agents in this process
    * answer within a microtask or two. Anything that may stop the run (a desync, a fault, an interrupt) leaves it held
    * at the gate, where the next advance picks it up as usual.
@@ -372,9 +484,24 @@ export class LockstepDriver implements FrameDriver {
   private async launchEarly(next: EmulatorFrame, desyncs: DesyncEvent[]): Promise<void> {
     const h = this.h;
     for (let i = 0; i < 3 && !h.gate.complete; i++) await Promise.resolve();
-    if (!h.gate.complete || desyncs.length > 0 || h.fault() || h.closed() || h.current() !== next) return;
+    if (!this.mayLaunch(next, desyncs)) return;
     const gateResult = await this.awaitActions(next);
     if (!gateResult || h.current() !== next) return;
     this.launched = await this.launch(next, gateResult);
+  }
+
+  /**
+   * launchEarly in the same turn, from inside the arrival of `next`: when its actions are in (agents that answer at
+   * once) and keeping its history and row need nothing from the emulator first. Otherwise launchEarly does it later.
+   */
+  private launchNow(next: EmulatorFrame, desyncs: DesyncEvent[], stepNow: StepNow): void {
+    const h = this.h;
+    const ready = h.gate.readyNow();
+    if (!ready || !this.mayLaunch(next, desyncs) || !h.historyAtOnce || this.checkpointDue()) return;
+    const gate = this.gateResult(ready, [false, false]);
+    const start = this.begin();
+    // Done before it returns (historyAtOnce): the promise has nothing left to wait for.
+    void h.pushHistory(next, gate.buttons);
+    this.launched = this.send(next, gate, start, undefined, stepNow);
   }
 }

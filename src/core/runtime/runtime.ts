@@ -399,6 +399,8 @@ export class LockstepRuntime {
   /** What the driver may use of the runtime: its parts, the episode counters, and the bookkeeping both modes share. */
   private driverHost(): DriverHost {
     const wantsScreens = () => this.wantsScreens;
+    // The session history is made after the driver: read when asked.
+    const historyAtOnce = () => this.session !== undefined || (this.options.stepBackDepth ?? 0) <= 0;
     return {
       deps: this.deps,
       options: this.options,
@@ -413,6 +415,9 @@ export class LockstepRuntime {
       // A getter: an agent's screen request is known only once it connected.
       get wantsScreens() {
         return wantsScreens();
+      },
+      get historyAtOnce() {
+        return historyAtOnce();
       },
       now: this.now,
       current: () => this.cur,

@@ -16,6 +16,8 @@ export type GateResult =
   | { status: 'timeout'; frame: number; missing: number[]; waitedMs: number }
   | { status: 'aborted'; frame: number };
 
+export type GateReady = Extract<GateResult, { status: 'ready' }>;
+
 export type OfferResult = { accepted: true } | { accepted: false; expected: number; received: number };
 
 /** Timer functions, injectable so tests can fire timeouts by hand. */
@@ -193,6 +195,11 @@ export class FrameGate {
     return this.held !== null && this.missingCount === 0;
   }
 
+  /** What wait() would resolve at once when the gate is complete, without waiting a turn; undefined otherwise. */
+  readyNow(): GateReady | undefined {
+    return this.complete ? this.readyResult() : undefined;
+  }
+
   get heldFrame(): number | null {
     return this.held;
   }
@@ -216,7 +223,7 @@ export class FrameGate {
     if (this.missingCount === 0 && this.waiters.size > 0) this.settleAll(this.readyResult());
   }
 
-  private readyResult(): GateResult {
+  private readyResult(): GateReady {
     const latencyMs = new Array<number>(this.players.length);
     for (let i = 0; i < this.players.length; i++) latencyMs[i] = this.arrivedAt[this.players[i]] - this.openedAt;
     return { status: 'ready', frame: this.held!, buttons: [this.pressed[0], this.pressed[1]], latencyMs };

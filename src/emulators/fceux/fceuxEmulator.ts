@@ -197,16 +197,29 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
    * hashing) while FCEUX runs the frame.
    */
   step(buttons: ButtonPair, options: StepOptions = {}): Promise<EmulatorFrame> {
-    return this.serial(() => {
-      const [p1, p2] = buttons;
-      if (!isButtonMask(p1) || !isButtonMask(p2)) return Promise.reject(new Error(`buttons must be two masks 0..255, got ${JSON.stringify(buttons)}`));
-      const held = this.settledHeld();
-      if (held) return this.sendAction(held.frame, p1, p2, options.screen === true);
-      return this.ready().then((h) => this.sendAction(h.frame, p1, p2, options.screen === true));
-    });
+    return this.serial(() => this.stepHeld(buttons, options));
   }
 
-  private async sendAction(held: number, p1: number, p2: number, screen: boolean): Promise<EmulatorFrame> {
+  private stepHeld(buttons: ButtonPair, options: StepOptions): Promise<EmulatorFrame> {
+    const [p1, p2] = buttons;
+    if (!isButtonMask(p1) || !isButtonMask(p2)) return Promise.reject(new Error(`buttons must be two masks 0..255, got ${JSON.stringify(buttons)}`));
+    const held = this.settledHeld();
+    if (held) return this.sendAction(held.frame, p1, p2, options);
+    return this.ready().then((h) => this.sendAction(h.frame, p1, p2, options));
+  }
+
+  /**
+   * The next step sent from inside a step's `arrived`: at once when that step is the only call in flight (its frame is
+   * held, nothing else waits its turn); otherwise undefined, and the caller steps as usual.
+   */
+  private readonly stepNow = (buttons: ButtonPair, options: StepOptions = {}): Promise<EmulatorFrame> | undefined => {
+    if (this.inFlight !== 1 || !this.settledHeld()) return undefined;
+    return this.serial(() => this.stepHeld(buttons, options), true);
+  };
+
+  private async sendAction(held: number, p1: number, p2: number, options: StepOptions): Promise<EmulatorFrame> {
+    const screen = options.screen === true;
+    const arrived = options.arrived;
     const ev = await this.request(
       () => {
         if (this.binaryActions) this.link?.sendBinary(encodeActionFrame(held, p1, p2, screen));
@@ -224,6 +237,7 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
       },
       this.stepTimeoutMs,
       () => `FCEUX did not answer the action for frame ${held} within ${this.stepTimeoutMs} ms`,
+      arrived && ((e) => arrived(frameOf(e), this.stepNow)),
     );
     const frame = frameOf(ev);
     if (frame.frame !== held + 1) this.log('warn', `FCEUX went from frame ${held} to ${frame.frame} in one step`);
@@ -708,6 +722,13 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
     }
     if (verdict === 'done') {
       this.exchange = undefined;
+      if (x.arrived) {
+        try {
+          x.arrived(ev);
+        } catch (e) {
+          this.log('error', `a step's arrival handler failed: ${(e as Error)?.message ?? String(e)}`);
+        }
+      }
       x.resolve(ev);
     } else if (verdict === 'resend') {
       x.send();
@@ -715,7 +736,13 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
   }
 
   /** Sends a request and waits until `judge` says done; fails on timeout or when FCEUX exits. */
-  private request(send: () => void, judge: (ev: Incoming) => Verdict, timeoutMs: number, timeoutText: () => string): Promise<Incoming> {
+  private request(
+    send: () => void,
+    judge: (ev: Incoming) => Verdict,
+    timeoutMs: number,
+    timeoutText: () => string,
+    arrived?: (ev: Incoming) => void,
+  ): Promise<Incoming> {
     if (this.closing) return Promise.reject(new Error('FCEUX emulator closed'));
     if (this.exitError) return Promise.reject(this.exitError);
     return new Promise<Incoming>((resolve, reject) => {
@@ -730,6 +757,7 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
       const x: Exchange = {
         send,
         judge,
+        arrived,
         resolve: (ev) => {
           this.deadlines.delete(d);
           resolve(ev);
@@ -776,9 +804,12 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
     if (next < Infinity) this.armWatchdog(next);
   }
 
-  /** Runs public calls one at a time, in order; an idle emulator starts the call at once rather than a tick later. */
-  private serial<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.inFlight === 0 ? op() : this.queue.then(op, op);
+  /**
+   * Runs public calls one at a time, in order; an idle emulator starts the call at once rather than a tick later.
+   * `now`: the caller knows the call before it is done (a step's arrival), so this one starts at once too.
+   */
+  private serial<T>(op: () => Promise<T>, now = this.inFlight === 0): Promise<T> {
+    const run = now ? op() : this.queue.then(op, op);
     this.inFlight++;
     const settled = () => {
       this.inFlight--;

@@ -23,6 +23,8 @@ export interface Deadline {
 export interface Exchange {
   send(): void;
   judge(ev: Incoming): Verdict;
+  /** Called with the answer that finished the exchange, before the request's promise settles (see StepOptions.arrived). */
+  arrived?(ev: Incoming): void;
   resolve(ev: Incoming): void;
   reject(err: Error): void;
 }

@@ -7,7 +7,7 @@ import { InProcessEmulator } from '../../../../src/emulators/embedded/embeddedEm
 import { LockstepRuntime, RuntimeFault } from '../../../../src/core/runtime/runtime';
 import type { FrameRow, RowSink, EpisodeEnd } from '../../../../src/core/runtime/rows';
 import { defaultSyncConfig, mergeSyncConfig, type SyncConfig } from '../../../../src/core/config/config';
-import { parseRamMap } from '../../../../src/core/config/ramMap';
+import { parseRamMap, type RamMap } from '../../../../src/core/config/ramMap';
 import { ScriptedAgent, type ScriptModule } from '../../../../src/agents/scriptedAgent';
 import { RandomAgent } from '../../../../src/agents/randomAgent';
 import type { AgentPort } from '../../../../src/core/ports';
@@ -35,10 +35,13 @@ class MemorySink implements RowSink {
   }
 }
 
-function make(agents: Array<AgentPort | undefined>, opts: { sync?: Partial<SyncConfig>; maxSteps?: number; stepBackDepth?: number; sink?: RowSink } = {}) {
+function make(
+  agents: Array<AgentPort | undefined>,
+  opts: { sync?: Partial<SyncConfig>; maxSteps?: number; stepBackDepth?: number; sink?: RowSink; emulator?: InProcessEmulator; ramMap?: RamMap } = {},
+) {
   const sync = mergeSyncConfig(defaultSyncConfig(), opts.sync ?? {});
   const rt = new LockstepRuntime(
-    { emulator: new InProcessEmulator(), agents, ramMap: RAM_MAP, sync },
+    { emulator: opts.emulator ?? new InProcessEmulator(), agents, ramMap: opts.ramMap ?? RAM_MAP, sync },
     { romPath: ROM, maxSteps: opts.maxSteps ?? null, stepBackDepth: opts.stepBackDepth ?? 0, recorder: opts.sink },
   );
   const desyncs: DesyncEvent[] = [];
@@ -47,6 +50,29 @@ function make(agents: Array<AgentPort | undefined>, opts: { sync?: Partial<SyncC
 }
 
 const script = (m: ScriptModule) => new ScriptedAgent(m, 'test');
+
+/**
+ * The embedded emulator made to take each frame in as it arrives, as FceuxEmulator does with its socket: the frame
+ * comes in a later turn of the event loop, a step's `arrived` runs before the step settles, and a step sent through its `next` goes out at once. Counts both.
+ */
+function arriving(emulator: InProcessEmulator): { arrivals: number; sentFromArrival: number } {
+  const counts = { arrivals: 0, sentFromArrival: 0 };
+  const step = emulator.step.bind(emulator);
+  const stepWith = (buttons: ButtonPair, o: StepOptions = {}): Promise<EmulatorFrame> => step(buttons, { screen: o.screen }).then(async (frame) => {
+    // Delivered in a later turn of the event loop, as a socket's data would be.
+    await new Promise((r) => setImmediate(r));
+    if (o.arrived) {
+      counts.arrivals++;
+      o.arrived(frame, (b, next) => {
+        counts.sentFromArrival++;
+        return stepWith(b, next);
+      });
+    }
+    return frame;
+  });
+  emulator.step = stepWith;
+  return counts;
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('runtime: lockstep', () => {
@@ -194,9 +220,9 @@ describe('runtime: eager advance (the next frame\'s step goes out before this fr
   /** Rows as a dataset sees them, without wall-clock fields. */
   const rowKey = (r: FrameRow) => JSON.stringify([r.episode, r.step, r.frame, r.buttons, r.rewards, r.terminated, r.truncated, r.vars, r.ramFingerprint]);
 
-  async function run(eager: boolean, frames: number) {
+  async function run(eager: boolean, frames: number, opts: { emulator?: InProcessEmulator; agent?: AgentPort } = {}) {
     const sink = new MemorySink();
-    const { rt, desyncs } = make([new RandomAgent({ seed: 7 })], { maxSteps: 40, sink });
+    const { rt, desyncs } = make([opts.agent ?? new RandomAgent({ seed: 7 })], { maxSteps: 40, sink, emulator: opts.emulator });
     await rt.start();
     let inFlight = 0;
     for (let i = 0; i < frames; i++) {
@@ -224,6 +250,56 @@ describe('runtime: eager advance (the next frame\'s step goes out before this fr
     // Every advance but the last and the three episode ends left the next step out.
     assert.equal(eager.inFlight, 130 - 1 - 3);
     assert.equal(eager.desyncs, 0);
+  });
+
+  test('an emulator that takes frames in as they arrive gets the next step from inside the arrival: the same rows, ends and final state', async () => {
+    const plain = await run(false, 130);
+    const emulator = new InProcessEmulator();
+    const counts = arriving(emulator);
+    const eager = await run(true, 130, { emulator });
+    assert.deepEqual(eager.rows, plain.rows);
+    assert.deepEqual(eager.ends, plain.ends);
+    assert.equal(eager.final, plain.final);
+    assert.equal(eager.desyncs, 0);
+    // Every step that was out after an advance left from inside its frame's arrival (the random agent decides at once).
+    assert.equal(eager.inFlight, 130 - 1 - 3);
+    assert.equal(counts.sentFromArrival, eager.inFlight);
+  });
+
+  test('an agent that answers through a promise: frames are taken in on arrival, but the step waits for the answer', async () => {
+    const buttons = (o: { frame: number }) => (o.frame * 7) & BUTTON.RIGHT;
+    const plain = await run(false, 90, { agent: script({ act: buttons }) });
+    const emulator = new InProcessEmulator();
+    const counts = arriving(emulator);
+    const eager = await run(true, 90, { emulator, agent: script({ act: buttons }) });
+    assert.deepEqual(eager.rows, plain.rows);
+    assert.ok(counts.arrivals > 80, `arrivals taken in: ${counts.arrivals}`);
+    assert.equal(counts.sentFromArrival, 0);
+    assert.equal(eager.inFlight, 90 - 1 - 2);
+  });
+
+  test('a failure while a frame is taken in on arrival rejects that advance with its message', async () => {
+    const ramMap: RamMap = Object.create(RAM_MAP);
+    let rewards = 0;
+    ramMap.reward = (...args) => {
+      if (++rewards === 9) throw new Error('reward read failed');
+      return RAM_MAP.reward(...args);
+    };
+    const emulator = new InProcessEmulator();
+    const counts = arriving(emulator);
+    const { rt } = make([new RandomAgent({ seed: 3 })], { emulator, ramMap });
+    await rt.start();
+    let advanced = 0;
+    await assert.rejects(async () => {
+      for (let i = 0; i < 10; i++) {
+        await rt.advance({ eager: true });
+        advanced++;
+      }
+    }, /reward read failed/);
+    // Two rewards per frame: the fifth frame's arrival failed.
+    assert.equal(advanced, 4);
+    assert.ok(counts.sentFromArrival >= 3);
+    await rt.close();
   });
 
   test('the step of frame N+1 is sent before frame N\'s row is recorded; the next advance takes it over', async () => {

@@ -400,7 +400,7 @@ export class LockstepRuntime {
   private driverHost(): DriverHost {
     const wantsScreens = () => this.wantsScreens;
     // The session history is made after the driver: read when asked.
-    const historyAtOnce = () => this.session !== undefined || (this.options.stepBackDepth ?? 0) <= 0;
+    const historyAtOnce = () => this.snapshotRingDepth === 0;
     return {
       deps: this.deps,
       options: this.options,
@@ -597,12 +597,17 @@ export class LockstepRuntime {
       this.session.stepped(buttons);
       return;
     }
-    const depth = this.options.stepBackDepth ?? 0;
-    if (depth <= 0) return;
+    const depth = this.snapshotRingDepth;
+    if (depth === 0) return;
     const c = this.counters;
     const snapshot = await this.deps.emulator.saveSnapshot();
     this.history.push({ snapshot, current: cur, episode: c.episode, step: c.step, lastButtons: [...c.lastButtons], returns: [...c.returns], lastRewards: [...c.lastRewards] });
     while (this.history.length > depth) this.deps.emulator.dropSnapshot(this.history.shift()!.snapshot);
+  }
+
+  /** Snapshots the step-back ring keeps: none with the session history (it keeps buttons) or without stepBackDepth. */
+  private get snapshotRingDepth(): number {
+    return this.session ? 0 : Math.max(0, this.options.stepBackDepth ?? 0);
   }
 
   private handleDesync(ev: DesyncEvent, p: number | null, cur: EmulatorFrame): RecoveryPlan {

@@ -169,7 +169,13 @@ export class ClockSyncScheduler {
     const offset = p.sync.offsetMs;
     const rtt = p.sync.rttMs;
     if (this.closed || offset === null || rtt === null) return;
-    p.stats = { ...p.stats, offsetMs: offset, rttMs: rtt, rounds: p.stats.rounds + 1, frame: this.frame };
+    // Updated in place (`clocks` hands out copies): a new object every round would give the frame loop's reads of the
+    // offset (bridgeTime, once a frame) a shape they were not optimized for, and V8 would deoptimize them each round.
+    const st = p.stats;
+    st.offsetMs = offset;
+    st.rttMs = rtt;
+    st.rounds++;
+    st.frame = this.frame;
     this.opts.onRound({ peer: p.peer, offsetMs: offset, rttMs: rtt, frame: this.frame, newLink });
   }
 }

@@ -48,6 +48,21 @@ describe('ClockSyncScheduler', () => {
     assert.deepEqual(s.clocks.map((c) => [c.peer, c.rounds, c.frame]), [['controller 1', 2, 10]]);
   });
 
+  test('a clocks reading keeps what it read: later rounds change only later readings', async () => {
+    const peer = new ScriptedPeer();
+    peer.offset = 100;
+    const { s } = scheduler(peer, 10, 4);
+    s.connected(0);
+    await s.idle();
+    const first = s.clocks;
+    peer.offset = 250;
+    for (let f = 1; f <= 10; f++) s.frameRan(f);
+    await s.idle();
+    assert.deepEqual(first.map((c) => [c.rounds, c.frame, Math.round(c.offsetMs!)]), [[1, 0, 100]]);
+    assert.deepEqual(s.clocks.map((c) => [c.rounds, c.frame, Math.round(c.offsetMs!)]), [[2, 10, 250]]);
+    assert.equal(Math.round(s.offsetOf('controller 1')!), 250);
+  });
+
   test('the offset comes from the exchange with the smallest round trip', async () => {
     // Three slow, lopsided exchanges (each skews the estimate by half its asymmetry) and one fast, even one.
     const peer = new ScriptedPeer([[40, 2], [25, 1], [2, 2], [3, 30]]);

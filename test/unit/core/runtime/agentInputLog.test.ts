@@ -82,6 +82,33 @@ describe('AgentInputLog', () => {
     assert.deepEqual(log.lastDropped, { episode: 0, step: 296, frame: 296 });
   });
 
+  test('records that differ only in episode or step keep apart, the newest ones too', () => {
+    const log = new AgentInputLog([undefined], { frames: 3 });
+    // Episode 1 starts over at step 5 on the same frame id; a step back re-runs (episode 0, step 6) on frame 7.
+    log.observed(obs(5, 5, 0));
+    log.observed(obs(5, 5, 1));
+    log.answered(obs(5, 5, 0), { frame: 5, buttons: 10 });
+    log.answered(obs(5, 5, 1), { frame: 5, buttons: 11 });
+    log.ran(row(5, { episode: 1, step: 5, buttons: [11, 0] }));
+    log.observed(obs(7, 6, 0));
+    log.answered(obs(7, 6, 0), { frame: 7, buttons: 12 });
+    assert.deepEqual(log.get(0, 5, 5)?.players[0].answers.map((a) => a.buttons), [10]);
+    assert.equal(log.get(0, 5, 5)?.players[0].applied, undefined);
+    assert.deepEqual(log.get(1, 5, 5)?.players[0].answers.map((a) => a.buttons), [11]);
+    assert.equal(log.get(1, 5, 5)?.players[0].applied?.buttons, 11);
+    assert.deepEqual(log.get(0, 6, 7)?.players[0].answers.map((a) => a.buttons), [12]);
+    assert.equal(log.get(0, 7, 7), undefined);
+    // Two more frames push the two oldest out; answers for them find nothing, and the newest still take theirs.
+    log.observed(obs(8, 7, 0));
+    log.observed(obs(9, 8, 0));
+    log.answered(obs(5, 5, 0), { frame: 5, buttons: 13 });
+    log.answered(obs(9, 8, 0), { frame: 9, buttons: 14 });
+    assert.equal(log.get(0, 5, 5), undefined);
+    assert.equal(log.get(1, 5, 5), undefined);
+    assert.deepEqual(log.lastDropped, { episode: 1, step: 5, frame: 5 });
+    assert.deepEqual(log.get(0, 8, 9)?.players[0].answers.map((a) => a.buttons), [14]);
+  });
+
   test('agents report their own input only while watched, and screens count against the byte budget', async () => {
     const agent = new TappedAgent();
     const log = new AgentInputLog([agent], { frames: 100, screenBytes: 2500 });

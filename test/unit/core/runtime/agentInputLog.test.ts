@@ -84,7 +84,7 @@ describe('AgentInputLog', () => {
 
   test('records that differ only in episode or step keep apart, the newest ones too', () => {
     const log = new AgentInputLog([undefined], { frames: 3 });
-    // Episode 1 starts over at step 5 on the same frame id; a step back re-runs (episode 0, step 6) on frame 7.
+    // Episode 1 reaches step 5 on the same frame id as episode 0; (episode 0, step 6, frame 7) is found by all three ids.
     log.observed(obs(5, 5, 0));
     log.observed(obs(5, 5, 1));
     log.answered(obs(5, 5, 0), { frame: 5, buttons: 10 });

@@ -1,9 +1,7 @@
 // Lockstep mode: the emulator holds frame N at the gate until every agent's action for N arrives, then runs it and records its row.
-import type { EmulatorFrame, StepNow } from '../ports';
-import type { AgentAction, AgentPort, Observation } from '../ports';
 import type { DesyncEvent } from '../sync/desyncDetector';
 import type { GateReady } from '../sync/frameGate';
-import { isStateExporter } from '../ports';
+import { isStateExporter, type AgentAction, type AgentPort, type EmulatorFrame, type EmulatorPort, type Observation, type StateExporter, type StepNow } from '../ports';
 import { describePlan, fingerprints, sleep } from './runtimeHelpers';
 import { timeoutEvent, type DriverHost, type FrameDriver } from './frameDriver';
 import { RuntimeFault } from './runtimeFault';
@@ -307,10 +305,8 @@ export class LockstepDriver implements FrameDriver {
     const h = this.h;
     const start = this.begin();
     await h.pushHistory(cur, gate.buttons);
-    const emulator = h.deps.emulator;
-    const checkpoint = this.checkpointDue() && isStateExporter(emulator)
-      ? { format: emulator.stateFormat, state: await emulator.exportState() }
-      : undefined;
+    const exporter = this.checkpointDue();
+    const checkpoint = exporter ? { format: exporter.stateFormat, state: await exporter.exportState() } : undefined;
     return this.send(cur, gate, start, checkpoint);
   }
 
@@ -329,10 +325,14 @@ export class LockstepDriver implements FrameDriver {
     return { manual, ready: this.h.now(), observationTime: this.observationTime };
   }
 
-  /** Whether the held frame's row carries a checkpoint (the emulator's whole state, every snapshotEvery steps). */
-  private checkpointDue(): boolean {
+  /**
+   * The emulator, when the held frame's row carries a checkpoint (its whole state, every snapshotEvery steps, from an
+   * emulator that can export it); undefined otherwise.
+   */
+  private checkpointDue(): (EmulatorPort & StateExporter) | undefined {
     const every = this.h.options.snapshotEvery ?? 0;
-    return every > 0 && this.h.counters.step % every === 0 && isStateExporter(this.h.deps.emulator);
+    const emulator = this.h.deps.emulator;
+    return every > 0 && this.h.counters.step % every === 0 && isStateExporter(emulator) ? emulator : undefined;
   }
 
   /**

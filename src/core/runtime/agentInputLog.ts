@@ -46,16 +46,24 @@ function keyOf(episode: number, step: number, frame: number): string {
 
 /** An observation given or answered, noted on the round trip and filed into the log when the log is next read or the frame ran. */
 type Noted =
-  | { kind: 'observed'; obs: Observation; observation: AgentFrameView['observation']; at: number }
+  | { kind: 'observed'; obs: Observation; vars: Readonly<Record<string, number>>; reward: number; terminated: boolean; truncated: boolean; screen: boolean; at: number }
   | { kind: 'answered'; obs: Observation; action: AgentAction; at: number };
+
+type Applied = NonNullable<AgentFrameView['applied']>;
+type Answer = AgentFrameView['answers'][number];
 
 /**
  * Keyed by (episode, step, frame), so a held frame reached again by step back or travel finds what the agents were given
  * when it was live. A frame observed again after it ran (step back, then run on) starts a fresh record.
  *
  * What the runtime gives and gets on a frame's round trip (observed, answered) is only noted then, with its time and
- * a copy of the variables, and filed (the frame's record, the window's trim) when anything reads the log or the frame
- * ran: the agent's answer and the next step go out first.
+ * the variables, and filed (the frame's record, the window's trim) when anything reads the log or the frame ran: the
+ * agent's answer and the next step go out first.
+ *
+ * A record that leaves the window is reused for a later frame (its objects are refilled in place), so a run of any
+ * length keeps the same few hundred records instead of making ones that outlive the garbage collector's young
+ * generation and are collected from the old one: what `get` returns is the log's own and may later show another
+ * frame; copy what you keep.
  */
 export class AgentInputLog {
   private readonly frames = new Map<string, FrameAgentViews>();
@@ -66,6 +74,11 @@ export class AgentInputLog {
   private screenBytes = 0;
   private watchers = 0;
   private oldestDropped: { episode: number; step: number; frame: number } | null = null;
+  /** Records, views and parts that left the window, for reuse. */
+  private readonly spareFrames: FrameAgentViews[] = [];
+  private readonly spareViews: AgentFrameView[] = [];
+  private readonly spareApplied: Applied[] = [];
+  private readonly spareAnswers: Answer[] = [];
 
   constructor(private readonly agents: ReadonlyArray<AgentPort | undefined>, options: AgentInputLogOptions = {}, private readonly now: () => number = () => performance.now()) {
     this.max = Math.max(1, options.frames ?? DEFAULT_FRAMES);
@@ -119,10 +132,13 @@ export class AgentInputLog {
     return this.frames.get(keyOf(episode, step, frame));
   }
 
-  /** The runtime gave this observation to the agent of obs.player (taken as it is now: an agent may change what it is given). */
-  observed(obs: Observation): void {
-    const observation = { vars: { ...obs.vars }, reward: obs.reward, terminated: obs.terminated, truncated: obs.truncated, info: obs.info, screen: obs.screen !== undefined };
-    this.note({ kind: 'observed', obs, observation, at: this.now() });
+  /**
+   * The runtime gave this observation to the agent of obs.player, taken as it is now (an agent may change what it is
+   * given). `vars`: the same variables in an object no agent is given and nobody changes (the runtime's own read of the
+   * frame), kept instead of a copy of obs.vars.
+   */
+  observed(obs: Observation, vars?: Readonly<Record<string, number>>): void {
+    this.note({ kind: 'observed', obs, vars: vars ?? { ...obs.vars }, reward: obs.reward, terminated: obs.terminated, truncated: obs.truncated, screen: obs.screen !== undefined, at: this.now() });
   }
 
   /** The agent answered the observation of `obs` with `action` (whatever frame id the action claims). */
@@ -139,36 +155,77 @@ export class AgentInputLog {
   /** Files what was noted on the round trip, in the order it happened. */
   private file(): void {
     if (this.noted.length === 0) return;
-    for (const n of this.noted.splice(0)) {
-      if (n.kind === 'observed') this.fileObserved(n.obs, n.observation, n.at);
+    const noted = this.noted;
+    for (let i = 0; i < noted.length; i++) {
+      const n = noted[i];
+      if (n.kind === 'observed') this.fileObserved(n);
       else this.fileAnswered(n.obs, n.action, n.at);
     }
+    noted.length = 0;
   }
 
-  private fileObserved(obs: Observation, observation: AgentFrameView['observation'], at: number): void {
+  private fileObserved(n: Extract<Noted, { kind: 'observed' }>): void {
+    const obs = n.obs;
     const f = this.frameFor(obs.episode, obs.step, obs.frame);
     let v = f.players.find((p) => p.player === obs.player);
     if (v?.applied) {
       // The frame ran before and is being run again (after a step back): a new attempt, not a resend.
-      this.dropGiven(v);
       f.players.splice(f.players.indexOf(v), 1);
+      this.spare(v);
       v = undefined;
     }
     if (!v) {
-      v = { player: obs.player, observation, sends: 0, answers: [], desyncs: [], givenAt: 0 };
+      v = this.newView(obs.player);
       f.players.push(v);
-      f.players.sort((a, b) => a.player - b.player);
+      if (f.players.length > 1) f.players.sort((a, b) => a.player - b.player);
     }
-    v.observation = observation;
-    v.givenAt = at;
+    const o = v.observation;
+    o.vars = refill(o.vars, n.vars);
+    o.reward = n.reward;
+    o.terminated = n.terminated;
+    o.truncated = n.truncated;
+    o.info = refill(o.info, obs.info);
+    o.screen = n.screen;
+    v.givenAt = n.at;
     v.sends++;
     this.changes++;
+  }
+
+  /** A view for a frame's agent: one that left the window, emptied, or a new one. */
+  private newView(player: 0 | 1): AgentFrameView {
+    const v = this.spareViews.pop();
+    if (!v) {
+      return { player, observation: { vars: {}, reward: 0, terminated: false, truncated: false, info: {}, screen: false }, sends: 0, given: undefined, answers: [], givenAt: 0, applied: undefined, desyncs: [] };
+    }
+    v.player = player;
+    v.sends = 0;
+    v.givenAt = 0;
+    return v;
+  }
+
+  /** Keeps a view that left the log (and its parts) for reuse. */
+  private spare(v: AgentFrameView): void {
+    this.dropGiven(v);
+    if (v.applied) this.spareApplied.push(v.applied);
+    v.applied = undefined;
+    for (const a of v.answers) if (!('info' in a)) this.spareAnswers.push(a);
+    v.answers.length = 0;
+    v.desyncs.length = 0;
+    this.spareViews.push(v);
   }
 
   private fileAnswered(obs: Observation, action: AgentAction, at: number): void {
     const v = this.frames.get(keyOf(obs.episode, obs.step, obs.frame))?.players.find((p) => p.player === obs.player);
     if (!v) return;
-    v.answers.push({ frame: action.frame, buttons: action.buttons, ...(action.info ? { info: action.info } : {}), afterMs: at - v.givenAt });
+    const afterMs = at - v.givenAt;
+    let a: Answer | undefined;
+    if (action.info) a = { frame: action.frame, buttons: action.buttons, info: action.info, afterMs };
+    else if ((a = this.spareAnswers.pop())) {
+      a.frame = action.frame;
+      a.buttons = action.buttons;
+      a.afterMs = afterMs;
+    } else a = { frame: action.frame, buttons: action.buttons, afterMs };
+    v.answers.push(a);
     this.changes++;
   }
 
@@ -180,10 +237,13 @@ export class AgentInputLog {
     for (const v of f.players) {
       const p = v.player;
       const info = row.info[`p${p + 1}`];
-      v.applied = {
-        buttons: row.buttons[p], held: row.held[p], manual: row.manual[p], latencyMs: row.agentLatencyMs[p],
-        info: info && typeof info === 'object' ? info as Record<string, unknown> : null,
-      };
+      const a = v.applied ?? this.spareApplied.pop() ?? { buttons: 0, held: false, manual: false, latencyMs: null, info: null };
+      a.buttons = row.buttons[p];
+      a.held = row.held[p];
+      a.manual = row.manual[p];
+      a.latencyMs = row.agentLatencyMs[p];
+      a.info = info && typeof info === 'object' ? info as Record<string, unknown> : null;
+      v.applied = a;
     }
     this.changes++;
   }
@@ -231,21 +291,49 @@ export class AgentInputLog {
     const key = keyOf(episode, step, frame);
     let f = this.frames.get(key);
     if (!f) {
-      f = { episode, step, frame, players: [] };
+      // Room first, so the record that leaves is the one refilled.
+      this.trim(1);
+      f = this.spareFrames.pop();
+      if (f) {
+        f.episode = episode;
+        f.step = step;
+        f.frame = frame;
+      } else f = { episode, step, frame, players: [] };
       this.frames.set(key, f);
-      this.trim();
     }
     return f;
   }
 
-  private trim(): void {
-    while (this.frames.size > this.max || (this.screenBytes > this.maxScreenBytes && this.frames.size > 1)) {
+  /** Drops the oldest frames until the window has `room` frames free and the screens fit their budget. */
+  private trim(room = 0): void {
+    while (this.frames.size + room > this.max || (this.screenBytes > this.maxScreenBytes && this.frames.size > 1)) {
       const [key, f] = this.frames.entries().next().value as [string, FrameAgentViews];
       this.frames.delete(key);
-      for (const v of f.players) this.dropGiven(v);
+      for (const v of f.players) this.spare(v);
+      f.players.length = 0;
+      this.spareFrames.push(f);
       this.oldestDropped = { episode: f.episode, step: f.step, frame: f.frame };
     }
   }
+}
+
+/**
+ * `from`'s entries written into `into` when both have the same keys (the common case: a RAM map's variables, the
+ * runtime's observation info), else a copy of `from`.
+ */
+function refill<T>(into: Record<string, T>, from: Readonly<Record<string, T>>): Record<string, T> {
+  let n = 0;
+  for (const k in into) {
+    if (!(k in from)) return { ...from };
+    n++;
+  }
+  let m = 0;
+  for (const k in from) {
+    if (++m > n || !(k in into)) return { ...from };
+  }
+  if (m !== n) return { ...from };
+  for (const k in from) into[k] = from[k];
+  return into;
 }
 
 function screenSize(g: GivenInput): number {

@@ -430,7 +430,8 @@ export class LockstepRuntime {
       varsOf: (f) => this.varsOf(f),
       observation: (cur, player, withScreen) => {
         const obs = this.makeObservation(cur, player, withScreen);
-        this.agentInputs.observed(obs);
+        // The log keeps the runtime's own read of the same variables (no agent is given it) instead of a copy.
+        this.agentInputs.observed(obs, this.varsOf(cur));
         return obs;
       },
       agentInputs: this.agentInputs,

@@ -109,6 +109,46 @@ describe('AgentInputLog', () => {
     assert.deepEqual(log.get(0, 8, 9)?.players[0].answers.map((a) => a.buttons), [14]);
   });
 
+  test('a record that left the window is refilled for a later frame and shows only that frame', () => {
+    const log = new AgentInputLog([undefined], { frames: 2 });
+    const first = obs(1);
+    log.observed(first);
+    log.observed(first);
+    log.answered(first, { frame: 1, buttons: 5, info: { why: 'first' } });
+    log.answered(first, { frame: 1, buttons: 6 });
+    log.ran(row(1, { buttons: [6, 0], info: { p1: { policy: 'a' } } }));
+    log.desync({ type: 'timeout', frame: 1, expectedFrame: 1, receivedFrame: null, gap: null, delayMs: 120, clockOffsetMs: null, player: 0, timestamp: 0, message: 'late' }, 0);
+    const old = log.get(0, 1, 1)!;
+    const oldView = old.players[0];
+    assert.equal(oldView.sends, 2);
+    assert.equal(oldView.desyncs.length, 1);
+    // Two more frames: frame 1 leaves the window and its record (and its agent's view) is taken for frame 3.
+    log.observed(obs(2));
+    const third = obs(3);
+    third.vars = { y: 9 };
+    third.info = { lag: true, extra: 1 };
+    log.observed(third);
+    log.answered(third, { frame: 3, buttons: 7 });
+    assert.equal(log.get(0, 1, 1), undefined);
+    const now = log.get(0, 3, 3)!;
+    assert.equal(now, old, 'the record that left the window is reused');
+    assert.equal(now.players[0], oldView, "and so is its agent's view");
+    assert.deepEqual({ episode: now.episode, step: now.step, frame: now.frame }, { episode: 0, step: 3, frame: 3 });
+    assert.equal(now.players.length, 1);
+    const v = now.players[0];
+    assert.equal(v.sends, 1);
+    assert.deepEqual(v.observation.vars, { y: 9 }, 'variables with other names are not mixed with the old ones');
+    assert.deepEqual(v.observation.info, { lag: true, extra: 1 });
+    assert.deepEqual(v.answers, [{ frame: 3, buttons: 7, afterMs: v.answers[0].afterMs }]);
+    assert.equal(v.applied, undefined);
+    assert.deepEqual(v.desyncs, []);
+    // The same variable names refill the view in place, with this frame's values.
+    log.observed(obs(4));
+    log.observed(obs(5));
+    assert.deepEqual(log.get(0, 5, 5)?.players[0].observation.vars, { x: 5 });
+    assert.deepEqual(log.get(0, 4, 4)?.players[0].observation.vars, { x: 4 });
+  });
+
   test('agents report their own input only while watched, and screens count against the byte budget', async () => {
     const agent = new TappedAgent();
     const log = new AgentInputLog([agent], { frames: 100, screenBytes: 2500 });

@@ -40,9 +40,8 @@ const DEFAULT_SCREEN_BYTES = 64 * 1024 * 1024;
 /** Round-trip notes kept before filing without waiting for the frame to run. */
 const MAX_NOTED = 64;
 
-function keyOf(episode: number, step: number, frame: number): string {
-  return `${episode}:${step}:${frame}`;
-}
+/** The row info key of each controller's action info. */
+const INFO_KEYS = ['p1', 'p2'] as const;
 
 /** An observation given or answered, noted on the round trip and filed into the log when the log is next read or the frame ran. */
 type Noted =
@@ -54,7 +53,9 @@ type Answer = AgentFrameView['answers'][number];
 
 /**
  * Keyed by (episode, step, frame), so a held frame reached again by step back or travel finds what the agents were given
- * when it was live. A frame observed again after it ran (step back, then run on) starts a fresh record.
+ * when it was live. A frame observed again after it ran (step back, then run on) starts a fresh record. The records
+ * sit in a ring in the order they were made (the oldest leaves first), indexed by step: frame ids repeat across
+ * episodes and steps rarely repeat within a window, so a lookup hashes one small integer and checks one record.
  *
  * What the runtime gives and gets on a frame's round trip (observed, answered) is only noted then, with its time and
  * the variables, and filed (the frame's record, the window's trim) when anything reads the log or the frame ran: the
@@ -66,7 +67,12 @@ type Answer = AgentFrameView['answers'][number];
  * frame; copy what you keep.
  */
 export class AgentInputLog {
-  private readonly frames = new Map<string, FrameAgentViews>();
+  /** The window's records, oldest first: `count` slots of the ring from `head`. */
+  private readonly ring: Array<FrameAgentViews | undefined>;
+  private head = 0;
+  private count = 0;
+  /** The records by step: one, or (when records share a step: other episodes, other frames) all of them. */
+  private readonly byStep = new Map<number, FrameAgentViews | FrameAgentViews[]>();
   private readonly noted: Noted[] = [];
   private changes = 0;
   private readonly max: number;
@@ -82,6 +88,7 @@ export class AgentInputLog {
 
   constructor(private readonly agents: ReadonlyArray<AgentPort | undefined>, options: AgentInputLogOptions = {}, private readonly now: () => number = () => performance.now()) {
     this.max = Math.max(1, options.frames ?? DEFAULT_FRAMES);
+    this.ring = new Array<FrameAgentViews | undefined>(this.max).fill(undefined);
     this.maxScreenBytes = options.screenBytes ?? DEFAULT_SCREEN_BYTES;
   }
 
@@ -105,8 +112,8 @@ export class AgentInputLog {
   /** The oldest frame still kept. */
   get oldest(): { episode: number; step: number; frame: number } | null {
     this.file();
-    const first = this.frames.values().next();
-    return first.done ? null : { episode: first.value.episode, step: first.value.step, frame: first.value.frame };
+    const first = this.count > 0 ? this.ring[this.head]! : undefined;
+    return first ? { episode: first.episode, step: first.step, frame: first.frame } : null;
   }
 
   /**
@@ -129,7 +136,7 @@ export class AgentInputLog {
 
   get(episode: number, step: number, frame: number): FrameAgentViews | undefined {
     this.file();
-    return this.frames.get(keyOf(episode, step, frame));
+    return this.find(episode, step, frame);
   }
 
   /**
@@ -167,7 +174,7 @@ export class AgentInputLog {
   private fileObserved(n: Extract<Noted, { kind: 'observed' }>): void {
     const obs = n.obs;
     const f = this.frameFor(obs.episode, obs.step, obs.frame);
-    let v = f.players.find((p) => p.player === obs.player);
+    let v = viewOf(f, obs.player);
     if (v?.applied) {
       // The frame ran before and is being run again (after a step back): a new attempt, not a resend.
       f.players.splice(f.players.indexOf(v), 1);
@@ -208,14 +215,18 @@ export class AgentInputLog {
     this.dropGiven(v);
     if (v.applied) this.spareApplied.push(v.applied);
     v.applied = undefined;
-    for (const a of v.answers) if (!('info' in a)) this.spareAnswers.push(a);
-    v.answers.length = 0;
-    v.desyncs.length = 0;
+    const answers = v.answers;
+    while (answers.length > 0) {
+      const a = answers.pop()!;
+      if (!('info' in a)) this.spareAnswers.push(a);
+    }
+    while (v.desyncs.length > 0) v.desyncs.pop();
     this.spareViews.push(v);
   }
 
   private fileAnswered(obs: Observation, action: AgentAction, at: number): void {
-    const v = this.frames.get(keyOf(obs.episode, obs.step, obs.frame))?.players.find((p) => p.player === obs.player);
+    const f = this.find(obs.episode, obs.step, obs.frame);
+    const v = f && viewOf(f, obs.player);
     if (!v) return;
     const afterMs = at - v.givenAt;
     let a: Answer | undefined;
@@ -232,11 +243,11 @@ export class AgentInputLog {
   /** The frame ran: what each controller got. */
   ran(row: FrameRow): void {
     this.file();
-    const f = this.frames.get(keyOf(row.episode, row.step, row.frame));
+    const f = this.find(row.episode, row.step, row.frame);
     if (!f) return;
     for (const v of f.players) {
       const p = v.player;
-      const info = row.info[`p${p + 1}`];
+      const info = row.info[INFO_KEYS[p]];
       const a = v.applied ?? this.spareApplied.pop() ?? { buttons: 0, held: false, manual: false, latencyMs: null, info: null };
       a.buttons = row.buttons[p];
       a.held = row.held[p];
@@ -255,7 +266,10 @@ export class AgentInputLog {
   desync(ev: DesyncEvent, episode: number): void {
     this.file();
     let f: FrameAgentViews | undefined;
-    for (const x of this.frames.values()) if (x.episode === episode && x.frame === ev.frame) f = x;
+    for (let i = 0; i < this.count; i++) {
+      const x = this.ring[(this.head + i) % this.max]!;
+      if (x.episode === episode && x.frame === ev.frame) f = x;
+    }
     if (!f) return;
     for (const v of f.players) {
       if (ev.player !== null && ev.player !== v.player) continue;
@@ -273,7 +287,8 @@ export class AgentInputLog {
 
   private given(player: 0 | 1, input: GivenInput): void {
     this.file();
-    const v = this.frames.get(keyOf(input.episode, input.step, input.frame))?.players.find((p) => p.player === player);
+    const f = this.find(input.episode, input.step, input.frame);
+    const v = f && viewOf(f, player);
     if (!v) return;
     this.dropGiven(v);
     v.given = input;
@@ -287,9 +302,17 @@ export class AgentInputLog {
     v.given = undefined;
   }
 
+  /** The record of (episode, step, frame), if the window holds it. */
+  private find(episode: number, step: number, frame: number): FrameAgentViews | undefined {
+    const at = this.byStep.get(step);
+    if (at === undefined) return undefined;
+    if (!Array.isArray(at)) return at.episode === episode && at.frame === frame ? at : undefined;
+    for (const f of at) if (f.episode === episode && f.frame === frame) return f;
+    return undefined;
+  }
+
   private frameFor(episode: number, step: number, frame: number): FrameAgentViews {
-    const key = keyOf(episode, step, frame);
-    let f = this.frames.get(key);
+    let f = this.find(episode, step, frame);
     if (!f) {
       // Room first, so the record that leaves is the one refilled.
       this.trim(1);
@@ -299,22 +322,42 @@ export class AgentInputLog {
         f.step = step;
         f.frame = frame;
       } else f = { episode, step, frame, players: [] };
-      this.frames.set(key, f);
+      this.ring[(this.head + this.count) % this.max] = f;
+      this.count++;
+      const at = this.byStep.get(step);
+      if (at === undefined) this.byStep.set(step, f);
+      else if (Array.isArray(at)) at.push(f);
+      else this.byStep.set(step, [at, f]);
     }
     return f;
   }
 
   /** Drops the oldest frames until the window has `room` frames free and the screens fit their budget. */
   private trim(room = 0): void {
-    while (this.frames.size + room > this.max || (this.screenBytes > this.maxScreenBytes && this.frames.size > 1)) {
-      const [key, f] = this.frames.entries().next().value as [string, FrameAgentViews];
-      this.frames.delete(key);
+    while (this.count > 0 && (this.count + room > this.max || (this.screenBytes > this.maxScreenBytes && this.count > 1))) {
+      const f = this.ring[this.head]!;
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) % this.max;
+      this.count--;
+      const at = this.byStep.get(f.step);
+      if (at === f) this.byStep.delete(f.step);
+      else if (Array.isArray(at)) {
+        at.splice(at.indexOf(f), 1);
+        if (at.length === 1) this.byStep.set(f.step, at[0]);
+      }
       for (const v of f.players) this.spare(v);
-      f.players.length = 0;
+      while (f.players.length > 0) f.players.pop();
       this.spareFrames.push(f);
       this.oldestDropped = { episode: f.episode, step: f.step, frame: f.frame };
     }
   }
+}
+
+/** The view of `player` in a frame's record. */
+function viewOf(f: FrameAgentViews, player: number): AgentFrameView | undefined {
+  const players = f.players;
+  for (let i = 0; i < players.length; i++) if (players[i].player === player) return players[i];
+  return undefined;
 }
 
 /**

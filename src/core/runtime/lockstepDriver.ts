@@ -350,7 +350,8 @@ export class LockstepDriver implements FrameDriver {
     stepping.catch(() => undefined);
     const prints = fingerprints(cur, h.options.recorder !== undefined);
     const vars = h.varsOf(cur);
-    return { cur, buttons, held, latency, ...start, info, checkpoint, stepping, prints, vars };
+    // Every field named (no spread of `start`): one object shape for every launch, made without copying properties.
+    return { cur, buttons, held, latency, manual: start.manual, ready: start.ready, observationTime: start.observationTime, info, checkpoint, stepping, prints, vars, arrival: undefined };
   }
 
   /**

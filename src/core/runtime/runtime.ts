@@ -571,8 +571,9 @@ export class LockstepRuntime {
   }
 
   private makeObservation(cur: EmulatorFrame, player: 0 | 1, withScreen: boolean): Observation {
-    // A fresh read: an agent may keep or change what it is given.
-    const vars = this.deps.ramMap.read(cur);
+    // An object of its own: an agent may keep or change what it is given. The held frame's variables were read when it
+    // became current; a copy of them spares reading the RAM again on the round trip.
+    const vars = cur === this.cur && this.curVars ? { ...this.curVars } : this.deps.ramMap.read(cur);
     return {
       frame: cur.frame,
       step: this.counters.step,

@@ -441,6 +441,30 @@ describe('FceuxEmulator (real FCEUX, headless)', () => {
     await assert.rejects(emu.step([0, 0]), /closed/);
   });
 
+  test("FCEUX's GUI thread runs as SCHED_IDLE and its emulator thread as SCHED_OTHER, as the run's fceux.cfg asks", async () => {
+    // The scheduling policy is field 41 of /proc/<pid>/task/<tid>/stat (0 SCHED_OTHER, 5 SCHED_IDLE). FCEUX's Qt build
+    // names the thread that runs the frames "emulatorThread"; its GUI runs on the main thread (tid = pid).
+    const policyOf = (pid: number, tid: string) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
+    };
+    await withFceux(async (emu) => {
+      const pid = emu.pid!;
+      const threads = readdirSync(`/proc/${pid}/task`).map((tid) => ({ tid, name: readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() }));
+      const emulator = threads.find((t) => t.name.startsWith('emulatorThread'));
+      assert.ok(emulator, `an emulator thread among ${threads.map((t) => t.name).join(', ')}`);
+      assert.equal(policyOf(pid, String(pid)), 5, 'the GUI (main) thread is SCHED_IDLE');
+      assert.equal(policyOf(pid, emulator.tid), 0, 'the emulator thread is SCHED_OTHER');
+      // And lockstep runs as before with the GUI thread lowered.
+      let prev = (await emu.step([0, 0])).frame;
+      for (let i = 0; i < 60; i++) {
+        const next = await emu.step([i & 0xff, 0]);
+        assert.equal(next.frame, prev + 1);
+        prev = next.frame;
+      }
+    });
+  });
+
   test('a Node process that exits without close() takes its FCEUX with it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lockstep-fceux-test-'));
     try {

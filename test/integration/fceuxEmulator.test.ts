@@ -29,14 +29,17 @@ const PADDLE_SPEED = 2;
 
 const ROM = demoRomPath();
 
+/** The fields of /proc/<pid>/task/<tid>/stat after the thread's name in parentheses (which may hold spaces): [0] is field 3, the state. */
+function threadStat(pid: number, tid: string): string[] {
+  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** Polls /proc until every thread of `pid` is in the stopped state (Linux). */
 async function waitAllThreadsStopped(pid: number): Promise<void> {
   const deadline = Date.now() + 3000;
   while (Date.now() < deadline) {
-    const states = readdirSync(`/proc/${pid}/task`).map((tid) => {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    });
+    const states = readdirSync(`/proc/${pid}/task`).map((tid) => threadStat(pid, tid)[0]);
     if (states.every((st) => st === 'T' || st === 't')) return;
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -444,10 +447,7 @@ describe('FceuxEmulator (real FCEUX, headless)', () => {
   test("FCEUX's GUI thread runs as SCHED_IDLE and its emulator thread as SCHED_OTHER, as the run's fceux.cfg asks", async () => {
     // The scheduling policy is field 41 of /proc/<pid>/task/<tid>/stat (0 SCHED_OTHER, 5 SCHED_IDLE). FCEUX's Qt build
     // names the thread that runs the frames "emulatorThread"; its GUI runs on the main thread (tid = pid).
-    const policyOf = (pid: number, tid: string) => {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
-    };
+    const policyOf = (pid: number, tid: string) => Number(threadStat(pid, tid)[41 - 3]);
     await withFceux(async (emu) => {
       const pid = emu.pid!;
       const threads = readdirSync(`/proc/${pid}/task`).map((tid) => ({ tid, name: readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() }));

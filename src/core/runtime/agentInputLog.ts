@@ -345,8 +345,7 @@ export class AgentInputLog {
         at.splice(at.indexOf(f), 1);
         if (at.length === 1) this.byStep.set(f.step, at[0]);
       }
-      for (const v of f.players) this.spare(v);
-      while (f.players.length > 0) f.players.pop();
+      while (f.players.length > 0) this.spare(f.players.pop()!);
       this.spareFrames.push(f);
       this.oldestDropped = { episode: f.episode, step: f.step, frame: f.frame };
     }

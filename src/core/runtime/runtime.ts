@@ -571,9 +571,10 @@ export class LockstepRuntime {
   }
 
   private makeObservation(cur: EmulatorFrame, player: 0 | 1, withScreen: boolean): Observation {
-    // An object of its own: an agent may keep or change what it is given. The held frame's variables were read when it
-    // became current; a copy of them spares reading the RAM again on the round trip.
-    const vars = cur === this.cur && this.curVars ? { ...this.curVars } : this.deps.ramMap.read(cur);
+    // An object of its own: an agent may keep or change what it is given. For the held frame varsOf gives the read made
+    // when it became current, copied here (no second read of the RAM on the round trip); for another frame, a fresh read.
+    const own = this.varsOf(cur);
+    const vars = own === this.curVars ? { ...own } : own;
     return {
       frame: cur.frame,
       step: this.counters.step,

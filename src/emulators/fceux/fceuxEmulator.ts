@@ -108,7 +108,7 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
         throw new Error(`ramRanges[${i}] must be [start, length] inside $0000-$07FF, got ${JSON.stringify([start, length])}`);
       }
     });
-    // lockstep.lua reads any CPU range: PRG-RAM goes last, after the work-RAM ranges, and ramFrom splits it off again.
+    // lockstep.lua reads any CPU range: PRG-RAM goes last, after the work-RAM ranges, and frameFrom splits it off again.
     this.wireRanges = options.prgRam ? [...this.ramRanges, [PRG_RAM_START, PRG_RAM_SIZE]] : this.ramRanges;
     this.ramBytes = this.wireRanges.reduce((n, [, length]) => n + length, 0);
     this.transport = options.stateTransport ?? 'file';
@@ -573,7 +573,7 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
       case 'state': {
         let frame: EmulatorFrame;
         try {
-          frame = { frame: msg.frame, timestamp: msg.timestamp, ...this.ramFrom(msg.ram), lag: msg.lag };
+          frame = this.frameFrom(msg.frame, msg.timestamp, msg.ram, msg.lag);
         } catch (e) {
           this.log('warn', `bad state from FCEUX: ${(e as Error).message}`);
           return;
@@ -621,7 +621,7 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
     let inFile = false;
     try {
       const s = decodeStateFrame(bytes);
-      frame = { frame: s.frame, timestamp: s.timestamp, ...this.ramFrom(s.ram), lag: s.lag };
+      frame = this.frameFrom(s.frame, s.timestamp, s.ram, s.lag);
       if (s.screen) this.attachScreen(frame, s.screen);
       inFile = s.screenInFile === true;
     } catch (e) {
@@ -767,10 +767,14 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
           reject(err);
         },
       };
-      this.deadlines.add(d);
-      this.armWatchdog(d.at);
+      // Sent before the bookkeeping: no answer can be handled before this turn ends, and FCEUX waits for the send.
       this.exchange = x;
-      send();
+      try {
+        send();
+      } finally {
+        this.deadlines.add(d);
+        this.armWatchdog(d.at);
+      }
     });
   }
 
@@ -873,18 +877,27 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
     this.link?.sendJson({ type: 'configure', screen });
   }
 
-  /** The states' RAM (the welcome's ranges, concatenated) as a 2 KB work RAM image of its own, and PRG-RAM when carried. */
-  private ramFrom(data: string | Uint8Array): { ram: Uint8Array; prgRam?: Uint8Array } {
+  /**
+   * A state's frame, with the states' RAM (the welcome's ranges, concatenated) as a 2 KB work RAM image of its own, and
+   * PRG-RAM when carried. Built in one object literal (no spread): every state takes this path on the round trip.
+   */
+  private frameFrom(frame: number, timestamp: number, data: string | Uint8Array, lag: boolean): EmulatorFrame {
     const bytes = typeof data === 'string' ? decodeBase64Ram(data) : data;
     const expected = this.ramBytes;
     if (bytes.length !== expected) throw new Error(`RAM has ${bytes.length} bytes, the ranges asked for ${expected}`);
     const ram = this.freshRam();
-    let at = 0;
-    for (const [start, length] of this.ramRanges) {
-      ram.set(bytes.subarray(at, at + length), start);
-      at += length;
+    const ranges = this.ramRanges;
+    if (ranges.length === 1 && bytes.length === ranges[0][1]) {
+      ram.set(bytes, ranges[0][0]);
+    } else {
+      let at = 0;
+      for (const [start, length] of ranges) {
+        ram.set(bytes.subarray(at, at + length), start);
+        at += length;
+      }
+      if (this.wireRanges !== ranges) return { frame, timestamp, ram, prgRam: bytes.slice(at, at + PRG_RAM_SIZE), lag };
     }
-    return this.wireRanges === this.ramRanges ? { ram } : { ram, prgRam: bytes.slice(at, at + PRG_RAM_SIZE) };
+    return { frame, timestamp, ram, lag };
   }
 
   /**

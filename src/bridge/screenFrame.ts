@@ -238,26 +238,31 @@ export function encodeStateFrame(s: StateFrame): Uint8Array {
   return out;
 }
 
+/** The little-endian unsigned 32-bit integer at `at` (the caller checked that four bytes are there). */
+function u32le(bytes: Uint8Array, at: number): number {
+  return bytes[at] + bytes[at + 1] * 0x100 + bytes[at + 2] * 0x10000 + bytes[at + 3] * 0x1000000;
+}
+
 /** Parses a binary state; `ram` and the screen's pixels are views into `bytes` (no copy). Throws a clear error for anything malformed. */
 export function decodeStateFrame(bytes: Uint8Array): StateFrame {
   if (bytes.length < STATE_HEADER_BYTES) {
     throw new Error(`state frame truncated: ${bytes.length} bytes, the header alone is ${STATE_HEADER_BYTES}`);
   }
   checkMagic(bytes, STATE_MAGIC_BYTES, 'a state frame', STATE_MAGIC);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = dv.getUint8(4);
+  // Read byte by byte, without a DataView: every state on a lockstep round trip comes through here.
+  const version = bytes[4];
   if (version !== STATE_FRAME_VERSION) throw new Error(`state frame version ${version} not supported (expected ${STATE_FRAME_VERSION})`);
-  const flags = dv.getUint8(5);
-  if ((flags & ~(STATE_FLAG_LAG | STATE_FLAG_SCREEN | STATE_FLAG_SCREEN_FILE)) !== 0 || dv.getUint16(6, true) !== 0) {
+  const flags = bytes[5];
+  if ((flags & ~(STATE_FLAG_LAG | STATE_FLAG_SCREEN | STATE_FLAG_SCREEN_FILE)) !== 0 || bytes[6] !== 0 || bytes[7] !== 0) {
     throw new Error(`state frame has unknown flags ${flags.toString(2)} or a non-zero reserved field`);
   }
   if ((flags & STATE_FLAG_SCREEN) && (flags & STATE_FLAG_SCREEN_FILE)) {
     throw new Error('state frame says its screen is both inside the message and in the screen file');
   }
-  const frame = dv.getUint32(8, true);
-  const us = dv.getUint32(12, true) + dv.getUint32(16, true) * TWO_32;
+  const frame = u32le(bytes, 8);
+  const us = u32le(bytes, 12) + u32le(bytes, 16) * TWO_32;
   if (us > MAX_TIMESTAMP_US) throw new Error(`state frame timestamp ${us} µs is beyond 2^53`);
-  const ramLength = dv.getUint32(20, true);
+  const ramLength = u32le(bytes, 20);
   if (ramLength > MAX_STATE_RAM) throw new Error(`state frame claims ${ramLength} bytes of RAM, over the ${MAX_STATE_RAM}-byte address space`);
   const ramEnd = STATE_HEADER_BYTES + ramLength;
   if (bytes.length < ramEnd) throw new Error(`state frame truncated: ${ramLength} bytes of RAM announced, ${bytes.length - STATE_HEADER_BYTES} present`);

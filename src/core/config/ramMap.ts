@@ -48,6 +48,9 @@ export class RamMap {
   /** Variable names in observation order. */
   readonly names: readonly string[];
   private readonly byName: ReadonlyMap<string, RamVariable>;
+  /** The reward terms and done conditions with their variables looked up once: reward and isDone run every frame. */
+  private readonly rewardRefs: ReadonlyArray<{ player: number; scale: number; v: RamVariable }>;
+  private readonly doneRefs: ReadonlyArray<{ v: RamVariable; equals: number }>;
   /** Bytes a RAM copy must have for every work-RAM variable to be readable. */
   private readonly needed: number;
   /** Whether a variable lives in PRG-RAM: then every frame must carry PRG-RAM (FrameMemory.prgRam). */
@@ -75,6 +78,8 @@ export class RamMap {
     this.doneConditions = data.done.map((d) => ({ ...d }));
     this.names = this.variables.map((v) => v.name);
     this.byName = new Map(this.variables.map((v) => [v.name, v]));
+    this.rewardRefs = this.rewardTerms.map((t) => ({ player: t.player, scale: t.scale, v: this.byName.get(t.variable)! }));
+    this.doneRefs = this.doneConditions.map((d) => ({ v: this.byName.get(d.variable)!, equals: d.equals }));
     this.needed = this.variables.reduce((m, v) => (v.address < WORK_RAM_SIZE ? Math.max(m, v.address + v.size) : m), 0);
     this.needsPrgRam = this.variables.some((v) => memoryArea(v.address, v.size) === 'prgRam');
   }
@@ -97,10 +102,13 @@ export class RamMap {
   /** Reward a player earned across one frame: sum of scale x delta of its reward variables (0 when none). */
   reward(player: number, before: Uint8Array | FrameMemory, after: Uint8Array | FrameMemory): number {
     let total = 0;
-    for (const t of this.rewardTerms) {
+    let a: FrameMemory | undefined;
+    let b: FrameMemory | undefined;
+    for (const t of this.rewardRefs) {
       if (t.player !== player) continue;
-      const v = this.byName.get(t.variable)!;
-      total += t.scale * (this.valueOf(v, this.checked(after)) - this.valueOf(v, this.checked(before)));
+      a ??= this.checked(after);
+      b ??= this.checked(before);
+      total += t.scale * (this.valueOf(t.v, a) - this.valueOf(t.v, b));
     }
     return total;
   }
@@ -111,8 +119,10 @@ export class RamMap {
   }
 
   isDone(memory: Uint8Array | FrameMemory): boolean {
-    for (const d of this.doneConditions) {
-      if (this.valueOf(this.byName.get(d.variable)!, this.checked(memory)) === d.equals) return true;
+    if (this.doneRefs.length === 0) return false;
+    const m = this.checked(memory);
+    for (const d of this.doneRefs) {
+      if (this.valueOf(d.v, m) === d.equals) return true;
     }
     return false;
   }

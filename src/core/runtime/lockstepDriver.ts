@@ -342,12 +342,13 @@ export class LockstepDriver implements FrameDriver {
    */
   private send(cur: EmulatorFrame, { buttons, held, latency }: GateResult, start: LaunchStart, checkpoint: Launch['checkpoint'], stepNow?: StepNow): Launch {
     const h = this.h;
-    const info = this.rowInfo();
     // The arrival names its step: the emulator calls it only after step() returned, once the frame is in.
     const options = { screen: h.wantsScreens, arrived: (next: EmulatorFrame, now: StepNow) => this.arrived(stepping, next, now) };
     const stepping: Promise<EmulatorFrame> = stepNow?.(buttons, options) ?? h.deps.emulator.step(buttons, options);
     // Whoever awaits the step handles its failure; until then a rejection must not count as unhandled.
     stepping.catch(() => undefined);
+    // What the row needs of the held frame is taken once the step is out (the gate keeps it until the next frame is held).
+    const info = this.rowInfo();
     const prints = fingerprints(cur, h.options.recorder !== undefined);
     const vars = h.varsOf(cur);
     // Every field named (no spread of `start`): one object shape for every launch, made without copying properties.

@@ -1,8 +1,10 @@
 // Statistics the benches print: medians of repeated runs, and ratios taken within each interleaved round.
 
+/** The middle value; for an even count the mean of the two middle values (not the upper one, which favours the higher). */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 /**

@@ -360,20 +360,12 @@ function viewOf(f: FrameAgentViews, player: number): AgentFrameView | undefined 
 }
 
 /**
- * `from`'s entries written into `into` when both have the same keys (the common case: a RAM map's variables, the
+ * `from`'s entries written into `into` when both have the same own keys (the common case: a RAM map's variables, the
  * runtime's observation info), else a copy of `from`.
  */
 function refill<T>(into: Record<string, T>, from: Readonly<Record<string, T>>): Record<string, T> {
-  let n = 0;
-  for (const k in into) {
-    if (!(k in from)) return { ...from };
-    n++;
-  }
-  let m = 0;
-  for (const k in from) {
-    if (++m > n || !(k in into)) return { ...from };
-  }
-  if (m !== n) return { ...from };
+  for (const k in into) if (!Object.hasOwn(from, k)) return { ...from };
+  for (const k in from) if (!Object.hasOwn(into, k)) return { ...from };
   for (const k in from) into[k] = from[k];
   return into;
 }

@@ -147,6 +147,19 @@ describe('AgentInputLog', () => {
     log.observed(obs(5));
     assert.deepEqual(log.get(0, 5, 5)?.players[0].observation.vars, { x: 5 });
     assert.deepEqual(log.get(0, 4, 4)?.players[0].observation.vars, { x: 4 });
+    // Names that objects inherit (a variable may be called toString) count only as the observation's own.
+    const sixth = obs(6);
+    sixth.vars = { x: 6, toString: 1 };
+    log.observed(sixth);
+    const seventh = obs(7);
+    seventh.vars = { toString: 7 };
+    log.observed(seventh);
+    assert.deepEqual(log.get(0, 7, 7)?.players[0].observation.vars, { toString: 7 });
+    // Frame 8 takes frame 6's record, whose variables have a toString of their own that frame 8's do not.
+    const eighth = obs(8);
+    eighth.vars = { x: 8 };
+    log.observed(eighth);
+    assert.deepEqual(log.get(0, 8, 8)?.players[0].observation.vars, { x: 8 });
   });
 
   test('agents report their own input only while watched, and screens count against the byte budget', async () => {

@@ -1,7 +1,7 @@
 // The binary action ("LSAC") the bridge sends an emulator whose hello offered binaryActions: the action message's content in 12 bytes.
 import type { EmulatorActionMsg } from './protocol';
 import { isButtonMask } from '../core/buttons';
-import { checkMagic } from './screenFrame';
+import { checkMagic, u32le } from './screenFrame';
 
 export const ACTION_MAGIC = 'LSAC';
 export const ACTION_FRAME_VERSION = 1;
@@ -39,6 +39,5 @@ export function decodeActionFrame(bytes: Uint8Array): EmulatorActionMsg {
   checkMagic(bytes, ACTION_MAGIC_BYTES, 'an action frame', ACTION_MAGIC);
   if (bytes[4] !== ACTION_FRAME_VERSION) throw new Error(`action frame version ${bytes[4]} not supported (expected ${ACTION_FRAME_VERSION})`);
   if ((bytes[5] & ~ACTION_FLAG_SCREEN) !== 0) throw new Error(`action frame has unknown flags ${bytes[5].toString(2)}`);
-  const frame = (bytes[8] | (bytes[9] << 8) | (bytes[10] << 16)) + bytes[11] * 0x1000000;
-  return { type: 'action', frame, buttons: [bytes[6], bytes[7]], screen: (bytes[5] & ACTION_FLAG_SCREEN) !== 0 };
+  return { type: 'action', frame: u32le(bytes, 8), buttons: [bytes[6], bytes[7]], screen: (bytes[5] & ACTION_FLAG_SCREEN) !== 0 };
 }

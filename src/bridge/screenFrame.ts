@@ -33,6 +33,11 @@ export function checkMagic(bytes: Uint8Array, magic: readonly number[], what: st
   }
 }
 
+/** The little-endian unsigned 32-bit integer at `at` (the caller checked that four bytes are there). */
+export function u32le(bytes: Uint8Array, at: number): number {
+  return bytes[at] + bytes[at + 1] * 0x100 + bytes[at + 2] * 0x10000 + bytes[at + 3] * 0x1000000;
+}
+
 function pixelBytes(format: ScreenFormat, width: number, height: number): number {
   switch (format) {
     case 'rgba': return width * height * 4;
@@ -236,11 +241,6 @@ export function encodeStateFrame(s: StateFrame): Uint8Array {
   out.set(s.ram, STATE_HEADER_BYTES);
   if (screen) out.set(screen, STATE_HEADER_BYTES + s.ram.length);
   return out;
-}
-
-/** The little-endian unsigned 32-bit integer at `at` (the caller checked that four bytes are there). */
-function u32le(bytes: Uint8Array, at: number): number {
-  return bytes[at] + bytes[at + 1] * 0x100 + bytes[at + 2] * 0x10000 + bytes[at + 3] * 0x1000000;
 }
 
 /** Parses a binary state; `ram` and the screen's pixels are views into `bytes` (no copy). Throws a clear error for anything malformed. */

@@ -886,18 +886,13 @@ export class FceuxEmulator implements EmulatorPort, ClockPingable {
     const expected = this.ramBytes;
     if (bytes.length !== expected) throw new Error(`RAM has ${bytes.length} bytes, the ranges asked for ${expected}`);
     const ram = this.freshRam();
-    const ranges = this.ramRanges;
-    if (ranges.length === 1 && bytes.length === ranges[0][1]) {
-      ram.set(bytes, ranges[0][0]);
-    } else {
-      let at = 0;
-      for (const [start, length] of ranges) {
-        ram.set(bytes.subarray(at, at + length), start);
-        at += length;
-      }
-      if (this.wireRanges !== ranges) return { frame, timestamp, ram, prgRam: bytes.slice(at, at + PRG_RAM_SIZE), lag };
+    let at = 0;
+    for (const [start, length] of this.ramRanges) {
+      // One range that is the whole message (the usual case) is copied without a view made for it.
+      ram.set(length === bytes.length ? bytes : bytes.subarray(at, at + length), start);
+      at += length;
     }
-    return { frame, timestamp, ram, lag };
+    return this.wireRanges === this.ramRanges ? { frame, timestamp, ram, lag } : { frame, timestamp, ram, prgRam: bytes.slice(at, at + PRG_RAM_SIZE), lag };
   }
 
   /**

@@ -430,8 +430,9 @@ export class LockstepRuntime {
       varsOf: (f) => this.varsOf(f),
       observation: (cur, player, withScreen) => {
         const obs = this.makeObservation(cur, player, withScreen);
-        // The log keeps the runtime's own read of the same variables (no agent is given it) instead of a copy.
-        this.agentInputs.observed(obs, this.varsOf(cur));
+        // For the held frame the log keeps the runtime's own read of the same variables (no agent is given it) instead
+        // of a copy; for another frame it copies the observation's (its one read of the RAM).
+        this.agentInputs.observed(obs, this.heldVars(cur));
         return obs;
       },
       agentInputs: this.agentInputs,
@@ -559,7 +560,12 @@ export class LockstepRuntime {
 
   /** The RAM-map variables of the held frame, read once when it became current. */
   private varsOf(f: EmulatorFrame): Record<string, number> {
-    return f === this.cur && this.curVars ? this.curVars : this.deps.ramMap.read(f);
+    return this.heldVars(f) ?? this.deps.ramMap.read(f);
+  }
+
+  /** The held frame's variables as read when it became current; undefined for any other frame. */
+  private heldVars(f: EmulatorFrame): Record<string, number> | undefined {
+    return f === this.cur ? this.curVars : undefined;
   }
 
   private rewindBuffer(toFrame: number): void {
@@ -571,10 +577,10 @@ export class LockstepRuntime {
   }
 
   private makeObservation(cur: EmulatorFrame, player: 0 | 1, withScreen: boolean): Observation {
-    // An object of its own: an agent may keep or change what it is given. For the held frame varsOf gives the read made
-    // when it became current, copied here (no second read of the RAM on the round trip); for another frame, a fresh read.
-    const own = this.varsOf(cur);
-    const vars = own === this.curVars ? { ...own } : own;
+    // An object of its own: an agent may keep or change what it is given. For the held frame, a copy of the read made
+    // when it became current (no second read of the RAM on the round trip); for another frame, a fresh read.
+    const held = this.heldVars(cur);
+    const vars = held ? { ...held } : this.deps.ramMap.read(cur);
     return {
       frame: cur.frame,
       step: this.counters.step,

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { CLOSE, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type Role } from './protocol';
 import { inertText, preview } from './protocolCodec';
-import { sendWholeFrame } from './wholeFrame';
+import { receiveWholeFrames, sendWholeFrame } from './wholeFrame';
 
 export interface BridgeServerOptions {
   /** 0 picks a free port. */
@@ -240,6 +240,8 @@ function makeLink(
 ): BridgeLink {
   // TCP_NODELAY: one small message per frame each way; Nagle would add delay to every round trip.
   (ws as unknown as { _socket?: { setNoDelay?: (v: boolean) => void } })._socket?.setNoDelay?.(true);
+  // Each small message in one read, parsed whole, off ws's stream machinery (authenticated links only; see wholeFrame).
+  receiveWholeFrames(ws);
   // A peer that stops reading (e.g. floods pings and never reads the pongs) would make the queue grow without bound.
   const overLimit = (): boolean => {
     if (ws.bufferedAmount <= maxUnsentBytes) return false;

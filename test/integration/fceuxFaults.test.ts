@@ -9,6 +9,8 @@ import { BUTTON } from '../../src/core/buttons';
 import { demoRomPath } from '../../src/core/packageRoot';
 import { CLOSE } from '../../src/bridge/protocol';
 import { decodeBase64Ram } from '../../src/bridge/protocolCodec';
+import { encodeActionFrame } from '../../src/bridge/actionFrame';
+import { decodeStateFrame } from '../../src/bridge/screenFrame';
 import { FceuxEmulator } from '../../src/emulators/fceux/fceuxEmulator';
 import { locateFceux, lockstepLuaPath } from '../../src/emulators/fceux/fceuxLocator';
 import { FceuxProcess, type FceuxExit } from '../../src/emulators/fceux/fceuxProcess';
@@ -59,9 +61,15 @@ class Peer {
   closed?: { code: number; reason: string };
   private wake?: () => void;
 
-  constructor(readonly link: BridgeLink) {
+  /** `binary`: the welcome asks for binary states, and actions go as binary frames (as FceuxEmulator runs it). */
+  constructor(readonly link: BridgeLink, readonly binary = false) {
     link.onMessage((data) => {
-      if (typeof data === 'string') this.received.push(JSON.parse(data) as Msg);
+      if (typeof data === 'string') {
+        this.received.push(JSON.parse(data) as Msg);
+      } else {
+        const s = decodeStateFrame(data);
+        this.received.push({ type: 'state', frame: s.frame, ram: Buffer.from(s.ram).toString('base64'), binary: true });
+      }
       this.wake?.();
     });
     link.onClose((code, reason) => {
@@ -90,15 +98,17 @@ class Peer {
   }
 
   welcome(): void {
-    this.link.sendJson({ type: 'welcome', protocol: 1, session: 'test', ram: [[0, 0x800]], screen: false });
+    this.link.sendJson({ type: 'welcome', protocol: 1, session: 'test', ram: [[0, 0x800]], screen: false, ...(this.binary ? { binaryState: true } : {}) });
   }
 
   /** Runs `count` frames holding `buttons`; returns the last state. */
   async run(from: Msg, count: number, buttons: [number, number] = [0, 0]): Promise<Msg> {
     let s = from;
     for (let i = 0; i < count; i++) {
-      this.link.sendJson({ type: 'action', frame: s.frame, buttons });
+      if (this.binary) this.link.sendBinary(encodeActionFrame(s.frame as number, buttons[0], buttons[1], false));
+      else this.link.sendJson({ type: 'action', frame: s.frame, buttons });
       const next = await this.state();
+      assert.equal(next.binary === true, this.binary, 'states come as the welcome asked');
       assert.equal(next.frame, (s.frame as number) + 1, 'consecutive frames');
       s = next;
     }
@@ -107,11 +117,11 @@ class Peer {
 }
 
 /** Hands out each new emulator link of a bridge as a Peer. */
-function peers(bridge: BridgeServer): () => Promise<Peer> {
+function peers(bridge: BridgeServer, binary = false): () => Promise<Peer> {
   const queue: Peer[] = [];
   let wake: (() => void) | undefined;
   bridge.setHandler('emulator', (link) => {
-    queue.push(new Peer(link));
+    queue.push(new Peer(link, binary));
     wake?.();
   });
   return async () => {
@@ -225,11 +235,11 @@ describe('lockstep.lua faults (real FCEUX, headless)', () => {
     }
   });
 
-  test('a bridge that dies and comes back within the backoff gets the same frame again', async () => {
+  for (const binary of [false, true]) test(`a bridge that dies and comes back within the backoff gets the same frame again (${binary ? 'binary states and actions' : 'JSON'})`, async () => {
     const token = 'restart-token';
     const bridge = new BridgeServer({ token });
     const port = await bridge.listen();
-    const nextPeer = peers(bridge);
+    const nextPeer = peers(bridge, binary);
     const proc = launch(port, token, { LOCKSTEP_RECONNECT_TRIES: '6', LOCKSTEP_RECONNECT_MS: '100' });
     let bridge2: BridgeServer | undefined;
     try {
@@ -242,7 +252,7 @@ describe('lockstep.lua faults (real FCEUX, headless)', () => {
         await sleep(250);
         bridge2 = new BridgeServer({ token, port });
         await bridge2.listen();
-        const nextPeer2 = peers(bridge2);
+        const nextPeer2 = peers(bridge2, binary);
         const b = await nextPeer2();
         assert.equal(b.link.hello.token, token, 're-hello with the same token');
         b.welcome();

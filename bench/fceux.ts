@@ -1,5 +1,5 @@
 // Benchmark: real FCEUX free-running (a Lua script that only advances frames) vs FCEUX in lockstep through Lockstep, without and with screens.
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -16,13 +16,17 @@ import { defaultSyncConfig } from '../src/core/config/config';
 import { parseRamMap } from '../src/core/config/ramMap';
 import { RandomAgent } from '../src/agents/randomAgent';
 import { demoRomPath, findPackageRoot } from '../src/core/packageRoot';
-import { median, roundDifferenceCells, roundRatioCells } from './roundStats';
+import { median, quantile, roundDifferenceCells, roundRatioCells } from './roundStats';
 import { WARMUP_FRAMES } from './benchWarmup';
 import { RoundTripProbe } from './roundTripProbe';
 import { findThread, watchThread, type ThreadSchedule } from './threadSchedule';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** The interleaved measurement (see interleaved): cycles of turns, frames per turn, and blocks of new processes. */
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 40);
+const STRETCH_FRAMES = Number(process.env.BENCH_STRETCH_FRAMES ?? 200);
+const BLOCKS = Math.max(1, Number(process.env.BENCH_BLOCKS ?? 5));
 /** BENCH_COMPARE=1 adds the older state transports (JSON + base64, binary with socket screens) for comparison. */
 const COMPARE = process.env.BENCH_COMPARE === '1';
 const root = findPackageRoot(__dirname);
@@ -84,6 +88,38 @@ async function runLua(name: string, lines: string[], onStart?: (proc: FceuxProce
   }
 }
 
+/** The floor's server: calls `each` with a reply for every u32-length-prefixed state the floor's script sends. */
+function floorServer(each: (reply: () => void) => void): Server {
+  return createServer((sock: Socket) => {
+    sock.setNoDelay(true);
+    const reply = (): void => void sock.write('{"type":"action","frame":0,"buttons":[0,0]}\n');
+    let pending: Buffer = Buffer.alloc(0);
+    sock.on('data', (d: Buffer) => {
+      pending = pending.length ? Buffer.concat([pending, d]) : d;
+      while (pending.length >= 4) {
+        const len = pending.readUInt32LE(0);
+        if (pending.length < 4 + len) break;
+        pending = pending.subarray(4 + len);
+        each(reply);
+      }
+    });
+    sock.on('error', () => undefined);
+  });
+}
+
+/** The floor script's first lines: unthrottled, connected to the floor's server on `port` over plain TCP, and its u32. */
+function floorLuaStart(port: number): string[] {
+  return [
+    'local socket = require("socket")',
+    'emu.speedmode("maximum")',
+    'emu.frameadvance()',
+    `local c = assert(socket.connect("127.0.0.1", ${port}))`,
+    'c:setoption("tcp-nodelay", true)',
+    'c:settimeout(10)',
+    'local function u32(n) return string.char(n % 256, math.floor(n / 256) % 256, math.floor(n / 65536) % 256, math.floor(n / 16777216) % 256) end',
+  ];
+}
+
 /**
  * The floor of any lockstep bridge on this machine: per frame the Lua script sends the same bytes a state carries
  * (2 KB of RAM, and the gd screen when asked) over plain TCP to a server in this process, which answers one short line
@@ -94,36 +130,19 @@ async function floor(screens: boolean): Promise<Sample> {
   let stopWindow: ((frames?: number) => Measured) | undefined;
   let measured: Measured | undefined;
   let n = 0;
-  const server = createServer((sock: Socket) => {
-    sock.setNoDelay(true);
-    let pending: Buffer = Buffer.alloc(0);
-    sock.on('data', (d: Buffer) => {
-      pending = pending.length ? Buffer.concat([pending, d]) : d;
-      while (pending.length >= 4) {
-        const len = pending.readUInt32LE(0);
-        if (pending.length < 4 + len) break;
-        pending = pending.subarray(4 + len);
-        // The script sends WARMUP_FRAMES + FRAMES states and times the last FRAMES: CPU is taken from the first timed
-        // state to the last, FRAMES - 1 round trips.
-        n++;
-        if (n === WARMUP_FRAMES + 1) stopWindow = measureWindow(pid);
-        else if (n === WARMUP_FRAMES + FRAMES) measured = stopWindow?.(FRAMES - 1);
-        sock.write('{"type":"action","frame":0,"buttons":[0,0]}\n');
-      }
-    });
-    sock.on('error', () => undefined);
+  const server = floorServer((reply) => {
+    // The script sends WARMUP_FRAMES + FRAMES states and times the last FRAMES: CPU is taken from the first timed
+    // state to the last, FRAMES - 1 round trips.
+    n++;
+    if (n === WARMUP_FRAMES + 1) stopWindow = measureWindow(pid);
+    else if (n === WARMUP_FRAMES + FRAMES) measured = stopWindow?.(FRAMES - 1);
+    reply();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   try {
     const fps = await runLua('floor', [
-      'local socket = require("socket")',
-      'emu.speedmode("maximum")',
-      'emu.frameadvance()',
-      `local c = assert(socket.connect("127.0.0.1", ${port}))`,
-      'c:setoption("tcp-nodelay", true)',
-      'c:settimeout(10)',
-      'local function u32(n) return string.char(n % 256, math.floor(n / 256) % 256, math.floor(n / 65536) % 256, math.floor(n / 16777216) % 256) end',
+      ...floorLuaStart(port),
       'local t0 = socket.gettime()',
       `for i = 1, ${WARMUP_FRAMES + FRAMES} do`,
       `  if i == ${WARMUP_FRAMES + 1} then t0 = socket.gettime() end`,
@@ -293,6 +312,179 @@ async function rawSteps(screen: boolean): Promise<Sample> {
   }
 }
 
+/** One side of the interleaved measurement: an FCEUX kept running, driven `frames` frames at a time; waits in between. */
+interface Stretches {
+  /** Runs `frames` frames from the frame it waits at, and returns how long they took, in ms. */
+  run(frames: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * The server's side of a stretch where the server answers each state itself (the floors): states are answered at once
+ * until the stretch's last frame, whose answer is kept back, so FCEUX waits there until the next stretch sends it. A
+ * stretch's time runs from the answer that starts it to the state its last frame sends.
+ */
+function heldAnswers() {
+  let answer: (() => void) | undefined;
+  let left = 0;
+  let done: ((ms: number) => void) | undefined;
+  let t0 = 0;
+  let connected: (() => void) | undefined;
+  return {
+    /** Resolves with the first state (FCEUX connected and waits). */
+    first: new Promise<void>((r) => (connected = r)),
+    /** A state came in; `reply` answers it. */
+    state(reply: () => void): void {
+      if (left > 0 && --left > 0) {
+        reply();
+        return;
+      }
+      answer = reply;
+      connected?.();
+      connected = undefined;
+      const end = done;
+      done = undefined;
+      end?.(performance.now() - t0);
+    },
+    /** Runs `frames` frames from the state kept back; fails with `ended` (FCEUX exited). */
+    run(frames: number, ended: Promise<never>): Promise<number> {
+      const result = new Promise<number>((r) => (done = r));
+      left = frames;
+      t0 = performance.now();
+      const go = answer!;
+      answer = undefined;
+      go();
+      return Promise.race([result, ended]);
+    },
+  };
+}
+
+/** Rejects when `proc` exits: a side's FCEUX must outlive the measurement. */
+function endedEarly(proc: FceuxProcess, name: string): Promise<never> {
+  const ended = proc.exited.then((exit): never => {
+    throw new Error(`${name}: FCEUX ended (${exit.description}): ${proc.lastLines(5).join(' | ')}`);
+  });
+  ended.catch(() => undefined);
+  return ended;
+}
+
+/** The floor (see floor) as stretches: the same Lua loop and server, the answers kept back between stretches. */
+async function floorStretches(): Promise<Stretches> {
+  const answers = heldAnswers();
+  const server = floorServer((reply) => answers.state(reply));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const dir = mkdtempSync(join(tmpdir(), 'lockstep-bench-lua-'));
+  const script = join(dir, 'floor-stretches.lua');
+  writeFileSync(script, [
+    ...floorLuaStart(port),
+    'while true do',
+    '  local body = memory.readbyterange(0, 2048)',
+    '  assert(c:send(u32(#body) .. body))',
+    '  assert(c:receive("*l"))',
+    '  emu.frameadvance()',
+    'end',
+  ].join('\n'));
+  const proc = new FceuxProcess({ fceuxPath: locateFceux(undefined), romPath, luaPath: script, host: '127.0.0.1', port, token: '', headless: true });
+  const ended = endedEarly(proc, 'floor stretches');
+  await Promise.race([answers.first, ended]);
+  return {
+    run: (frames) => answers.run(frames, ended),
+    async close() {
+      await proc.stop();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The wire floor (see wireFloor) as stretches: the answers kept back between stretches. */
+async function wireStretches(): Promise<Stretches> {
+  const answers = heldAnswers();
+  const bridge = new BridgeServer();
+  const port = await bridge.listen();
+  let n = 0;
+  bridge.setHandler('emulator', (link) => {
+    link.onMessage((data) => {
+      if (typeof data === 'string') return;
+      const frame = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(8, true);
+      answers.state(() => link.sendBinary(encodeActionFrame(frame, ++n & 0xff, 0, false)));
+    });
+    const welcome: EmulatorWelcomeMsg = { type: 'welcome', protocol: PROTOCOL_VERSION, session: 'bench', ram: [[0, 2048]], screen: false, binaryState: true };
+    link.sendJson(welcome);
+  });
+  const proc = new FceuxProcess({ fceuxPath: locateFceux(undefined), romPath, luaPath: lockstepLuaPath(), host: '127.0.0.1', port, token: bridge.token, headless: true });
+  const ended = endedEarly(proc, 'wire floor stretches');
+  await Promise.race([answers.first, ended]);
+  return {
+    run: (frames) => answers.run(frames, ended),
+    async close() {
+      await proc.stop();
+      await bridge.close();
+    },
+  };
+}
+
+/** FceuxEmulator.step alone (see rawSteps) as stretches. */
+async function stepStretches(): Promise<Stretches> {
+  const emu = new FceuxEmulator({});
+  await emu.start(romPath, { screen: false });
+  let n = 0;
+  return {
+    async run(frames) {
+      const t0 = performance.now();
+      for (let i = 0; i < frames; i++) await emu.step([++n & 0xff, 0], { screen: false });
+      return performance.now() - t0;
+    },
+    close: () => emu.close(),
+  };
+}
+
+/** Lockstep without screens (see lockstep) as stretches: a stretch's last advance is not eager, so FCEUX waits after it. */
+async function lockstepStretches(): Promise<Stretches> {
+  const ramMap = parseRamMap(await readFile(romPath.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
+  const emulator = new FceuxEmulator({ stateTransport: 'file', actions: 'binary' });
+  const rt = new LockstepRuntime({ emulator, agents: [new RandomAgent({ seed: 1 })], ramMap, sync: defaultSyncConfig() }, { romPath, captureScreens: false });
+  await rt.start();
+  return {
+    async run(frames) {
+      const t0 = performance.now();
+      for (let i = 0; i < frames; i++) await rt.advance({ eager: i < frames - 1 });
+      return performance.now() - t0;
+    },
+    close: () => rt.close(),
+  };
+}
+
+/** The sides of the interleaved measurement, in their order within a cycle. */
+const INTERLEAVED_SIDES = ['floor', 'wire floor', 'FceuxEmulator.step alone', 'lockstep'] as const;
+
+/**
+ * Without screens, measured interleaved: the floor, the wire floor, FceuxEmulator.step alone and lockstep each run
+ * their own FCEUX, all four side by side, and take turns every STRETCH_FRAMES frames (the ones not running wait for
+ * their next action), every other cycle in reverse order. A ratio is taken within a cycle, a fraction of a second apart,
+ * so the host's drift from second to second (the rounds above are seconds apart) hardly reaches it. Two FCEUX processes
+ * running the same script can differ by a percent or two for as long as they run (where their memory landed), so the
+ * CYCLES cycles run in BLOCKS blocks, each with four new processes; the median of all the cycles' ratios is reported.
+ */
+async function interleaved(): Promise<number[][]> {
+  const fps: number[][] = INTERLEAVED_SIDES.map(() => []);
+  for (let block = 0; block < BLOCKS; block++) {
+    const sides: Stretches[] = [];
+    try {
+      sides.push(await floorStretches(), await wireStretches(), await stepStretches(), await lockstepStretches());
+      for (const side of sides) await side.run(WARMUP_FRAMES);
+      for (let k = block; k < CYCLES; k += BLOCKS) {
+        const order = k % 2 === 0 ? [...sides.keys()] : [...sides.keys()].reverse();
+        for (const i of order) fps[i].push((STRETCH_FRAMES / (await sides[i].run(STRETCH_FRAMES))) * 1000);
+      }
+    } finally {
+      for (const side of sides.reverse()) await side.close();
+    }
+  }
+  return fps;
+}
+
 /** A row of the table: its name, how one run of it is made, and what its runs measured, round by round. */
 function row(name: string, job: () => Promise<Sample>) {
   return {
@@ -343,6 +535,7 @@ async function main(): Promise<void> {
       }
     }
   }
+  const paired = CYCLES > 0 ? await interleaved() : undefined;
   const loadAfter = loadavg();
   const ticksAfter = cpuTicks();
   const fps = rows.map((r) => median(r.runs));
@@ -376,6 +569,22 @@ async function main(): Promise<void> {
   console.log(`| lockstep / FceuxEmulator.step alone, with screens | ${ratio(2, 4)} | |`);
   console.log(`| lockstep, binary actions / JSON actions, without screens | ${ratio(1, 9)} | |`);
   console.log('');
+  if (paired) {
+    console.log(`Interleaved, without screens (after the rounds): four FCEUX running side by side, taking turns every ${STRETCH_FRAMES} frames, ${CYCLES} cycles in ${BLOCKS} blocks of new processes; frames/s (median): ${INTERLEAVED_SIDES.map((name, i) => `${name} ${median(paired[i]).toFixed(0)}`).join(', ')}`);
+    console.log('');
+    console.log('| ratio (median of the per-cycle ratios) | value | quartiles | range | target |');
+    console.log('|---|---:|---|---|---|');
+    const cells = (a: number, b: number): string => {
+      const per = paired[a].map((x, k) => x / paired[b][k]);
+      const q = (f: number): string => quantile(per, f).toFixed(3);
+      return `${q(0.5)} | ${q(0.25)}–${q(0.75)} | ${Math.min(...per).toFixed(2)}–${Math.max(...per).toFixed(2)}`;
+    };
+    console.log(`| lockstep / floor, interleaved | ${cells(3, 0)} | >= 0.95 |`);
+    console.log(`| wire floor / floor, interleaved | ${cells(1, 0)} | |`);
+    console.log(`| FceuxEmulator.step alone / wire floor, interleaved | ${cells(2, 1)} | |`);
+    console.log(`| lockstep / FceuxEmulator.step alone, interleaved | ${cells(3, 2)} | |`);
+    console.log('');
+  }
   // CPU time hardly depends on the machine's load: what the runtime adds to the link per frame, run by run.
   const cpuRatio = (a: number, b: number): string => roundRatioCells(rows[a].cpu, rows[b].cpu);
   console.log('| Node CPU per frame (median of the per-round ratios) | value | range |');

@@ -7,6 +7,14 @@ export function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/** The value at fraction `f` of the way through the sorted values (0 the least, 1 the greatest), interpolated between neighbours; quantile(xs, 0.5) is median(xs). */
+export function quantile(xs: number[], f: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = f * (s.length - 1);
+  const lo = Math.floor(at);
+  return lo + 1 < s.length ? s[lo] + (s[lo + 1] - s[lo]) * (at - lo) : s[lo];
+}
+
 /**
  * `a[i] / b[i]` for every round i, as a table cell pair "median | min–max": a ratio taken within a round compares runs
  * made in the same minutes of a shared machine, so drifts in its speed cancel out.

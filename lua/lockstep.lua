@@ -609,6 +609,21 @@ end
 
 local TWO_32 = 4294967296
 
+-- The 24-byte "LSST" header of a state message (docs/protocol.md): frame fc, stamped `us` microseconds, n RAM bytes.
+local function state_header(flags, fc, us, n)
+  local hi = floor(us / TWO_32)
+  return "LSST" .. char(1, flags, 0, 0) .. u32(fc) .. u32(us - hi * TWO_32) .. u32(hi) .. u32(n)
+end
+
+-- Sends a binary state without a screen inside it: the WebSocket header and the message in one string, one copy of the
+-- RAM, one send.
+local function send_binary_state(conn, flags, fc, us, ram)
+  conn.sock:settimeout(settings.dead)
+  local ok, err = conn.sock:send(binary_head(24 + #ram) .. state_header(flags, fc, us, #ram) .. ram)
+  if not ok then return nil, err end
+  return true
+end
+
 local function close_screen_file()
   if session.screen_file then pcall(session.screen_file.close, session.screen_file) end
   session.screen_file, session.screen_file_path = nil, nil
@@ -660,17 +675,8 @@ local function send_state(screen, stepped)
     local in_file = gd and stepped and session.screen_file and write_screen_file(gd, fc)
     local flags = (lag and 1 or 0) + (in_file and 4 or (screen and 2 or 0))
     local us = floor(now_ms() * 1000 + 0.5)
-    local hi = floor(us / TWO_32)
-    if not gd or in_file then
-      -- The WebSocket header and the state in one string: one copy of the RAM, one send.
-      local sock = session.conn.sock
-      sock:settimeout(settings.dead)
-      local ok, err = sock:send(binary_head(24 + #ram) .. "LSST" .. char(1, flags, 0, 0) .. u32(fc) .. u32(us - hi * TWO_32) .. u32(hi) .. u32(#ram) .. ram)
-      if not ok then return nil, err end
-      return true
-    end
-    local head = "LSST" .. char(1, flags, 0, 0) .. u32(fc) .. u32(us - hi * TWO_32) .. u32(hi) .. u32(#ram) .. ram
-    return ws_send(session.conn, 2, head .. screen_header(gd, fc), gd)
+    if not gd or in_file then return send_binary_state(session.conn, flags, fc, us, ram) end
+    return ws_send(session.conn, 2, state_header(flags, fc, us, #ram) .. ram .. screen_header(gd, fc), gd)
   end
   local text = string.format('{"type":"state","frame":%d,"timestamp":%.3f,"ram":"%s","lag":%s,"screen":%s}',
     fc, now_ms(), base64_encode(ram), tostring(lag), tostring(screen))
@@ -1022,8 +1028,7 @@ local function wait_action()
     if head == ACTION_HEAD then
       -- The usual message, this frame's binary action, read here without ws_receive's general steps.
       payload, err = read_exact(conn.sock, ACTION_FRAME.bytes, settings.dead)
-      op = payload and 2
-      if not payload then payload = err end
+      if payload then op = 2 else payload = err end
     elseif head then
       op, payload, code, reason = ws_receive(conn, wait, head)
     else
@@ -1115,16 +1120,8 @@ local function quick_state(now)
   if not (conn and session.binary) or #ranges ~= 1 or clock_jump_frame then return false end
   local r = ranges[1]
   if r[2] == 0 then return false end
-  local fc = emu.framecount()
-  local ram = memory.readbyterange(r[1], r[2])
-  local us = floor(now * 1000000 + 0.5)
-  local hi = floor(us / TWO_32)
-  local sock = conn.sock
-  sock:settimeout(settings.dead)
-  local ok, err = sock:send(binary_head(24 + r[2]) .. "LSST" .. char(1, emu.lagged() == true and 1 or 0, 0, 0) .. u32(fc) ..
-    u32(us - hi * TWO_32) .. u32(hi) .. u32(r[2]) .. ram)
-  if not ok then return nil, err end
-  return true
+  local lag = emu.lagged() == true and 1 or 0
+  return send_binary_state(conn, lag, emu.framecount(), floor(now * 1000000 + 0.5), memory.readbyterange(r[1], r[2]))
 end
 
 ---------------------------------------------------------------------------------------------------- main loop

@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { FceuxEmulator, type FceuxActionEncoding, type FceuxStateTransport } from '../src/emulators/fceux/fceuxEmulator';
 import { locateFceux, lockstepLuaPath } from '../src/emulators/fceux/fceuxLocator';
 import { FceuxProcess } from '../src/emulators/fceux/fceuxProcess';
-import { BridgeServer } from '../src/bridge/bridgeServer';
+import { BridgeServer, type BridgeLink } from '../src/bridge/bridgeServer';
+import { u32le } from '../src/bridge/screenFrame';
 import { PROTOCOL_VERSION, type EmulatorWelcomeMsg } from '../src/bridge/protocol';
 import { encodeActionFrame } from '../src/bridge/actionFrame';
 import { LockstepRuntime } from '../src/core/runtime/runtime';
@@ -177,27 +178,19 @@ async function wireFloor(): Promise<Sample> {
       let n = 0;
       let t0 = 0;
       let stopWindow: ((frames?: number) => Measured) | undefined;
-      bridge.setHandler('emulator', (link) => {
-        link.onMessage((data) => {
-          if (typeof data === 'string') return;
-          const frame = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(8, true);
-          if (n === WARMUP_FRAMES) {
-            t0 = performance.now();
-            stopWindow = measureWindow(proc?.pid);
-          }
-          if (n === WARMUP_FRAMES + FRAMES) {
-            const fps = (FRAMES / (performance.now() - t0)) * 1000;
-            resolve({ fps, ...stopWindow?.() });
-            link.sendJson({ type: 'quit', code: 0, reason: 'bench done' });
-            return;
-          }
-          n++;
-          // As FceuxEmulator sends it to a script that offers binary actions (lockstep.lua does).
-          if (link.hello.binaryActions === true) link.sendBinary(encodeActionFrame(frame, n & 0xff, 0, false));
-          else link.sendJson({ type: 'action', frame, buttons: [n & 0xff, 0], screen: false });
-        });
-        const welcome: EmulatorWelcomeMsg = { type: 'welcome', protocol: PROTOCOL_VERSION, session: 'bench', ram: [[0, 2048]], screen: false, binaryState: true };
-        link.sendJson(welcome);
+      answerStates(bridge, (reply, link) => {
+        if (n === WARMUP_FRAMES) {
+          t0 = performance.now();
+          stopWindow = measureWindow(proc?.pid);
+        }
+        if (n === WARMUP_FRAMES + FRAMES) {
+          const fps = (FRAMES / (performance.now() - t0)) * 1000;
+          resolve({ fps, ...stopWindow?.() });
+          link.sendJson({ type: 'quit', code: 0, reason: 'bench done' });
+          return;
+        }
+        n++;
+        reply();
       });
       proc = new FceuxProcess({ fceuxPath: locateFceux(undefined), romPath, luaPath: lockstepLuaPath(), host: '127.0.0.1', port, token: bridge.token, headless: true });
       void proc.exited.then((exit) => reject(new Error(`wire floor: FCEUX ended before ${FRAMES} frames (${exit.description})`)));
@@ -206,6 +199,28 @@ async function wireFloor(): Promise<Sample> {
     await proc?.stop();
     await bridge.close();
   }
+}
+
+/**
+ * The wire floors' side of the bridge: lockstep.lua is welcomed as a session welcomes it (binary states of the 2 KB
+ * RAM), and `each` is called for every state with the link and a reply that sends the next frame's action as
+ * FceuxEmulator sends it (binary to a script that offers binary actions, as lockstep.lua does; JSON otherwise).
+ */
+function answerStates(bridge: BridgeServer, each: (reply: () => void, link: BridgeLink) => void): void {
+  let n = 0;
+  bridge.setHandler('emulator', (link) => {
+    link.onMessage((data) => {
+      if (typeof data === 'string') return;
+      const frame = u32le(data, 8);
+      each(() => {
+        n++;
+        if (link.hello.binaryActions === true) link.sendBinary(encodeActionFrame(frame, n & 0xff, 0, false));
+        else link.sendJson({ type: 'action', frame, buttons: [n & 0xff, 0], screen: false });
+      }, link);
+    });
+    const welcome: EmulatorWelcomeMsg = { type: 'welcome', protocol: PROTOCOL_VERSION, session: 'bench', ram: [[0, 2048]], screen: false, binaryState: true };
+    link.sendJson(welcome);
+  });
 }
 
 /**
@@ -277,12 +292,7 @@ function processCpuUs(pid: number): number | null {
  * row, metrics and events), or `perFrame`, frame by frame as with breakpoints to check between frames.
  */
 async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 'file', perFrame = false, actions: FceuxActionEncoding = 'binary'): Promise<Sample> {
-  const ramMap = parseRamMap(await readFile(romPath.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
-  const emulator = new FceuxEmulator({ stateTransport, actions });
-  const rt = new LockstepRuntime(
-    { emulator, agents: [new RandomAgent({ seed: 1 })], ramMap, sync: defaultSyncConfig() },
-    { romPath, captureScreens: screens },
-  );
+  const { rt, emulator } = await demoRuntime(screens, stateTransport, actions);
   try {
     await rt.start();
     for (let i = 0; i < WARMUP_FRAMES; i++) await rt.advance({ eager: !perFrame });
@@ -294,6 +304,17 @@ async function lockstep(screens: boolean, stateTransport: FceuxStateTransport = 
   } finally {
     await rt.close();
   }
+}
+
+/** The runtime as the lockstep rows drive FCEUX through it: the demo ROM, its RAM map and a random agent (seed 1). */
+async function demoRuntime(screens: boolean, stateTransport: FceuxStateTransport = 'file', actions: FceuxActionEncoding = 'binary'): Promise<{ rt: LockstepRuntime; emulator: FceuxEmulator }> {
+  const ramMap = parseRamMap(await readFile(romPath.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
+  const emulator = new FceuxEmulator({ stateTransport, actions });
+  const rt = new LockstepRuntime(
+    { emulator, agents: [new RandomAgent({ seed: 1 })], ramMap, sync: defaultSyncConfig() },
+    { romPath, captureScreens: screens },
+  );
+  return { rt, emulator };
 }
 
 /** FceuxEmulator.step alone, without the runtime: what the link costs by itself. */
@@ -403,16 +424,7 @@ async function wireStretches(): Promise<Stretches> {
   const answers = heldAnswers();
   const bridge = new BridgeServer();
   const port = await bridge.listen();
-  let n = 0;
-  bridge.setHandler('emulator', (link) => {
-    link.onMessage((data) => {
-      if (typeof data === 'string') return;
-      const frame = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(8, true);
-      answers.state(() => link.sendBinary(encodeActionFrame(frame, ++n & 0xff, 0, false)));
-    });
-    const welcome: EmulatorWelcomeMsg = { type: 'welcome', protocol: PROTOCOL_VERSION, session: 'bench', ram: [[0, 2048]], screen: false, binaryState: true };
-    link.sendJson(welcome);
-  });
+  answerStates(bridge, (reply) => answers.state(reply));
   const proc = new FceuxProcess({ fceuxPath: locateFceux(undefined), romPath, luaPath: lockstepLuaPath(), host: '127.0.0.1', port, token: bridge.token, headless: true });
   const ended = endedEarly(proc, 'wire floor stretches');
   await Promise.race([answers.first, ended]);
@@ -442,9 +454,7 @@ async function stepStretches(): Promise<Stretches> {
 
 /** Lockstep without screens (see lockstep) as stretches: a stretch's last advance is not eager, so FCEUX waits after it. */
 async function lockstepStretches(): Promise<Stretches> {
-  const ramMap = parseRamMap(await readFile(romPath.replace(/\.nes$/, '.rammap.json'), 'utf8'), 'demo.rammap.json');
-  const emulator = new FceuxEmulator({ stateTransport: 'file', actions: 'binary' });
-  const rt = new LockstepRuntime({ emulator, agents: [new RandomAgent({ seed: 1 })], ramMap, sync: defaultSyncConfig() }, { romPath, captureScreens: false });
+  const { rt } = await demoRuntime(false);
   await rt.start();
   return {
     async run(frames) {
